@@ -1,0 +1,261 @@
+import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A named database (an LMDB `MDB_dbi`) inside an environment.
+public struct Database: Sendable, Hashable {
+    let dbi: MDB_dbi
+}
+
+/// A read snapshot. It exists only inside `Environment.read` or `write`, and every borrowed
+/// view it hands out is valid only until the closure that received it returns.
+///
+/// Not Sendable: a transaction belongs to the closure that received it.
+public class ReadTransaction {
+    let handle: OpaquePointer
+    var isOpen = true
+
+    init(handle: OpaquePointer) { self.handle = handle }
+
+    /// Calls `body` with a borrowed view of the value for `key`, or nil when there is none.
+    /// The view must not escape `body`.
+    public func withValue<K: ContiguousKey, T>(
+        _ db: Database, _ key: K, _ body: (UnsafeRawBufferPointer?) throws -> T
+    ) throws -> T {
+        try precondition()
+        return try key.withKeyBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val()
+            let rc = mdb_get(handle, db.dbi, &k, &v)
+            if rc == MDB_NOTFOUND { return try body(nil) }
+            try check(rc)
+            return try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        }
+    }
+
+    /// The value for `key`, copied out, or nil.
+    public func get<K: ContiguousKey>(_ db: Database, _ key: K) throws -> [UInt8]? {
+        try withValue(db, key) { $0.map { Array($0) } }
+    }
+
+    /// Whether `key` has a value.
+    public func contains<K: ContiguousKey>(_ db: Database, _ key: K) throws -> Bool {
+        try withValue(db, key) { $0 != nil }
+    }
+
+    /// Visits the entries with `lower <= key < upper` in key order (or reverse order), with
+    /// borrowed views. `upper == nil` means no upper bound. `body` returns false to stop.
+    public func scan(
+        _ db: Database, from lower: [UInt8], to upper: [UInt8]?, reverse: Bool = false,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try precondition()
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor))
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val()
+        var v = MDB_val()
+
+        func compare(_ key: MDB_val, _ bound: [UInt8]) -> Int {
+            let kb = UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)
+            return bound.withUnsafeBytes { lexicographicCompare(kb, $0) }
+        }
+
+        var rc: Int32
+        if reverse {
+            if let upper {
+                rc = upper.withUnsafeBytes { ub in
+                    k = MDB_val(mv_size: ub.count, mv_data: UnsafeMutableRawPointer(mutating: ub.baseAddress))
+                    return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+                }
+                // Positioned at the first key >= upper: step back one.
+                rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+                    : (rc == 0 ? mdb_cursor_get(cursor, &k, &v, MDB_PREV) : rc)
+            } else {
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+            }
+            while rc == 0 {
+                if compare(k, lower) < 0 { return }
+                let more = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                if !more { return }
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV)
+            }
+        } else {
+            if lower.isEmpty {
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+            } else {
+                rc = lower.withUnsafeBytes { lb in
+                    k = MDB_val(mv_size: lb.count, mv_data: UnsafeMutableRawPointer(mutating: lb.baseAddress))
+                    return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+                }
+            }
+            while rc == 0 {
+                if let upper, compare(k, upper) >= 0 { return }
+                let more = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                if !more { return }
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+        }
+        if rc != MDB_NOTFOUND { try check(rc) }
+    }
+
+    /// Visits every entry whose key starts with `prefix`.
+    public func scan(
+        _ db: Database, prefix: [UInt8], reverse: Bool = false,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try scan(db, from: prefix, to: prefixUpperBound(prefix), reverse: reverse, body)
+    }
+
+    /// The number of entries in `db`.
+    public func count(_ db: Database) throws -> Int {
+        try precondition()
+        var s = MDB_stat()
+        try check(mdb_stat(handle, db.dbi, &s))
+        return s.ms_entries
+    }
+
+    /// Page figures of `db`: branch, leaf and overflow page counts.
+    public func pages(_ db: Database) throws -> (branch: Int, leaf: Int, overflow: Int) {
+        try precondition()
+        var s = MDB_stat()
+        try check(mdb_stat(handle, db.dbi, &s))
+        return (s.ms_branch_pages, s.ms_leaf_pages, s.ms_overflow_pages)
+    }
+
+    func precondition() throws {
+        guard isOpen else { throw LMDBError.usage("transaction used after it ended") }
+    }
+}
+
+/// A write transaction: reads see its own writes.
+public final class WriteTransaction: ReadTransaction {
+    /// Opens (creating if needed) a named database.
+    public func openDatabase(named name: String) throws -> Database {
+        var dbi = MDB_dbi()
+        try check(mdb_dbi_open(handle, name, UInt32(MDB_CREATE), &dbi))
+        return Database(dbi: dbi)
+    }
+
+    /// Stores `value` under `key`, replacing any value.
+    public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer) throws {
+        try precondition()
+        try key.withKeyBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+            try check(mdb_put(handle, db.dbi, &k, &v, 0))
+        }
+    }
+
+    /// Stores `value` under `key`, replacing any value.
+    public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: [UInt8]) throws {
+        try value.withUnsafeBytes { try put(db, key, $0) }
+    }
+
+    /// Stores `value` under `key` only if `key` has no value. Returns false if it had one.
+    public func insert<K: ContiguousKey>(_ db: Database, _ key: K, _ value: [UInt8]) throws -> Bool {
+        try precondition()
+        return try key.withKeyBytes { keyBytes in
+            try value.withUnsafeBytes { valueBytes in
+                var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                let rc = mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+                if rc == MDB_KEYEXIST { return false }
+                try check(rc)
+                return true
+            }
+        }
+    }
+
+    /// Removes `key`. Returns whether it had a value.
+    @discardableResult
+    public func delete<K: ContiguousKey>(_ db: Database, _ key: K) throws -> Bool {
+        try precondition()
+        return try key.withKeyBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            let rc = mdb_del(handle, db.dbi, &k, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc)
+            return true
+        }
+    }
+
+    /// Removes every entry of `db`.
+    public func clear(_ db: Database) throws {
+        try precondition()
+        try check(mdb_drop(handle, db.dbi, 0))
+    }
+
+    /// Runs `body` in a nested transaction. Throwing aborts only the nested changes; the
+    /// parent stays usable. The parent must not be used while `body` runs.
+    public func nested<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+        try precondition()
+        var child: OpaquePointer?
+        try check(mdb_txn_begin(mdb_txn_env(handle), handle, 0, &child))
+        guard let child else { throw LMDBError.badTransaction }
+        let tx = WriteTransaction(handle: child)
+        isOpen = false
+        defer { isOpen = true }
+        do {
+            let result = try body(tx)
+            tx.isOpen = false
+            try check(mdb_txn_commit(child))
+            return result
+        } catch {
+            if tx.isOpen { tx.isOpen = false; mdb_txn_abort(child) }
+            throw error
+        }
+    }
+}
+
+/// Bytes usable as a key without copying.
+public protocol ContiguousKey {
+    func withKeyBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T
+}
+
+extension Array: ContiguousKey where Element == UInt8 {
+    public func withKeyBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try withUnsafeBytes(body)
+    }
+}
+
+extension ArraySlice: ContiguousKey where Element == UInt8 {
+    public func withKeyBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try withUnsafeBytes(body)
+    }
+}
+
+extension UnsafeRawBufferPointer: ContiguousKey {
+    public func withKeyBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try body(self)
+    }
+}
+
+/// Byte-wise comparison, as LMDB's default key order.
+@inline(__always)
+func lexicographicCompare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let n = min(a.count, b.count)
+    if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+        let c = memcmp(pa, pb, n)
+        if c != 0 { return Int(c) }
+    }
+    return a.count - b.count
+}
+
+/// The smallest key greater than every key that starts with `prefix`, or nil if none exists.
+func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8]? {
+    var bound = prefix
+    while let last = bound.last {
+        if last < 0xFF {
+            bound[bound.count - 1] = last + 1
+            return bound
+        }
+        bound.removeLast()
+    }
+    return nil
+}

@@ -1,0 +1,114 @@
+import LMDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The LMDB implementation of `StorageBackend`. The only file of the engine that sees LMDB.
+package final class LMDBBackend: StorageBackend {
+    let environment: Environment
+    private let databases: [Database]
+
+    /// Opens the environment in `path` and its subspaces.
+    package init(path: String, options: Environment.Options) throws {
+        environment = try Environment.open(path: path, options: options)
+        environment.clearStaleReaders()
+        databases = try environment.openDatabases(Subspace.allCases.map(\.name))
+    }
+
+    package func read<T>(_ body: (any KVReader) throws -> T) throws -> T {
+        try environment.read { try body(Reader(txn: $0, databases: databases)) }
+    }
+
+    package func commitGroup(_ jobs: [(any KVWriter) throws -> Void]) throws -> [(any Error)?] {
+        do {
+            return try runGroup(jobs)
+        } catch let failed as JobFailed {
+            return [failed.error]
+        }
+    }
+
+    private func runGroup(_ jobs: [(any KVWriter) throws -> Void]) throws -> [(any Error)?] {
+        try environment.write { txn in
+            let writer = Writer(txn: txn, databases: databases)
+            // One job needs no nested transaction: its failure aborts the whole (single) commit.
+            if jobs.count == 1 {
+                do { try jobs[0](writer) } catch let error as LMDBError where error == .mapFull { throw error }
+                catch { throw JobFailed(error: error) }
+                return [nil]
+            }
+            return try jobs.map { job -> (any Error)? in
+                do {
+                    try txn.nested { try job(Writer(txn: $0, databases: databases)) }
+                    return nil
+                } catch let error as LMDBError where error == .mapFull {
+                    throw error
+                } catch {
+                    return error
+                }
+            }
+        }
+    }
+
+    package var commitSequence: Int { environment.lastTransactionID }
+
+    package func statistics() throws -> BackendStatistics {
+        let info = environment.info()
+        var st = stat()
+        let fileSize = stat(environment.path + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
+        return BackendStatistics(
+            mapSize: info.mapSize, pageSize: info.pageSize, pagesUsed: info.lastPageNumber + 1,
+            lastTransactionID: info.lastTransactionID, readers: info.readers, maxReaders: info.maxReaders,
+            fileSize: fileSize)
+    }
+
+    package func backup(to path: String, compact: Bool) throws {
+        try environment.copy(to: path, compact: compact)
+    }
+}
+
+/// A lone job's error, carried out of the aborted transaction.
+private struct JobFailed: Error { let error: any Error }
+
+private struct Reader: KVReader {
+    let txn: ReadTransaction
+    let databases: [Database]
+
+    func db(_ s: Subspace) -> Database { databases[Int(s.rawValue) - 1] }
+
+    func withValue<T>(_ space: Subspace, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        try txn.withValue(db(space), key, body)
+    }
+    func scan(_ space: Subspace, from lower: [UInt8], to upper: [UInt8]?, reverse: Bool,
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try txn.scan(db(space), from: lower, to: upper, reverse: reverse, body)
+    }
+    func scan(_ space: Subspace, prefix: [UInt8], reverse: Bool,
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try txn.scan(db(space), prefix: prefix, reverse: reverse, body)
+    }
+    func count(_ space: Subspace) throws -> Int { try txn.count(db(space)) }
+}
+
+private struct Writer: KVWriter {
+    let txn: WriteTransaction
+    let databases: [Database]
+    var reader: Reader { Reader(txn: txn, databases: databases) }
+
+    func withValue<T>(_ space: Subspace, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        try reader.withValue(space, key, body)
+    }
+    func scan(_ space: Subspace, from lower: [UInt8], to upper: [UInt8]?, reverse: Bool,
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try reader.scan(space, from: lower, to: upper, reverse: reverse, body)
+    }
+    func scan(_ space: Subspace, prefix: [UInt8], reverse: Bool,
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try reader.scan(space, prefix: prefix, reverse: reverse, body)
+    }
+    func count(_ space: Subspace) throws -> Int { try reader.count(space) }
+    func put(_ space: Subspace, _ key: [UInt8], _ value: UnsafeRawBufferPointer) throws {
+        try txn.put(reader.db(space), key, value)
+    }
+    func delete(_ space: Subspace, _ key: [UInt8]) throws -> Bool { try txn.delete(reader.db(space), key) }
+    func clear(_ space: Subspace) throws { try txn.clear(reader.db(space)) }
+}

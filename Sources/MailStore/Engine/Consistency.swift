@@ -1,0 +1,86 @@
+/// One broken invariant found by `checkConsistency()`.
+public struct ConsistencyProblem: Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+}
+
+extension MailStore {
+    /// Recomputes from scratch what the store keeps incrementally, and compares: mailbox counts,
+    /// account usage, content reference counts, orphaned content and pieces, UIDs below
+    /// UIDNEXT, modseqs at or below HIGHESTMODSEQ, and one change-log entry per message.
+    /// An empty result means the store is consistent.
+    public func checkConsistency() throws -> [ConsistencyProblem] {
+        try read { tx in try tx.consistencyProblems() }
+    }
+}
+
+extension StoreReader {
+    func consistencyProblems() throws -> [ConsistencyProblem] {
+        var problems: [ConsistencyProblem] = []
+        func report(_ s: String) { problems.append(ConsistencyProblem(description: s)) }
+        var references: [ContentID: Int] = [:]
+
+        for account in try accounts() {
+            var usedBytes = 0, usedMessages = 0
+            for mailbox in try mailboxes(of: account.id) {
+                var messages = 0, unseen = 0, deleted = 0, size = 0
+                var lastUID = UID(0)
+                try forEachMessage(in: mailbox.id) { r in
+                    messages += 1; size += r.size
+                    if !r.flags.contains(.seen) { unseen += 1 }
+                    if r.flags.contains(.deleted) { deleted += 1 }
+                    references[r.content, default: 0] += 1
+                    if r.uid <= lastUID { report("\(mailbox.name): UID \(r.uid) out of order") }
+                    lastUID = r.uid
+                    if r.uid >= mailbox.uidNext { report("\(mailbox.name): UID \(r.uid) >= UIDNEXT \(mailbox.uidNext)") }
+                    if r.modSeq > mailbox.highestModSeq {
+                        report("\(mailbox.name): UID \(r.uid) modseq \(r.modSeq) > HIGHESTMODSEQ \(mailbox.highestModSeq)")
+                    }
+                    let logged = try kv.withValue(.changes, Keys.change(mailbox.id, r.modSeq, r.uid)) { $0?.first }
+                    if logged != ChangeKind.updated.rawValue { report("\(mailbox.name): UID \(r.uid) missing from change log") }
+                    return true
+                }
+                if mailbox.isNoSelect && messages > 0 { report("\(mailbox.name): \\Noselect but holds messages") }
+                let counted = (messages, unseen, deleted, size)
+                if counted != (mailbox.messages, mailbox.unseen, mailbox.deleted, mailbox.size) {
+                    report("\(mailbox.name): counts \(mailbox.messages)/\(mailbox.unseen)/\(mailbox.deleted)/\(mailbox.size), recomputed \(messages)/\(unseen)/\(deleted)/\(size)")
+                }
+                var logEntries = 0
+                try kv.scan(.changes, prefix: Keys.messages(of: mailbox.id)) { k, v in
+                    if v.first == ChangeKind.updated.rawValue { logEntries += 1 }
+                    if ModSeq(readU64(k, at: 4)) > mailbox.highestModSeq { report("\(mailbox.name): change log beyond HIGHESTMODSEQ") }
+                    return true
+                }
+                if logEntries != messages { report("\(mailbox.name): \(logEntries) live change-log entries for \(messages) messages") }
+                usedBytes += size
+                usedMessages += messages
+            }
+            if (usedBytes, usedMessages) != (account.usedBytes, account.usedMessages) {
+                report("\(account.name): usage \(account.usedBytes)/\(account.usedMessages), recomputed \(usedBytes)/\(usedMessages)")
+            }
+        }
+
+        var contents = Set<ContentID>()
+        try kv.scan(.contents, prefix: []) { k, v in
+            let id = ContentID(rawValue: readU64(k, at: 0))
+            contents.insert(id)
+            let record = try ContentRecord(decoding: v)
+            if record.references != references[id, default: 0] {
+                report("content \(id): \(record.references) references, recomputed \(references[id, default: 0])")
+            }
+            var size = 0, pieces = 0
+            try forEachPiece(of: id) { size += $0.count; pieces += 1 }
+            if size != record.size || pieces != record.pieceCount { report("content \(id): pieces do not add up") }
+            let mapped = try kv.withValue(.contentHashes, record.sha256) { $0.map { readU64($0, at: 0) } }
+            if mapped != id.rawValue { report("content \(id): hash index does not point back") }
+            return true
+        }
+        for id in references.keys where !contents.contains(id) { report("content \(id): referenced but missing") }
+        try kv.scan(.chunks, prefix: []) { k, _ in
+            let id = ContentID(rawValue: readU64(k, at: 0))
+            if !contents.contains(id) { report("piece of content \(id) is orphaned"); return false }
+            return true
+        }
+        if try kv.count(.contentHashes) != contents.count { report("hash index size differs from content count") }
+        return problems
+    }
+}

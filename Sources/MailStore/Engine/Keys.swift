@@ -1,0 +1,49 @@
+/// Key layouts of the subspaces. Integers are big-endian so that keys sort numerically.
+enum Keys {
+    static func account(_ id: AccountID) -> [UInt8] { key { $0.u32(id.rawValue) } }
+    static func accountName(_ folded: String) -> [UInt8] { Array(folded.utf8) }
+
+    static func mailbox(_ id: MailboxID) -> [UInt8] { key { $0.u32(id.rawValue) } }
+    static func mailboxName(_ account: AccountID, _ name: String) -> [UInt8] {
+        key { $0.u32(account.rawValue); $0.raw(name.utf8) }
+    }
+    static func mailboxNames(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
+
+    static func message(_ mailbox: MailboxID, _ uid: UID) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(uid.rawValue) }
+    }
+    static func messages(of mailbox: MailboxID) -> [UInt8] { key { $0.u32(mailbox.rawValue) } }
+
+    static func change(_ mailbox: MailboxID, _ modSeq: ModSeq, _ uid: UID) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u64(modSeq.rawValue); $0.u32(uid.rawValue) }
+    }
+    static func changes(of mailbox: MailboxID, after modSeq: ModSeq) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u64(modSeq.rawValue &+ 1) }
+    }
+
+    static func content(_ id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }
+    static func chunk(_ id: ContentID, _ index: Int) -> [UInt8] { key { $0.u64(id.rawValue); $0.u16(UInt16(index)) } }
+    static func chunks(of id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }
+
+    static func keywordByName(_ account: AccountID, _ folded: String) -> [UInt8] {
+        key { $0.u32(account.rawValue); $0.u8(0); $0.raw(folded.utf8) }
+    }
+    static func keywordByID(_ account: AccountID, _ id: KeywordID) -> [UInt8] {
+        key { $0.u32(account.rawValue); $0.u8(1); $0.u32(id.rawValue) }
+    }
+    static func keywordNames(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue); $0.u8(1) } }
+    static func keywords(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
+
+    static func subscription(_ account: AccountID, _ name: String) -> [UInt8] {
+        key { $0.u32(account.rawValue); $0.raw(name.utf8) }
+    }
+    static func subscriptions(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
+
+    /// Meta keys.
+    static let schemaVersion = Array("schema".utf8)
+    static let nextAccount = Array("next-account".utf8)
+    static let nextMailbox = Array("next-mailbox".utf8)
+    static let nextContent = Array("next-content".utf8)
+    static let nextEmail = Array("next-email".utf8)
+    static let lastUIDValidity = Array("last-uidvalidity".utf8)
+}

@@ -1,0 +1,51 @@
+/// Every failure the engine reports. Front ends map user mistakes to `NO`/`-ERR`/`5xx` and
+/// faults (`storage`, `corrupt`) to temporary failures.
+public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownAccount(String)
+    case accountExists(String)
+    case invalidAccountName(String)
+    case unknownMailbox(String)
+    case mailboxExists(String)
+    case invalidMailboxName(String, reason: String)
+    /// INBOX cannot be deleted (RFC 9051 §6.3.4).
+    case cannotDeleteInbox
+    /// A mailbox that is `\Noselect` cannot hold messages.
+    case mailboxNotSelectable(String)
+    case unknownMessage(UID)
+    case overQuota(QuotaResource)
+    case messageTooLarge(Int)
+    case invalidKeyword(String)
+    /// The store was written by a newer schema than this binary understands.
+    case unsupportedSchema(found: Int, supported: Int)
+    /// Stored data failed to decode.
+    case corrupt(String)
+    /// The storage layer failed.
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .unknownAccount(let n): "unknown user \(n)"
+        case .accountExists(let n): "user \(n) already exists"
+        case .invalidAccountName(let n): "invalid user name \(n.debugDescription)"
+        case .unknownMailbox(let n): "no mailbox \(n)"
+        case .mailboxExists(let n): "mailbox \(n) already exists"
+        case .invalidMailboxName(let n, let why): "invalid mailbox name \(n.debugDescription): \(why)"
+        case .cannotDeleteInbox: "INBOX cannot be deleted"
+        case .mailboxNotSelectable(let n): "mailbox \(n) cannot hold messages"
+        case .unknownMessage(let uid): "no message with UID \(uid)"
+        case .overQuota(let r): "over quota (\(r))"
+        case .messageTooLarge(let n): "message of \(n) bytes is too large"
+        case .invalidKeyword(let k): "invalid keyword \(k.debugDescription)"
+        case .unsupportedSchema(let found, let supported):
+            "store schema \(found) is newer than this program supports (\(supported))"
+        case .corrupt(let why): "corrupt store: \(why)"
+        case .storage(let why): "storage failure: \(why)"
+        }
+    }
+}
+
+/// Which quota limit was hit.
+public enum QuotaResource: String, Sendable, Codable {
+    case storage
+    case messages
+}

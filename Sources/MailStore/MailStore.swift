@@ -1,0 +1,160 @@
+import Foundation
+import LMDB
+
+/// An embedded mailbox store: accounts, mailboxes, messages, flags, UIDs and modseqs in one
+/// LMDB environment, behind two verbs.
+///
+/// ```swift
+/// let store = try MailStore(path: "/var/lib/mstore")
+/// let inbox = try await store.write { tx in
+///     let alice = try tx.createAccount(name: "alice", credentials: creds)
+///     return try tx.requireMailbox(of: alice.id, named: "INBOX")
+/// }
+/// let count = try store.read { tx in try tx.mailbox(inbox.id)?.messages }
+/// ```
+///
+/// - `read` runs a consistent snapshot on the calling thread; keep it off event loops.
+/// - `write` runs one atomic change on the single writer thread, group-committed with other
+///   concurrent writes, and returns only once the change is durable on disk.
+public final class MailStore: Sendable {
+    /// How to open a store.
+    public struct Options: Sendable {
+        /// The initial storage map size; it grows on demand.
+        public var initialMapSize: Int = 256 << 20
+        /// Skip fsync at commit. For benchmarks that measure the cost of durability only.
+        public var unsafeNoSync = false
+        /// How often the change feed looks for other processes' commits.
+        public var feedPollInterval: Duration = .milliseconds(200)
+
+        public init() {}
+    }
+
+    /// The schema version this binary writes and understands.
+    public static let schemaVersion = 1
+
+    let backend: any StorageBackend
+    private let writer: GroupCommitWriter
+    private let feed: ChangeFeed
+    public let path: String
+
+    /// Opens (creating if needed) the store in directory `path`.
+    public init(path: String, options: Options = Options()) throws {
+        var env = Environment.Options()
+        env.mapSize = options.initialMapSize
+        env.noSync = options.unsafeNoSync
+        do {
+            backend = try LMDBBackend(path: path, options: env)
+        } catch {
+            throw MailStoreError.storage("cannot open \(path): \(error)")
+        }
+        self.path = path
+        writer = GroupCommitWriter(backend: backend)
+        feed = ChangeFeed(interval: options.feedPollInterval)
+        feed.store = self
+        try checkSchema()
+    }
+
+    deinit { writer.stop() }
+
+    /// Waits for queued writes, then stops the writer. Later writes fail.
+    public func close() { writer.stop() }
+
+    /// The store's path for a CLI or daemon: `--data`, else `$MSTORE_DATA`, else `./mstore-data`.
+    public static func defaultPath(data: String?) -> String {
+        data ?? ProcessInfo.processInfo.environment["MSTORE_DATA"] ?? "./mstore-data"
+    }
+
+    private func checkSchema() throws {
+        let found = try read { tx in
+            try tx.kv.withValue(.meta, Keys.schemaVersion) { v in v.map { Int(readU32($0, at: 0)) } }
+        }
+        switch found {
+        case nil:
+            let results = try backend.commitGroup([{ kv in
+                try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(Self.schemaVersion)))
+            }])
+            if let error = results.first ?? nil { throw MailStoreError.storage("\(error)") }
+        case let version? where version > Self.schemaVersion:
+            throw MailStoreError.unsupportedSchema(found: version, supported: Self.schemaVersion)
+        default:
+            break
+        }
+    }
+
+    // MARK: The two verbs
+
+    /// Runs `body` in a read snapshot on the calling thread.
+    public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        do {
+            return try backend.read { try body(StoreReader(kv: $0)) }
+        } catch let error as MailStoreError {
+            throw error
+        } catch {
+            throw MailStoreError.storage("\(error)")
+        }
+    }
+
+    /// Runs `body` as one atomic change, and returns once it is durable. Throwing from `body`
+    /// discards the change. `body` runs on the writer thread and may run more than once (when
+    /// the storage must grow), so it must have no effects outside `tx`.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
+        let box = WriteResult<T>()
+        let now = ZonedDate.now()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            writer.submit(GroupCommitWriter.Job(
+                run: { kv in
+                    let tx = StoreWriter(kv: kv, now: now)
+                    box.value = try body(tx)
+                    box.events = tx.events
+                },
+                finish: { [feed] error in
+                    if let error {
+                        continuation.resume(throwing: error is MailStoreError ? error : MailStoreError.storage("\(error)"))
+                    } else {
+                        feed.publish(box.events)
+                        continuation.resume()
+                    }
+                }))
+        }
+        guard let value = box.value else { throw MailStoreError.storage("write produced no result") }
+        return value
+    }
+
+    // MARK: Change feed
+
+    /// Events for `account`'s mailboxes, from this process and (within about
+    /// `feedPollInterval`) from other processes using the same directory.
+    public func events(for account: AccountID) -> AsyncStream<StoreEvent> {
+        feed.subscribe(account: account)
+    }
+
+    // MARK: Conveniences
+
+    /// Creates an account with a hashed password (hashing happens before the write).
+    @discardableResult
+    public func createAccount(name: String, password: String, cost: PasswordHasher.Cost = .standard) async throws -> Account {
+        let credentials = try PasswordHasher.credentials(for: password, cost: cost)
+        return try await write { try $0.createAccount(name: name, credentials: credentials) }
+    }
+
+    /// The account if `password` is right for `name`, else nil. Slow by design.
+    public func authenticate(name: String, password: String) throws -> Account? {
+        guard let account = try read({ try $0.account(named: name) }) else { return nil }
+        return PasswordHasher.verify(password, against: account.passwordHash) ? account : nil
+    }
+
+    /// Storage figures.
+    public func storageStatistics() throws -> BackendStatistics { try backend.statistics() }
+
+    /// Writes a consistent copy of the store into the empty directory `path`.
+    public func backup(to path: String, compact: Bool = false) throws { try backend.backup(to: path, compact: compact) }
+}
+
+/// Carries a write's result from the writer thread to the caller.
+/// `@unchecked Sendable`: written on the writer thread before the continuation resumes, read
+/// by the caller after; the resume orders the two.
+private final class WriteResult<T>: @unchecked Sendable {
+    var value: T?
+    var events: [StoreEvent] = []
+}

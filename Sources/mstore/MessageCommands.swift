@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import MailStore
+
+/// The largest message `deliver` accepts from standard input.
+let maxDeliverySize = 64 << 20
+
+struct Deliver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver a message from standard input, like an LDA. A missing --mailbox falls back to INBOX.")
+    @OptionGroup var store: StoreOptions
+    @Argument var user: String
+    @Option(name: .long) var mailbox: String?
+
+    func run() async throws {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard !data.isEmpty else { throw UserError("empty message on standard input") }
+        guard data.count <= maxDeliverySize else { throw UserError("message larger than \(maxDeliverySize) bytes") }
+        let message = PreparedMessage(Array(data))
+        let (user, mailbox) = (user, mailbox)
+        let uid = try await store.open().write { tx in
+            let account = try tx.requireAccount(named: user)
+            let target = try mailbox.flatMap { try tx.mailbox(of: account.id, named: $0) }
+                ?? tx.requireMailbox(of: account.id, named: "INBOX")
+            return try tx.append(to: target.id, message).uid
+        }
+        print("delivered uid \(uid)")
+    }
+}
+
+struct Fetch: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a message's raw bytes.")
+    @OptionGroup var store: StoreOptions
+    @Argument var user: String
+    @Argument var mailbox: String
+    @Argument var uid: UInt32
+
+    func run() throws {
+        let bytes = try store.open().read { tx in
+            let account = try tx.requireAccount(named: user)
+            let box = try tx.requireMailbox(of: account.id, named: mailbox)
+            guard let record = try tx.message(in: box.id, uid: UID(uid)) else {
+                throw MailStoreError.unknownMessage(UID(uid))
+            }
+            return try tx.content(record.content)
+        }
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Verify the store's invariants.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let problems = try store.open().checkConsistency().map(\.description)
+        try output.print(problems) { problems.isEmpty ? "store is consistent" : problems.joined(separator: "\n") }
+        if !problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show store figures.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    struct Row: Encodable {
+        var users: Int, mailboxes: Int, messages: Int, logicalBytes: Int, storage: BackendStatistics
+    }
+
+    func run() throws {
+        let s = try store.open()
+        let row = try s.read { tx in
+            var mailboxes = 0, messages = 0, bytes = 0
+            let accounts = try tx.accounts()
+            for a in accounts {
+                mailboxes += try tx.mailboxes(of: a.id).count
+                messages += a.usedMessages
+                bytes += a.usedBytes
+            }
+            return Row(users: accounts.count, mailboxes: mailboxes, messages: messages, logicalBytes: bytes,
+                       storage: try s.storageStatistics())
+        }
+        try output.print(row) {
+            "users=\(row.users) mailboxes=\(row.mailboxes) messages=\(row.messages) logical_bytes=\(row.logicalBytes) "
+                + "file_bytes=\(row.storage.fileSize) map_size=\(row.storage.mapSize) readers=\(row.storage.readers)"
+        }
+    }
+}
+
+/// Test support for the crash test: appends numbered messages forever, printing each UID once
+/// its append is durable. Hidden from help.
+struct AppendLoop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "debug-append-loop", shouldDisplay: false)
+    @OptionGroup var store: StoreOptions
+    @Argument var user: String
+    @Option var count: Int = .max
+
+    func run() async throws {
+        let s = try store.open()
+        let user = user
+        let inbox = try s.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: user).id, named: "INBOX") }
+        for i in 0..<count {
+            let message = PreparedMessage(Array("Subject: crash \(i)\r\n\r\nbody \(i)\r\n".utf8))
+            let uid = try await s.write { tx in try tx.append(to: inbox.id, message).uid }
+            FileHandle.standardOutput.write(Data("\(uid)\n".utf8))
+        }
+    }
+}

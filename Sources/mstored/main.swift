@@ -1,0 +1,1 @@
+print("mstored 0.1")
