@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+@testable import MailStore
+
+func temporaryStorePath() -> String {
+    NSTemporaryDirectory() + "mstore-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+}
+
+/// A fresh store in a temporary directory, with the consistency check run when `body` ends.
+func withStore<T>(_ body: (MailStore) async throws -> T) async throws -> T {
+    let path = temporaryStorePath()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var options = MailStore.Options()
+    options.feedPollInterval = .milliseconds(50)
+    let store = try MailStore(path: path, options: options)
+    let result = try await body(store)
+    let problems = try store.checkConsistency()
+    #expect(problems == [], "consistency: \(problems)")
+    store.close()
+    return result
+}
+
+let testCredentials = try! PasswordHasher.credentials(for: "secret", cost: .fast)
+
+func message(_ n: Int, body: String = "hello", extra: Int = 0) -> PreparedMessage {
+    PreparedMessage(Array("Subject: test \(n)\r\nMessage-ID: <\(n)@test>\r\n\r\n\(body)\r\n\(String(repeating: "x", count: extra))".utf8))
+}
+
+/// Creates `alice` and returns her account and INBOX.
+func makeAlice(_ store: MailStore) async throws -> (Account, Mailbox) {
+    try await store.write { tx in
+        let a = try tx.createAccount(name: "alice", credentials: testCredentials)
+        return (a, try tx.requireMailbox(of: a.id, named: "INBOX"))
+    }
+}
+
+/// The path of a product built next to the test bundle.
+func productPath(_ name: String) -> String {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for dir in [bundle, bundle.deletingLastPathComponent()] {
+        let candidate = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return Bundle.main.bundleURL.appendingPathComponent(name).path
+}
