@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "MailStore", targets: ["MailStore"]),
         .library(name: "MailMessage", targets: ["MailMessage"]),
+        // The LMDB wrapper on its own, for benchmarks' raw baselines and other embedders.
+        .library(name: "LMDB", targets: ["LMDB"]),
         .executable(name: "mstore", targets: ["mstore"]),
         .executable(name: "mstored", targets: ["mstored"]),
     ],

@@ -1,0 +1,228 @@
+import Benchmark
+import Foundation
+import LMDB
+import MailStore
+
+// Each store figure is measured in the same run as its raw-LMDB baseline.
+// One iteration of an append or commit benchmark does `batch` operations: divide the median
+// wall-clock time by it for the per-operation cost.
+
+let batch = 256
+let messageSize = 4096
+
+func scratch(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "mstore-bench-\(name)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: path)
+    return path
+}
+
+func fourKiBMessage(_ n: Int) -> [UInt8] {
+    var bytes = Array("From: bench@example.org\r\nSubject: message \(n)\r\n\r\n".utf8)
+    while bytes.count < messageSize - 2 { bytes.append(UInt8(ascii: "a") + UInt8(bytes.count % 26)) }
+    bytes += [13, 10]
+    return bytes
+}
+
+/// A store with one user, and that user's INBOX.
+func benchStore(_ name: String) async throws -> (MailStore, MailboxID) {
+    let store = try MailStore(path: scratch(name))
+    let credentials = try PasswordHasher.credentials(for: "x", cost: .fast)
+    let inbox = try await store.write { tx in
+        let a = try tx.createAccount(name: "bench", credentials: credentials)
+        return try tx.requireMailbox(of: a.id, named: "INBOX").id
+    }
+    return (store, inbox)
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput], timeUnits: .microseconds,
+        maxDuration: .seconds(4), maxIterations: 30)
+
+    // MARK: Durable appends
+
+    for writers in [1, 8, 64] {
+        Benchmark("store append 4KiB durable, \(writers) writers (\(batch)/iter)") { benchmark async throws in
+            let (store, inbox) = try await benchStore("append\(writers)")
+            var counter = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let base = counter
+                counter += batch
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<writers {
+                        group.addTask {
+                            var i = w
+                            while i < batch {
+                                let m = PreparedMessage(fourKiBMessage(base + i))
+                                try await store.write { tx in _ = try tx.append(to: inbox, m) }
+                                i += writers
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            benchmark.stopMeasurement()
+            store.close()
+        }
+    }
+
+    Benchmark("raw LMDB put 4KiB, fsync per commit (\(batch)/iter)") { benchmark in
+        let env = try Environment.open(path: scratch("rawcommit"))
+        let db = try env.openDatabases(["raw"])[0]
+        var n: UInt64 = 0
+        let value = fourKiBMessage(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for _ in 0..<batch {
+                n += 1
+                var key = n.bigEndian
+                try withUnsafeBytes(of: &key) { k in try env.write { try $0.put(db, Array(k), value) } }
+            }
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("raw LMDB put 4KiB, one transaction (\(batch)/iter)") { benchmark in
+        let env = try Environment.open(path: scratch("rawbatch"))
+        let db = try env.openDatabases(["raw"])[0]
+        var n: UInt64 = 0
+        let value = fourKiBMessage(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            try env.write { tx in
+                for _ in 0..<batch {
+                    n += 1
+                    var key = n.bigEndian
+                    try withUnsafeBytes(of: &key) { try tx.put(db, Array($0), value) }
+                }
+            }
+        }
+        benchmark.stopMeasurement()
+    }
+
+    // MARK: Flag updates
+
+    Benchmark("store flag update durable, 1 writer (\(batch)/iter)") { benchmark async throws in
+        let (store, inbox) = try await benchStore("flags")
+        let m = PreparedMessage(fourKiBMessage(0))
+        try await store.write { tx in for _ in 0..<batch { _ = try tx.append(to: inbox, m) } }
+        var toggle = false
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            toggle.toggle()
+            for uid in 1...UInt32(batch) {
+                let change = FlagChange(toggle ? .add : .remove, flags: .seen)
+                try await store.write { tx in _ = try tx.store(in: inbox, uids: [UID(uid)], change) }
+            }
+        }
+        benchmark.stopMeasurement()
+        store.close()
+    }
+
+    Benchmark("store flag update durable, 64 writers (\(batch)/iter)") { benchmark async throws in
+        let (store, inbox) = try await benchStore("flags64")
+        let m = PreparedMessage(fourKiBMessage(0))
+        try await store.write { tx in for _ in 0..<batch { _ = try tx.append(to: inbox, m) } }
+        var toggle = false
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            toggle.toggle()
+            let change = FlagChange(toggle ? .add : .remove, flags: .seen)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<64 {
+                    group.addTask {
+                        var uid = UInt32(w + 1)
+                        while uid <= UInt32(batch) {
+                            let u = UID(uid)
+                            try await store.write { tx in _ = try tx.store(in: inbox, uids: [u], change) }
+                            uid += 64
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        benchmark.stopMeasurement()
+        store.close()
+    }
+
+    // MARK: Reads
+
+    let readCount = 2048
+    Benchmark("store read whole 4KiB messages (\(readCount)/iter, 8 MiB)") { benchmark async throws in
+        let (store, inbox) = try await benchStore("read")
+        try await store.write { tx in
+            for i in 0..<readCount { _ = try tx.append(to: inbox, PreparedMessage(fourKiBMessage(i))) }
+        }
+        let contents = try store.read { tx in try tx.messages(in: inbox).map(\.content) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let total = try store.read { tx in
+                var total = 0
+                for c in contents { try tx.forEachPiece(of: c) { total &+= $0.count &+ Int($0[0]) } }
+                return total
+            }
+            blackHole(total)
+        }
+        benchmark.stopMeasurement()
+        store.close()
+    }
+
+    Benchmark("raw LMDB read whole 4KiB values (\(readCount)/iter, 8 MiB)") { benchmark in
+        let env = try Environment.open(path: scratch("rawread"))
+        let db = try env.openDatabases(["raw"])[0]
+        try env.write { tx in
+            for i in 0..<readCount {
+                var key = UInt64(i).bigEndian
+                try withUnsafeBytes(of: &key) { try tx.put(db, Array($0), fourKiBMessage(i)) }
+            }
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let total = try env.read { tx in
+                var total = 0
+                for i in 0..<readCount {
+                    var key = UInt64(i).bigEndian
+                    try withUnsafeBytes(of: &key) { k in
+                        try tx.withValue(db, Array(k)) { total &+= $0!.count &+ Int($0![0]) }
+                    }
+                }
+                return total
+            }
+            blackHole(total)
+        }
+        benchmark.stopMeasurement()
+    }
+
+    // MARK: Open
+
+    Benchmark("store open with 1,000,000 messages", configuration: .init(maxDuration: .seconds(10), maxIterations: 20)) { benchmark async throws in
+        let path = NSTemporaryDirectory() + "mstore-bench-open-1m"
+        if !FileManager.default.fileExists(atPath: path + "/data.mdb") {
+            var options = MailStore.Options()
+            options.unsafeNoSync = true
+            let store = try MailStore(path: path, options: options)
+            let credentials = try PasswordHasher.credentials(for: "x", cost: .fast)
+            let inbox = try await store.write { tx in
+                let a = try tx.createAccount(name: "bench", credentials: credentials)
+                return try tx.requireMailbox(of: a.id, named: "INBOX").id
+            }
+            for chunk in 0..<100 {
+                let messages = (0..<10_000).map { PreparedMessage(Array("Subject: \(chunk * 10_000 + $0)\r\n\r\nx\r\n".utf8)) }
+                try await store.write { tx in for m in messages { _ = try tx.append(to: inbox, m) } }
+            }
+            store.close()
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            // A separate process would open it cold; here the environment is opened anew each time
+            // because the previous instance was released.
+            let store = try MailStore(path: path)
+            blackHole(try store.read { try $0.account(named: "bench")?.usedMessages })
+            store.close()
+        }
+        benchmark.stopMeasurement()
+    }
+}
