@@ -76,13 +76,15 @@ struct ByteReader {
     }
 
     mutating func string() throws -> String {
-        let n = try count(max: bytes.count - pos)
+        let n = try varint()
+        guard n >= 0, n <= remaining else { throw MailMessageError.malformedSerialization }
         defer { pos += n }
         return String(decoding: bytes[pos..<(pos + n)], as: UTF8.self)
     }
 
     mutating func optionalString() throws -> String? {
-        let n = try count(max: bytes.count - pos + 1)
+        let n = try varint()
+        guard n >= 0, n <= remaining + 1 else { throw MailMessageError.malformedSerialization }
         if n == 0 { return nil }
         defer { pos += n - 1 }
         return String(decoding: bytes[pos..<(pos + n - 1)], as: UTF8.self)
