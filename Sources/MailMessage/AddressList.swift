@@ -18,6 +18,7 @@ public enum AddressList {
     /// Parses address-list bytes; see `parse(_:)`.
     static func parse(_ bytes: [UInt8]) -> [Address] {
         let tokens = tokenize(bytes)
+        let s = bytes
         var result = [Address]()
         var phrase = [Token]()
         var inGroup = false
@@ -30,7 +31,7 @@ public enum AddressList {
         func flushBare() {
             defer { phrase.removeAll() }
             guard !phrase.isEmpty, !afterAngle else { return }
-            emit(addrSpec(phrase))
+            emit(addrSpec(s, phrase))
         }
 
         while i < tokens.count {
@@ -46,18 +47,18 @@ public enum AddressList {
                 i += 1
                 var route: String?
                 if let colon = inner.lastIndex(where: { $0.special == UInt8(ascii: ":") }) {
-                    route = joinRaw(inner[..<colon])
+                    route = joinRaw(s, inner[..<colon])
                     inner.removeSubrange(...colon)
                 }
-                var a = addrSpec(inner)
+                var a = addrSpec(s, inner)
                 a.route = route
-                let name = joinPhrase(phrase)
+                let name = joinPhrase(s, phrase)
                 a.name = name.isEmpty ? nil : name
                 if !afterAngle { emit(a) }
                 phrase.removeAll()
                 afterAngle = true
             case UInt8(ascii: ":") where !inGroup && !phrase.contains(where: { $0.special == UInt8(ascii: "@") }):
-                emit(.groupStart(joinPhrase(phrase)))
+                emit(.groupStart(joinPhrase(s, phrase)))
                 phrase.removeAll()
                 inGroup = true
                 afterAngle = false
@@ -78,17 +79,22 @@ public enum AddressList {
         return result
     }
 
-    /// One lexical token of an address list.
+    /// One lexical token of an address list, as a range of the field value.
     struct Token {
         /// The special character, or 0 for words.
         var special: UInt8
-        /// The token as written (quoted strings keep their quotes).
-        var raw: [UInt8]
-        /// The token's text (quoted strings unquoted and unescaped).
-        var text: [UInt8]
+        /// Where the token is written (quoted strings with their quotes).
+        var range: Range<Int>
+        /// Whether the token is a quoted string.
+        var isQuoted: Bool
     }
 
-    private static let specials: Set<UInt8> = Set("<>:;,@".utf8)
+    /// Whether `b` is one of the specials that structure an address list.
+    @inline(__always)
+    private static func isSpecial(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: ":") || b == UInt8(ascii: ";")
+            || b == UInt8(ascii: ",") || b == UInt8(ascii: "@")
+    }
 
     /// Splits address-list bytes into words, quoted strings, domain literals and specials; drops comments.
     static func tokenize(_ s: [UInt8]) -> [Token] {
@@ -96,6 +102,7 @@ public enum AddressList {
         var i = 0
         while i < s.count {
             let b = s[i]
+            let start = i
             if Bytes.isSpace(b) {
                 i += 1
             } else if b == UInt8(ascii: "(") {
@@ -106,62 +113,63 @@ public enum AddressList {
                     if s[i] == UInt8(ascii: ")") { depth -= 1; if depth == 0 { i += 1; break } }
                     i += 1
                 }
+                i = min(i, s.count)
             } else if b == UInt8(ascii: "\"") {
-                let start = i
-                var text = [UInt8]()
                 i += 1
-                while i < s.count, s[i] != UInt8(ascii: "\"") {
-                    if s[i] == UInt8(ascii: "\\"), i + 1 < s.count { i += 1 }
-                    if s[i] != Bytes.cr, s[i] != Bytes.lf { text.append(s[i]) }
-                    i += 1
-                }
+                while i < s.count, s[i] != UInt8(ascii: "\"") { i += s[i] == UInt8(ascii: "\\") ? 2 : 1 }
                 i = min(i + 1, s.count)
-                tokens.append(Token(special: 0, raw: Array(s[start..<i]), text: text))
+                tokens.append(Token(special: 0, range: start..<i, isQuoted: true))
             } else if b == UInt8(ascii: "[") {
-                let start = i
                 while i < s.count, s[i] != UInt8(ascii: "]") { i += 1 }
                 i = min(i + 1, s.count)
-                let raw = Array(s[start..<i])
-                tokens.append(Token(special: 0, raw: raw, text: raw))
-            } else if specials.contains(b) {
-                tokens.append(Token(special: b, raw: [b], text: [b]))
+                tokens.append(Token(special: 0, range: start..<i, isQuoted: false))
+            } else if isSpecial(b) {
                 i += 1
+                tokens.append(Token(special: b, range: start..<i, isQuoted: false))
             } else {
-                let start = i
-                while i < s.count, !Bytes.isSpace(s[i]), !specials.contains(s[i]),
+                while i < s.count, !Bytes.isSpace(s[i]), !isSpecial(s[i]),
                     s[i] != UInt8(ascii: "("), s[i] != UInt8(ascii: "\""), s[i] != UInt8(ascii: "[")
                 {
                     i += 1
                 }
-                let raw = Array(s[start..<i])
-                tokens.append(Token(special: 0, raw: raw, text: raw))
+                tokens.append(Token(special: 0, range: start..<i, isQuoted: false))
             }
         }
         return tokens
     }
 
     /// An address from addr-spec tokens, split at the last "@".
-    private static func addrSpec(_ tokens: some Collection<Token>) -> Address {
+    private static func addrSpec(_ s: [UInt8], _ tokens: some Collection<Token>) -> Address {
         let list = Array(tokens)
         guard let at = list.lastIndex(where: { $0.special == UInt8(ascii: "@") }) else {
-            return Address(mailbox: joinPhrase(list), host: "")
+            return Address(mailbox: joinPhrase(s, list), host: "")
         }
-        return Address(mailbox: joinRaw(list[..<at]), host: joinRaw(list[(at + 1)...]))
+        return Address(mailbox: joinRaw(s, list[..<at]), host: joinRaw(s, list[(at + 1)...]))
     }
 
     /// Tokens joined as written, without spaces (addr-spec and route form).
-    private static func joinRaw(_ tokens: some Collection<Token>) -> String {
+    private static func joinRaw(_ s: [UInt8], _ tokens: some Collection<Token>) -> String {
         var out = [UInt8]()
-        for t in tokens { out += t.raw }
+        for t in tokens { out += s[t.range] }
         return Bytes.string(out)
     }
 
-    /// Tokens joined as a phrase: text of each word, one space between words.
-    private static func joinPhrase(_ tokens: some Collection<Token>) -> String {
+    /// Tokens joined as a phrase: each word's text, quotes removed, one space between words.
+    private static func joinPhrase(_ s: [UInt8], _ tokens: some Collection<Token>) -> String {
         var out = [UInt8]()
         for t in tokens {
             if !out.isEmpty { out.append(Bytes.space) }
-            out += t.text
+            guard t.isQuoted else {
+                out += s[t.range]
+                continue
+            }
+            var i = t.range.lowerBound + 1
+            let end = t.range.upperBound - (t.range.count > 1 && s[t.range.upperBound - 1] == UInt8(ascii: "\"") ? 1 : 0)
+            while i < end {
+                if s[i] == UInt8(ascii: "\\"), i + 1 < end { i += 1 }
+                if s[i] != Bytes.cr, s[i] != Bytes.lf { out.append(s[i]) }
+                i += 1
+            }
         }
         return Bytes.string(out)
     }

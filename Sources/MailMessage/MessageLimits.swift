@@ -17,8 +17,11 @@ public enum MessageLimits {
     /// PREVIEW length in characters. RFC 8970 §3: at most 256 characters.
     public static let previewLength = 256
 
-    /// Encoded bytes of the first text part examined to build the preview.
-    public static let previewSourceBytes = 64 * 1024
+    /// Encoded bytes of a text/plain part examined to build the preview.
+    public static let previewTextSourceBytes = 8 * 1024
+
+    /// Encoded bytes of a text/html part examined to build the preview (style sheets come first).
+    public static let previewHTMLSourceBytes = 64 * 1024
 
     /// Most decoded text kept for the search index from one text part.
     public static let maxIndexedTextBytes = 4 * 1024 * 1024

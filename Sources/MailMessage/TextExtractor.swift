@@ -22,38 +22,59 @@ struct TextExtractor {
         }
     }
 
-    /// The decoded text of a text part, reading at most `limit` encoded bytes; HTML is stripped.
-    func text(of part: MessagePart, limit: Int) -> String {
+    /// The decoded UTF-8 text of a text part, reading at most `limit` encoded bytes; HTML is stripped.
+    func text(of part: MessagePart, limit: Int) -> [UInt8] {
         let r = part.bodyRange
         let slice = UnsafeBufferPointer(rebasing: buf[r.lowerBound..<min(r.upperBound, r.lowerBound + limit)])
         let decoded = TransferDecoding.decode(slice, encoding: part.transferEncoding) ?? Array(slice)
         let charset = part.contentType.parameter("charset") ?? "us-ascii"
-        let s = Charset.decode(decoded, charset: charset) ?? Bytes.string(decoded)
-        return part.contentType.subtype == "html" ? HTMLText.strip(s) : s
+        var utf8: [UInt8]
+        if Charset.canonicalName(charset) == "UTF-8", String(validating: decoded, as: UTF8.self) != nil {
+            utf8 = decoded
+        } else {
+            utf8 = Array((Charset.decode(decoded, charset: charset) ?? Bytes.string(decoded)).utf8)
+        }
+        if part.contentType.subtype == "html" { utf8 = HTMLText.strip(utf8) }
+        return utf8
     }
 
     // RFC 8970 §3: the preview holds at most 256 characters and no markup.
     /// The PREVIEW of a message whose top-level part is `root`.
     func preview(of root: MessagePart) -> String {
         guard let part = Self.firstTextPart(root) else { return "" }
-        let collapsed = Self.collapsingWhitespace(text(of: part, limit: MessageLimits.previewSourceBytes))
-        return String(collapsed.prefix(MessageLimits.previewLength))
+        let limit = part.contentType.subtype == "html" ? MessageLimits.previewHTMLSourceBytes : MessageLimits.previewTextSourceBytes
+        let collapsed = Self.collapsingWhitespace(text(of: part, limit: limit), maxScalars: 4 * MessageLimits.previewLength)
+        return String(String(decoding: collapsed, as: UTF8.self).prefix(MessageLimits.previewLength))
     }
 
-    /// `s` with runs of whitespace turned into one space, trimmed.
-    static func collapsingWhitespace(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
+    /// UTF-8 text with runs of whitespace turned into one space, trimmed, cut after `maxScalars` scalars.
+    static func collapsingWhitespace(_ s: [UInt8], maxScalars: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(min(s.count, maxScalars * 4))
         var pendingSpace = false
-        for ch in s.unicodeScalars {
-            if ch.properties.isWhitespace || ch == "\u{FEFF}" {
+        var scalars = 0
+        var i = 0
+        while i < s.count {
+            let b = s[i]
+            // ASCII whitespace, and U+00A0 NO-BREAK SPACE (C2 A0).
+            let nbsp = b == 0xC2 && i + 1 < s.count && s[i + 1] == 0xA0
+            if Bytes.isSpace(b) || b == 0x0C || b == 0x0B || nbsp {
                 pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(" ") }
-                pendingSpace = false
-                out.append(ch)
+                i += nbsp ? 2 : 1
+                continue
             }
+            if b & 0xC0 != 0x80 {
+                scalars += 1
+                if scalars > maxScalars { break }
+            }
+            if pendingSpace {
+                out.append(Bytes.space)
+                pendingSpace = false
+            }
+            out.append(b)
+            i += 1
         }
-        return String(out)
+        return out
     }
 
     /// Collects body texts and attachment names below `part`, nested messages included.
@@ -62,7 +83,7 @@ struct TextExtractor {
         switch part.body {
         case .single:
             if Self.isBodyText(part), part.fileName == nil {
-                text.bodies.append(self.text(of: part, limit: MessageLimits.maxIndexedTextBytes))
+                text.bodies.append(String(decoding: self.text(of: part, limit: MessageLimits.maxIndexedTextBytes), as: UTF8.self))
             }
         case .multipart(let children):
             for c in children { collect(c, into: &text, depth: depth + 1) }

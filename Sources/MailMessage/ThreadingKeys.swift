@@ -28,21 +28,22 @@ public struct ThreadingKeys: Sendable, Equatable {
     /// Text outside angle brackets (phrases in obsolete In-Reply-To) is ignored; a value with no
     /// brackets at all is taken whole, as broken mailers write it.
     public static func messageIDs(in value: String) -> [String] {
+        let s = Array(value.utf8)
         var ids = [String]()
-        var current: String?
-        for ch in value.unicodeScalars {
-            if ch == "<" {
-                current = ""
-            } else if ch == ">" {
-                if let c = current, !c.isEmpty { ids.append(c) }
+        var current: [UInt8]?
+        for b in s {
+            if b == UInt8(ascii: "<") {
+                current = []
+            } else if b == UInt8(ascii: ">") {
+                if let c = current, !c.isEmpty { ids.append(Bytes.string(c)) }
                 current = nil
-            } else if current != nil, !(ch == " " || ch == "\t" || ch == "\r" || ch == "\n") {
-                current?.unicodeScalars.append(ch)
+            } else if !Bytes.isSpace(b) {
+                current?.append(b)
             }
         }
         if ids.isEmpty {
-            let bare = value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "<" || $0 == ">" })
-            if bare.count == 1, bare[0].contains("@") { ids.append(String(bare[0])) }
+            let bare = s.split(whereSeparator: { Bytes.isSpace($0) || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
+            if bare.count == 1, bare[0].contains(UInt8(ascii: "@")) { ids.append(Bytes.string(bare[0])) }
         }
         return ids
     }
@@ -55,80 +56,85 @@ public struct ThreadingKeys: Sendable, Equatable {
     //   subj-fwd = subj-fwd-hdr subject subj-fwd-trl ; "[fwd:" … "]"
     /// The base subject of `subject` (already decoded), and whether reply or forward markers were removed.
     public static func baseSubject(_ subject: String) -> (base: String, isReplyOrForward: Bool) {
-        // Step 1: collapse whitespace to one space.
-        var s = [Unicode.Scalar]()
+        // Step 1: collapse whitespace to one space. The markers are ASCII, so UTF-8 bytes suffice.
+        var s = [UInt8]()
+        s.reserveCapacity(subject.utf8.count)
         var lastSpace = false
-        for ch in subject.unicodeScalars {
-            let space = ch == " " || ch == "\t" || ch == "\r" || ch == "\n"
-            if space { if !lastSpace { s.append(" ") } } else { s.append(ch) }
+        for b in subject.utf8 {
+            let space = Bytes.isSpace(b)
+            if space { if !lastSpace { s.append(Bytes.space) } } else { s.append(b) }
             lastSpace = space
         }
+        var lo = 0
+        var hi = s.count
         var marked = false
         while true {
             // Step 2: remove trailers.
-            while true {
-                if s.last == " " { s.removeLast(); continue }
-                if s.count >= 5, lowerString(s[(s.count - 5)...]) == "(fwd)" { s.removeLast(5); marked = true; continue }
+            while hi > lo {
+                if s[hi - 1] == Bytes.space { hi -= 1; continue }
+                if hi - lo >= 5, equalsLower(s, hi - 5, "(fwd)") { hi -= 5; marked = true; continue }
                 break
             }
             // Steps 3–5: remove leaders and blobs until nothing changes.
             var changed = true
-            while changed {
+            while changed, lo < hi {
                 changed = false
-                if s.first == " " { s.removeFirst(); changed = true; continue }
-                if let n = refwdLength(s, at: leadingBlobsLength(s)) { s.removeFirst(n); marked = true; changed = true; continue }
-                let blob = blobLength(s, at: 0)
-                if blob > 0, blob < s.count { s.removeFirst(blob); changed = true }
+                if s[lo] == Bytes.space { lo += 1; changed = true; continue }
+                if let end = refwdEnd(s, lo + leadingBlobsLength(s, lo, hi), hi) { lo = end; marked = true; changed = true; continue }
+                let blob = blobLength(s, lo, hi)
+                if blob > 0, lo + blob < hi { lo += blob; changed = true }
             }
             // Step 6: "[fwd:" subject "]".
-            if s.count >= 6, lowerString(s[0..<5]) == "[fwd:", s.last == "]" {
-                s.removeFirst(5)
-                s.removeLast()
+            if hi - lo >= 6, equalsLower(s, lo, "[fwd:"), s[hi - 1] == UInt8(ascii: "]") {
+                lo += 5
+                hi -= 1
                 marked = true
                 continue
             }
             break
         }
-        var out = ""
-        out.unicodeScalars.append(contentsOf: s)
-        return (out, marked)
+        return (Bytes.string(s[lo..<hi]), marked)
     }
 
-    private static func lowerString(_ s: ArraySlice<Unicode.Scalar>) -> String {
-        var out = ""
-        out.unicodeScalars.append(contentsOf: s)
-        return out.lowercased()
+    /// Whether `s` holds the lowercase ASCII `word` at `i`, ignoring case.
+    private static func equalsLower(_ s: [UInt8], _ i: Int, _ word: String) -> Bool {
+        var j = i
+        for c in word.utf8 {
+            guard j < s.count, Bytes.lower(s[j]) == c else { return false }
+            j += 1
+        }
+        return true
     }
 
     /// Length of the blob ("[" *BLOBCHAR "]" *WSP) at `i`, or 0.
-    private static func blobLength(_ s: [Unicode.Scalar], at i: Int) -> Int {
-        guard i < s.count, s[i] == "[" else { return 0 }
+    private static func blobLength(_ s: [UInt8], _ i: Int, _ hi: Int) -> Int {
+        guard i < hi, s[i] == UInt8(ascii: "[") else { return 0 }
         var j = i + 1
-        while j < s.count, s[j] != "]" {
-            if s[j] == "[" { return 0 }
+        while j < hi, s[j] != UInt8(ascii: "]") {
+            if s[j] == UInt8(ascii: "[") { return 0 }
             j += 1
         }
-        guard j < s.count else { return 0 }
+        guard j < hi else { return 0 }
         j += 1
-        while j < s.count, s[j] == " " { j += 1 }
+        while j < hi, s[j] == Bytes.space { j += 1 }
         return j - i
     }
 
-    /// Length of the run of blobs at the start of `s`.
-    private static func leadingBlobsLength(_ s: [Unicode.Scalar]) -> Int {
-        var i = 0
+    /// Length of the run of blobs starting at `lo`.
+    private static func leadingBlobsLength(_ s: [UInt8], _ lo: Int, _ hi: Int) -> Int {
+        var i = lo
         while true {
-            let n = blobLength(s, at: i)
-            if n == 0 { return i }
+            let n = blobLength(s, i, hi)
+            if n == 0 { return i - lo }
             i += n
         }
     }
 
-    /// Length from the start of `s` to the end of a subj-refwd found at `i`, or nil.
-    private static func refwdLength(_ s: [Unicode.Scalar], at i: Int) -> Int? {
+    /// The index after a subj-refwd found at `i`, or nil.
+    private static func refwdEnd(_ s: [UInt8], _ i: Int, _ hi: Int) -> Int? {
         var j = i
         func letter(_ c: Character) -> Bool {
-            guard j < s.count, Character(s[j]).lowercased() == String(c) else { return false }
+            guard j < hi, let a = c.asciiValue, Bytes.lower(s[j]) == a else { return false }
             j += 1
             return true
         }
@@ -140,9 +146,9 @@ public struct ThreadingKeys: Sendable, Equatable {
         } else {
             return nil
         }
-        while j < s.count, s[j] == " " { j += 1 }
-        j += blobLength(s, at: j)
-        guard j < s.count, s[j] == ":" else { return nil }
+        while j < hi, s[j] == Bytes.space { j += 1 }
+        j += blobLength(s, j, hi)
+        guard j < hi, s[j] == UInt8(ascii: ":") else { return nil }
         return j + 1
     }
 }
