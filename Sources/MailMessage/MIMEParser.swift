@@ -78,7 +78,9 @@ struct MIMEParser {
             part.contentType = ContentType(type: "application", subtype: "octet-stream", parameters: part.contentType.parameters)
         } else if part.contentType.type == "multipart" {
             parseMultipart(&part, depth: depth)
-        } else if part.contentType.isEncapsulatedMessage, ["7bit", "8bit", "binary"].contains(part.transferEncoding) {
+        } else if part.contentType.isEncapsulatedMessage,
+            part.transferEncoding == "7bit" || part.transferEncoding == "8bit" || part.transferEncoding == "binary"
+        {
             // RFC 2046 §5.2.1: message/rfc822 bodies are only 7bit, 8bit or binary.
             let (inner, innerFields) = parsePart(part.bodyRange, depth: depth + 1, defaultType: .textPlainDefault)
             part.body = .message(envelope(innerFields), inner)
