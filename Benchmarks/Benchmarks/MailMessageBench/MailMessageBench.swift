@@ -1,0 +1,53 @@
+// Parse throughput of MailMessage on generated typical mail. The lead merges this target into
+// Benchmarks/Package.swift (ordo-one/benchmark).
+import Benchmark
+import MailMessage
+
+/// A message with the header fields typical mail carries and the given content header and body.
+private func message(_ content: [String], _ body: String) -> [UInt8] {
+    let header = [
+        "Received: from mx.example.org (mx.example.org [192.0.2.1])\r\n\tby mail.example.net; Tue, 1 Jul 2003 10:52:37 +0200",
+        "From: \"Alice Example\" <alice@example.org>", "To: Bob <bob@example.net>, carol@example.com",
+        "Subject: Re: [list] Quarterly report", "Date: Tue, 1 Jul 2003 10:52:37 +0200",
+        "Message-ID: <msg-1@example.org>", "References: <a@example.org> <p@example.org>", "MIME-Version: 1.0",
+    ] + content
+    return Array((header.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+}
+
+/// `n` bytes of base64 text in 76-character lines.
+private func base64Text(_ n: Int) -> String {
+    let line = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx", count: 1) + "MjM0\r\n"
+    return String(repeating: line, count: max(1, n / line.utf8.count))
+}
+
+private let smallText = message(["Content-Type: text/plain; charset=utf-8"],
+    String(repeating: "Hello Bob, this is a short line of text in a typical message body.\r\n", count: 30))
+
+private let multipartWithAttachments = message(["Content-Type: multipart/mixed; boundary=mix"],
+    "--mix\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        + String(repeating: "Some text caf=C3=A9 here.\r\n", count: 40)
+        + "\r\n--mix\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64Text(80_000) + "\r\n--mix--\r\n")
+
+private let largeAttachment = message(["Content-Type: multipart/mixed; boundary=z"],
+    "--z\r\n\r\nSee attached.\r\n--z\r\nContent-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64Text(5 << 20) + "\r\n--z--\r\n")
+
+let benchmarks: @Sendable () -> Void = {
+    for (name, raw) in [
+        ("small text", smallText), ("multipart with attachments", multipartWithAttachments),
+        ("5 MiB base64 attachment", largeAttachment),
+    ] {
+        Benchmark("MailMessage.parse \(name)", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal])) { b in
+            for _ in b.scaledIterations { blackHole(ParsedMessage.parse(raw)) }
+        }
+    }
+    let parsed = ParsedMessage.parse(multipartWithAttachments)
+    let stored = parsed.serialized()
+    Benchmark("MailMessage.init(serialized:)") { b in
+        for _ in b.scaledIterations { blackHole(try ParsedMessage(serialized: stored)) }
+    }
+    Benchmark("MailMessage.section BODY[1]") { b in
+        for _ in b.scaledIterations { blackHole(parsed.sectionBytes(SectionSpec(part: [1]), in: multipartWithAttachments)) }
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte constants and small scanning helpers shared by the parsers.
+enum Bytes {
+    static let cr: UInt8 = 13
+    static let lf: UInt8 = 10
+    static let space: UInt8 = 32
+    static let tab: UInt8 = 9
+    static let colon: UInt8 = 58
+    static let dash: UInt8 = 45
+
+    /// Whether `b` is SP or HTAB (RFC 5234 WSP).
+    @inline(__always)
+    static func isWSP(_ b: UInt8) -> Bool { b == space || b == tab }
+
+    /// Whether `b` is WSP, CR or LF.
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == space || b == tab || b == cr || b == lf }
+
+    /// ASCII lowercase of one byte.
+    @inline(__always)
+    static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
+
+    /// Index of the first `byte` in `buf[from..<to]`, or nil.
+    @inline(__always)
+    static func find(_ byte: UInt8, in buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        guard from < to, let base = buf.baseAddress else { return nil }
+        guard let p = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Whether `buf[range]` equals the lowercase ASCII `name`, ignoring case.
+    static func equalsLowercased(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: [UInt8]) -> Bool {
+        guard range.count == name.count else { return false }
+        var i = range.lowerBound
+        for c in name {
+            if lower(buf[i]) != c { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// `range` without leading and trailing whitespace (WSP, CR, LF).
+    static func trimmed(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound, hi = range.upperBound
+        while lo < hi, isSpace(buf[lo]) { lo += 1 }
+        while hi > lo, isSpace(buf[hi - 1]) { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// Number of lines in `buf[range]`: line feeds, plus one for an unterminated last line.
+    static func lineCount(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        guard !range.isEmpty else { return 0 }
+        var n = 0
+        for i in range where buf[i] == lf { n += 1 }
+        if buf[range.upperBound - 1] != lf { n += 1 }
+        return n
+    }
+
+    /// `bytes` with ASCII letters lowercased.
+    static func lowercased(_ bytes: some Sequence<UInt8>) -> [UInt8] { bytes.map(lower) }
+
+    /// A string from bytes: UTF-8 when valid (RFC 6532), otherwise ISO-8859-1.
+    static func string(_ bytes: some Collection<UInt8>) -> String {
+        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+    }
+
+    /// A string from `buf[range]`, as `string(_:)` does.
+    static func string(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        string(UnsafeBufferPointer(rebasing: buf[range]))
+    }
+}

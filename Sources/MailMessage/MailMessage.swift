@@ -1,2 +1,0 @@
-// Placeholder: the MailMessage module is being built (issue 3).
-public enum MailMessageVersion { public static let string = "0" }

@@ -1,0 +1,50 @@
+import Testing
+@testable import MailMessage
+
+@Suite struct TextTests {
+    static let html: [(String, String)] = [
+        ("<p>Hello <b>world</b></p>", "\nHello world\n"),
+        ("a &amp; b &lt;c&gt; &quot;d&quot; &#233; &#xE9; &nbsp;x &bogus; &", "a & b <c> \"d\" é é  x &bogus; &"),
+        ("<style>p { color: red }</style>text<script>var a = '<p>';</script>", "text"),
+        ("x<!-- comment <p> -->y", "xy"),
+        ("1 < 2 <a href=\"x>y\">link</a>", "1 < 2 link"),
+        ("<br/>line", "\nline"),
+    ]
+
+    @Test(arguments: html) func stripsHTML(_ input: String, _ expected: String) {
+        #expect(HTMLText.strip(input) == expected)
+    }
+
+    @Test func previewFromFirstTextPart() {
+        let m = ParsedMessage.parse(Gen.typicalMultipart(attachmentSize: 10))
+        #expect(m.preview == "Hello there, this is café text.")
+        let long = ParsedMessage.parse(Gen.message(["Content-Type: text/html; charset=utf-8"],
+            body: "<html><head><style>x{}</style></head><body>" + String(repeating: "caf\u{e9}  ", count: 200) + "</body></html>"))
+        #expect(long.preview.count == MessageLimits.previewLength)
+        #expect(long.preview.hasPrefix("caf\u{e9} caf"))
+        let none = ParsedMessage.parse(Gen.message(["Content-Type: image/png"], body: "xx"))
+        #expect(none.preview == "")
+    }
+
+    @Test func searchTextCollectsHeadersBodiesAndNames() {
+        let raw = Gen.typicalMultipart(attachmentSize: 10)
+        let t = ParsedMessage.parse(raw).searchText(in: raw)
+        #expect(t.from == "Alice Example <alice@example.org>")
+        #expect(t.to == "Bob <bob@example.net>, carol@example.com")
+        #expect(t.subject == "Re: [list] Quarterly report")
+        #expect(t.bodies.count == 2)
+        #expect(t.bodies[0] == "Hello there, \r\nthis is café text.\r\n")
+        #expect(t.bodies[1].contains("Hello there & welcome"))
+        #expect(t.attachmentNames == ["report.pdf"])
+    }
+
+    @Test func encodedAttachmentNames() {
+        let raw = Gen.message(["Content-Type: multipart/mixed; boundary=b"], body: Gen.multipart(boundary: "b", parts: [
+            "Content-Type: application/pdf; name=\"=?utf-8?B?w6l0w6kucGRm?=\"\r\n\r\nx",
+            "Content-Disposition: attachment; filename*=utf-8''%E2%82%AC.txt\r\n\r\ny",
+        ]))
+        let t = ParsedMessage.parse(raw).searchText(in: raw)
+        #expect(t.attachmentNames == ["été.pdf", "€.txt"])
+        #expect(t.bodies.isEmpty)
+    }
+}
