@@ -21,5 +21,14 @@ let package = Package(
             path: "Benchmarks/MailStoreBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "MailMessageBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MailMessage", package: "mstore"),
+            ],
+            path: "Benchmarks/MailMessageBench",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

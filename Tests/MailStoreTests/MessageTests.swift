@@ -39,12 +39,17 @@ import Testing
             let (_, inbox) = try await makeAlice(store)
             let raw = Array("Subject: x\nFrom: a@b\r\n\nline1\rline2\n".utf8)
             let record = try await store.write { tx in try tx.append(to: inbox.id, PreparedMessage(raw)) }
-            let expected = Array("Subject: x\r\nFrom: a@b\r\n\r\nline1\r\nline2\r\n".utf8)
+            // Bare LF becomes CRLF; a bare CR is not a line ending and stays as it is.
+            let expected = Array("Subject: x\r\nFrom: a@b\r\n\r\nline1\rline2\r\n".utf8)
             #expect(record.size == expected.count)
             #expect(try store.read { try $0.content(record.content) } == expected)
             #expect(try store.read { try $0.content(record.content, range: 2..<9) } == Array(expected[2..<9]))
             #expect(try store.read { try $0.content(record.content, range: 30..<999) } == Array(expected[30...]))
             #expect(try store.read { try $0.content(record.content, range: 999..<1000) } == [])
+            // The parsed structure was stored with the content.
+            let structure = try store.read { try $0.structure(of: record.content) }
+            #expect(structure?.envelope.subject == "x")
+            #expect(structure?.size == expected.count)
         }
     }
 

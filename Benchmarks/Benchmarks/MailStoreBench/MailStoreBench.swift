@@ -11,7 +11,7 @@ let batch = 256
 let messageSize = 4096
 
 func scratch(_ name: String) -> String {
-    let path = NSTemporaryDirectory() + "mstore-bench-\(name)-\(getpid())"
+    let path = NSTemporaryDirectory() + "mstore-bench-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try? FileManager.default.removeItem(atPath: path)
     return path
 }

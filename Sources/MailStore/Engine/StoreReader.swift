@@ -1,3 +1,5 @@
+import MailMessage
+
 /// A read snapshot of the store. It exists only inside `MailStore.read` (or as the base of a
 /// `StoreWriter`), and must not escape that closure.
 public class StoreReader {
@@ -206,9 +208,15 @@ public class StoreReader {
         return result
     }
 
-    /// The parsed structure stored with the content at append (MailMessage serialization).
-    public func structure(of content: ContentID) throws -> [UInt8] {
-        try contentRecord(content)?.structure ?? []
+    /// The parsed structure stored with the content at append: envelope, body structure and
+    /// section offsets, read without reparsing the message.
+    public func structure(of content: ContentID) throws -> ParsedMessage? {
+        guard let bytes = try contentRecord(content)?.structure, !bytes.isEmpty else { return nil }
+        do {
+            return try ParsedMessage(serialized: bytes)
+        } catch {
+            throw MailStoreError.corrupt("parsed structure of content \(content): \(error)")
+        }
     }
 
     // MARK: Changes
