@@ -32,12 +32,14 @@ enum Keys {
         key { $0.u32(account.rawValue); $0.u8(1); $0.u32(id.rawValue) }
     }
     static func keywordNames(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue); $0.u8(1) } }
-    static func keywords(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
 
     static func subscription(_ account: AccountID, _ name: String) -> [UInt8] {
         key { $0.u32(account.rawValue); $0.raw(name.utf8) }
     }
     static func subscriptions(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
+
+    /// Every key of `account` in the keyword and subscription subspaces starts with this.
+    static func accountPrefix(_ account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
 
     /// Meta keys.
     static let schemaVersion = Array("schema".utf8)

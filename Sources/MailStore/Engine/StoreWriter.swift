@@ -64,7 +64,7 @@ public final class StoreWriter: StoreReader {
         for mailbox in try mailboxes(of: id) { try removeMailboxRecord(mailbox) }
         for space in [Subspace.keywords, .subscriptions] {
             var keys: [[UInt8]] = []
-            try w.scan(space, prefix: Keys.keywords(of: id)) { k, _ in keys.append(Array(k)); return true }
+            try w.scan(space, prefix: Keys.accountPrefix(id)) { k, _ in keys.append(Array(k)); return true }
             for k in keys { try w.delete(space, k) }
         }
         try w.delete(.accountNames, Keys.accountName(Self.fold(account.name)))
