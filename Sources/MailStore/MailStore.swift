@@ -1,5 +1,4 @@
 import Foundation
-import LMDB
 
 /// An embedded mailbox store: accounts, mailboxes, messages, flags, UIDs and modseqs in one
 /// LMDB environment, behind two verbs.
@@ -39,11 +38,8 @@ public final class MailStore: Sendable {
 
     /// Opens (creating if needed) the store in directory `path`.
     public init(path: String, options: Options = Options()) throws {
-        var env = Environment.Options()
-        env.mapSize = options.initialMapSize
-        env.noSync = options.unsafeNoSync
         do {
-            backend = try LMDBBackend(path: path, options: env)
+            backend = try LMDBBackend(path: path, mapSize: options.initialMapSize, noSync: options.unsafeNoSync)
         } catch {
             throw MailStoreError.storage("cannot open \(path): \(error)")
         }

@@ -9,7 +9,10 @@ package final class LMDBBackend: StorageBackend {
     private let databases: [Database]
 
     /// Opens the environment in `path` and its subspaces.
-    package init(path: String, options: Environment.Options) throws {
+    package init(path: String, mapSize: Int, noSync: Bool) throws {
+        var options = Environment.Options()
+        options.mapSize = mapSize
+        options.noSync = noSync
         environment = try Environment.open(path: path, options: options)
         environment.clearStaleReaders()
         databases = try environment.openDatabases(Subspace.allCases.map(\.name))

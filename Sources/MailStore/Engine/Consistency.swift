@@ -45,7 +45,7 @@ extension StoreReader {
                     report("\(mailbox.name): counts \(mailbox.messages)/\(mailbox.unseen)/\(mailbox.deleted)/\(mailbox.size), recomputed \(messages)/\(unseen)/\(deleted)/\(size)")
                 }
                 var logEntries = 0
-                try kv.scan(.changes, prefix: Keys.messages(of: mailbox.id)) { k, v in
+                try kv.scan(.changes, prefix: Keys.mailboxPrefix(mailbox.id)) { k, v in
                     if v.first == ChangeKind.updated.rawValue { logEntries += 1 }
                     if ModSeq(readU64(k, at: 4)) > mailbox.highestModSeq { report("\(mailbox.name): change log beyond HIGHESTMODSEQ") }
                     return true

@@ -9,10 +9,16 @@ enum Keys {
     }
     static func mailboxNames(of account: AccountID) -> [UInt8] { key { $0.u32(account.rawValue) } }
 
+    /// Every key of `mailbox` in the messages and changes subspaces starts with this.
+    static func mailboxPrefix(_ mailbox: MailboxID) -> [UInt8] { key { $0.u32(mailbox.rawValue) } }
+    /// The first key past every key of `mailbox` in those subspaces.
+    static func mailboxEnd(_ mailbox: MailboxID) -> [UInt8]? {
+        mailbox.rawValue == .max ? nil : mailboxPrefix(MailboxID(rawValue: mailbox.rawValue + 1))
+    }
+
     static func message(_ mailbox: MailboxID, _ uid: UID) -> [UInt8] {
         key { $0.u32(mailbox.rawValue); $0.u32(uid.rawValue) }
     }
-    static func messages(of mailbox: MailboxID) -> [UInt8] { key { $0.u32(mailbox.rawValue) } }
 
     static func change(_ mailbox: MailboxID, _ modSeq: ModSeq, _ uid: UID) -> [UInt8] {
         key { $0.u32(mailbox.rawValue); $0.u64(modSeq.rawValue); $0.u32(uid.rawValue) }

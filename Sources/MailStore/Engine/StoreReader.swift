@@ -111,7 +111,7 @@ public class StoreReader {
     /// The mailbox's UIDs in ascending order: the map from sequence numbers to UIDs.
     public func uids(in mailbox: MailboxID) throws -> [UID] {
         var result: [UID] = []
-        try kv.scan(.messages, prefix: Keys.messages(of: mailbox)) { k, _ in
+        try kv.scan(.messages, prefix: Keys.mailboxPrefix(mailbox)) { k, _ in
             result.append(UID(readU32(k, at: 4)))
             return true
         }
@@ -128,9 +128,8 @@ public class StoreReader {
     /// `body` returns false to stop.
     public func forEachMessage(in mailbox: MailboxID, uids range: ClosedRange<UID> = UID(1)...UID(.max),
                                _ body: (MessageRecord) throws -> Bool) throws {
-        let upper: [UInt8] = range.upperBound.rawValue == .max
-            ? Keys.messages(of: MailboxID(rawValue: mailbox.rawValue &+ 1))
-            : Keys.message(mailbox, UID(range.upperBound.rawValue + 1))
+        let upper = range.upperBound.rawValue == .max
+            ? Keys.mailboxEnd(mailbox) : Keys.message(mailbox, UID(range.upperBound.rawValue + 1))
         try kv.scan(.messages, from: Keys.message(mailbox, range.lowerBound), to: upper, reverse: false) { k, v in
             try body(try MessageRecord(uid: UID(readU32(k, at: 4)), decoding: v))
         }
@@ -227,7 +226,7 @@ public class StoreReader {
     public func changes(in mailbox: MailboxID, since modSeq: ModSeq) throws -> [Change] {
         var result: [Change] = []
         try kv.scan(.changes, from: Keys.changes(of: mailbox, after: modSeq),
-                    to: Keys.messages(of: MailboxID(rawValue: mailbox.rawValue &+ 1)), reverse: false) { k, v in
+                    to: Keys.mailboxEnd(mailbox), reverse: false) { k, v in
             result.append(Change(uid: UID(readU32(k, at: 12)), modSeq: ModSeq(readU64(k, at: 4)),
                                  kind: v.first == ChangeKind.expunged.rawValue ? .expunged : .updated))
             return true

@@ -119,10 +119,12 @@ extension StoreWriter {
             internalDate: internalDate ?? now, saveDate: now.seconds, size: message.size,
             modSeq: bumpModSeq(&mailbox), emailID: emailID, threadID: ThreadID(rawValue: emailID.rawValue))
         try insert(record, into: &mailbox, account: &account)
+        try saveChanged(mailbox, account)
         return record
     }
 
     /// Writes a new message record into `mailbox` at `record.uid`, with its counts and log entry.
+    /// The caller saves `mailbox` and `account` once it has inserted all its messages.
     private func insert(_ record: MessageRecord, into mailbox: inout Mailbox, account: inout Account) throws {
         try w.put(.messages, Keys.message(mailbox.id, record.uid), record.encoded())
         try logChange(mailbox.id, uid: record.uid, from: nil, to: record.modSeq, kind: .updated)
@@ -130,6 +132,10 @@ extension StoreWriter {
         count(record, into: &mailbox, sign: 1)
         account.usedBytes += record.size
         account.usedMessages += 1
+    }
+
+    /// Saves a mailbox whose messages changed, and its account, and records the event.
+    private func saveChanged(_ mailbox: Mailbox, _ account: Account) throws {
         try save(mailbox)
         try save(account)
         events.append(.mailboxChanged(account: mailbox.account, mailbox: mailbox.id, modSeq: mailbox.highestModSeq))
@@ -168,6 +174,7 @@ extension StoreWriter {
             try insert(new, into: &target, account: &account)
             pairs.append((old.uid, new.uid))
         }
+        try saveChanged(target, account)
         return pairs
     }
 
@@ -190,6 +197,7 @@ extension StoreWriter {
                       unchangedSince: ModSeq? = nil) throws -> StoreResult {
         var mailbox = try selectable(mailboxID)
         var account = try requireAccount(mailbox.account)
+        let keywordsBefore = account.nextKeyword
         let keywordIDs: Set<KeywordID>
         if change.operation == .remove {
             keywordIDs = Set(try change.keywords.compactMap { try keywordID(of: account.id, named: $0) })
@@ -225,6 +233,8 @@ extension StoreWriter {
             try logChange(mailboxID, uid: uid, from: oldModSeq, to: newModSeq, kind: .updated)
             result.updated.append(record)
         }
+        // Flag changes leave usage alone: the account is saved only if keywords were defined.
+        if account.nextKeyword != keywordsBefore { try save(account) }
         if modSeq != nil {
             try save(mailbox)
             events.append(.mailboxChanged(account: mailbox.account, mailbox: mailboxID, modSeq: mailbox.highestModSeq))
@@ -254,11 +264,7 @@ extension StoreWriter {
             account.usedMessages -= 1
             expunged.append(uid)
         }
-        if modSeq != nil {
-            try save(mailbox)
-            try save(account)
-            events.append(.mailboxChanged(account: mailbox.account, mailbox: mailboxID, modSeq: mailbox.highestModSeq))
-        }
+        if modSeq != nil { try saveChanged(mailbox, account) }
         return expunged
     }
 

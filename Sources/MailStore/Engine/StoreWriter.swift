@@ -141,7 +141,7 @@ public final class StoreWriter: StoreReader {
     private func removeMailboxRecord(_ mailbox: Mailbox) throws {
         _ = try expunge(in: mailbox.id, uids: try uids(in: mailbox.id))
         var logKeys: [[UInt8]] = []
-        try w.scan(.changes, prefix: Keys.messages(of: mailbox.id)) { k, _ in logKeys.append(Array(k)); return true }
+        try w.scan(.changes, prefix: Keys.mailboxPrefix(mailbox.id)) { k, _ in logKeys.append(Array(k)); return true }
         for k in logKeys { try w.delete(.changes, k) }
         try w.delete(.mailboxNames, Keys.mailboxName(mailbox.account, mailbox.name))
         try w.delete(.mailboxes, Keys.mailbox(mailbox.id))
@@ -209,6 +209,7 @@ public final class StoreWriter: StoreReader {
     // MARK: Keywords
 
     /// The keyword numbers for `names`, creating the missing ones. Sorted, without duplicates.
+    /// Creating one advances `account.nextKeyword`: the caller saves the account.
     func keywordIDs(account: inout Account, names: [String]) throws -> [KeywordID] {
         var ids = Set<KeywordID>()
         for name in names {
@@ -220,7 +221,6 @@ public final class StoreWriter: StoreReader {
                 account.nextKeyword += 1
                 try w.put(.keywords, Keys.keywordByName(account.id, Self.foldKeyword(name)), ByteWriter.u32Bytes(id.rawValue))
                 try w.put(.keywords, Keys.keywordByID(account.id, id), Array(name.utf8))
-                try save(account)
                 ids.insert(id)
             }
         }
