@@ -23,6 +23,18 @@ func fourKiBMessage(_ n: Int) -> [UInt8] {
     return bytes
 }
 
+/// Runs `operation(0..<count)` from `tasks` concurrent tasks, each taking every `tasks`-th index.
+func concurrently(_ tasks: Int, _ count: Int, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for t in 0..<tasks {
+            group.addTask {
+                for i in stride(from: t, to: count, by: tasks) { try await operation(i) }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
 /// A store with one user, and that user's INBOX.
 func benchStore(_ name: String) async throws -> (MailStore, MailboxID) {
     let store = try MailStore(path: scratch(name))
@@ -49,18 +61,9 @@ let benchmarks: @Sendable () -> Void = {
             for _ in benchmark.scaledIterations {
                 let base = counter
                 counter += batch
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for w in 0..<writers {
-                        group.addTask {
-                            var i = w
-                            while i < batch {
-                                let m = PreparedMessage(fourKiBMessage(base + i))
-                                try await store.write { tx in _ = try tx.append(to: inbox, m) }
-                                i += writers
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
+                try await concurrently(writers, batch) { i in
+                    let m = PreparedMessage(fourKiBMessage(base + i))
+                    try await store.write { tx in _ = try tx.append(to: inbox, m) }
                 }
             }
             benchmark.stopMeasurement()
@@ -104,48 +107,24 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Flag updates
 
-    Benchmark("store flag update durable, 1 writer (\(batch)/iter)") { benchmark async throws in
-        let (store, inbox) = try await benchStore("flags")
-        let m = PreparedMessage(fourKiBMessage(0))
-        try await store.write { tx in for _ in 0..<batch { _ = try tx.append(to: inbox, m) } }
-        var toggle = false
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            toggle.toggle()
-            for uid in 1...UInt32(batch) {
+    for writers in [1, 64] {
+        Benchmark("store flag update durable, \(writers) writers (\(batch)/iter)") { benchmark async throws in
+            let (store, inbox) = try await benchStore("flags\(writers)")
+            let m = PreparedMessage(fourKiBMessage(0))
+            try await store.write { tx in for _ in 0..<batch { _ = try tx.append(to: inbox, m) } }
+            var toggle = false
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                toggle.toggle()
                 let change = FlagChange(toggle ? .add : .remove, flags: .seen)
-                try await store.write { tx in _ = try tx.store(in: inbox, uids: [UID(uid)], change) }
-            }
-        }
-        benchmark.stopMeasurement()
-        store.close()
-    }
-
-    Benchmark("store flag update durable, 64 writers (\(batch)/iter)") { benchmark async throws in
-        let (store, inbox) = try await benchStore("flags64")
-        let m = PreparedMessage(fourKiBMessage(0))
-        try await store.write { tx in for _ in 0..<batch { _ = try tx.append(to: inbox, m) } }
-        var toggle = false
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            toggle.toggle()
-            let change = FlagChange(toggle ? .add : .remove, flags: .seen)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for w in 0..<64 {
-                    group.addTask {
-                        var uid = UInt32(w + 1)
-                        while uid <= UInt32(batch) {
-                            let u = UID(uid)
-                            try await store.write { tx in _ = try tx.store(in: inbox, uids: [u], change) }
-                            uid += 64
-                        }
-                    }
+                try await concurrently(writers, batch) { i in
+                    let uid = UID(UInt32(i + 1))
+                    try await store.write { tx in _ = try tx.store(in: inbox, uids: [uid], change) }
                 }
-                try await group.waitForAll()
             }
+            benchmark.stopMeasurement()
+            store.close()
         }
-        benchmark.stopMeasurement()
-        store.close()
     }
 
     // MARK: Reads

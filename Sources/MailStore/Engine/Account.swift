@@ -76,4 +76,11 @@ public struct ScramCredentials: Sendable, Equatable, Codable {
     public var iterations: Int
     public var storedKey: [UInt8]
     public var serverKey: [UInt8]
+
+    public init(salt: [UInt8], iterations: Int, storedKey: [UInt8], serverKey: [UInt8]) {
+        self.salt = salt
+        self.iterations = iterations
+        self.storedKey = storedKey
+        self.serverKey = serverKey
+    }
 }

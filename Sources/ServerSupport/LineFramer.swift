@@ -1,0 +1,99 @@
+import NIOCore
+
+/// What the framer hands to a protocol handler.
+public enum FramedInput: Sendable {
+    /// One line, without its CRLF (a bare LF also ends a line).
+    case line(ByteBuffer)
+    /// A line longer than the limit arrived: the protocol answers with its error and closes.
+    case lineTooLong
+}
+
+/// Splits the byte stream into lines, one at a time: after a line is delivered the framer
+/// waits until the protocol handler calls `resume()`, so pipelined commands are answered in
+/// order and nothing is read past a command that changes the stream (STARTTLS). While it waits
+/// it stops reading from the socket once `highWaterMark` bytes are buffered.
+public final class LineFramer: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = FramedInput
+    public typealias OutboundIn = Never
+
+    /// Bytes buffered before the framer stops asking the socket for more.
+    public static let highWaterMark = 256 * 1024
+
+    private let maxLineLength: Int
+    private var buffer: ByteBuffer?
+    private var scanned = 0
+    private var waiting = false
+    private var readPending = false
+    private var failed = false
+    private var context: ChannelHandlerContext?
+
+    /// `maxLineLength` counts the line without its CRLF.
+    public init(maxLineLength: Int) { self.maxLineLength = maxLineLength }
+
+    /// Whether a line was delivered and the handler has not called `resume()` yet.
+    public var isWaiting: Bool { waiting }
+
+    /// Bytes received but not yet delivered as lines.
+    public var bufferedBytes: Int { buffer?.readableBytes ?? 0 }
+
+    public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        deliver(context: context)
+    }
+
+    /// Lets the next line through. Call on the channel's event loop.
+    public func resume() {
+        waiting = false
+        guard let context else { return }
+        deliver(context: context)
+        if readPending && bufferedBytes < Self.highWaterMark && !failed {
+            readPending = false
+            context.read()
+        }
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        if bufferedBytes >= Self.highWaterMark || failed {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func deliver(context: ChannelHandlerContext) {
+        guard !waiting, !failed, var buf = buffer else { return }
+        let view = buf.readableBytesView
+        let start = view.startIndex + scanned
+        if let lf = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            var length = lf - view.startIndex
+            let lineEnd = length + 1
+            if length > 0 && view[view.startIndex + length - 1] == UInt8(ascii: "\r") { length -= 1 }
+            if length > maxLineLength {
+                fail(context: context)
+                return
+            }
+            let line = buf.readSlice(length: length)!
+            buf.moveReaderIndex(forwardBy: lineEnd - length)
+            scanned = 0
+            buffer = buf.readableBytes == 0 ? nil : buf
+            if buffer != nil, buf.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
+            waiting = true
+            context.fireChannelRead(wrapInboundOut(.line(line)))
+        } else {
+            scanned = view.count
+            if view.count > maxLineLength + 1 { fail(context: context) }
+        }
+    }
+
+    private func fail(context: ChannelHandlerContext) {
+        failed = true
+        buffer = nil
+        context.fireChannelRead(wrapInboundOut(.lineTooLong))
+    }
+}

@@ -1,0 +1,75 @@
+import Metrics
+import NIOCore
+import NIOPosix
+import Prometheus
+
+/// The daemon's counters and timers, through swift-metrics. The composition root bootstraps the
+/// metrics system (Prometheus) and serves it with `MetricsEndpoint`.
+public struct ServerMetrics: Sendable {
+    public init() {}
+
+    public func connectionOpened(_ proto: String) {
+        Counter(label: "mstore_connections_total", dimensions: [("protocol", proto)]).increment()
+        Gauge(label: "mstore_connections_open", dimensions: [("protocol", proto)]).record(1)
+    }
+
+    public func connectionRefused(_ proto: String) {
+        Counter(label: "mstore_connections_refused_total", dimensions: [("protocol", proto)]).increment()
+    }
+
+    public func command(_ proto: String, _ name: String, nanoseconds: Int64) {
+        Counter(label: "mstore_commands_total", dimensions: [("protocol", proto), ("command", name)]).increment()
+        Timer(label: "mstore_command_duration_seconds", dimensions: [("protocol", proto)]).recordNanoseconds(nanoseconds)
+    }
+
+    public func authFailure(_ proto: String) {
+        Counter(label: "mstore_auth_failures_total", dimensions: [("protocol", proto)]).increment()
+    }
+
+    public func delivered(_ proto: String, count: Int) {
+        Counter(label: "mstore_deliveries_total", dimensions: [("protocol", proto)]).increment(by: count)
+    }
+}
+
+/// Serves the Prometheus text format on `GET /metrics` (any path, in fact) over plain HTTP/1.1.
+public enum MetricsEndpoint {
+    /// The most request bytes read before answering.
+    static let maxRequest = 8192
+
+    public static func start(registry: PrometheusCollectorRegistry, host: String, port: Int,
+                             group: any EventLoopGroup) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Responder(registry: registry))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
+    private final class Responder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let registry: PrometheusCollectorRegistry
+        var request: [UInt8] = []
+        var answered = false
+
+        init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !answered else { return }
+            request += unwrapInboundIn(data).readableBytesView
+            let done = request.count >= maxRequest || request.suffix(4) == Array("\r\n\r\n".utf8)
+                || request.suffix(2) == Array("\n\n".utf8)
+            guard done else { return }
+            answered = true
+            let body = registry.emitToBuffer()
+            var out = context.channel.allocator.buffer(capacity: body.count + 128)
+            out.writeString("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n")
+            out.writeString("Content-Length: \(body.count)\r\nConnection: close\r\n\r\n")
+            out.writeBytes(body)
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

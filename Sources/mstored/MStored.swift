@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MailStore
+import Metrics
+import NIOCore
+import NIOPosix
+import POP3Server
+import Prometheus
+import ServerSupport
+
+/// mstored: serves the store over the configured protocols from one process.
+struct MStored: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mstored", abstract: "Serve an mstore mail store over POP3 (IMAP and LMTP follow).",
+        version: "mstored 0.2.0")
+
+    @Option(help: "The data directory (default: $MSTORE_DATA, else ./mstore-data).") var data: String?
+    @Option(help: "A TOML config file.") var config: String?
+    @Option(help: "IMAP listener HOST:PORT.") var imap: String?
+    @Option(help: "IMAP over TLS listener HOST:PORT.") var imaps: String?
+    @Option(help: "POP3 listener HOST:PORT.") var pop3: String?
+    @Option(help: "POP3 over TLS listener HOST:PORT.") var pop3s: String?
+    @Option(help: "LMTP listener HOST:PORT.") var lmtp: String?
+    @Option(help: "SMTP listener HOST:PORT.") var smtp: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key.") var tlsKey: String?
+    @Option(help: "Serve Prometheus metrics on HOST:PORT.") var metrics: String?
+
+    func resolvedSettings() throws -> ServerConfig {
+        var settings = try config.map(ServerConfig.load(path:)) ?? ServerConfig()
+        let flags: [(String, String?)] = [("imap", imap), ("imaps", imaps), ("pop3", pop3), ("pop3s", pop3s),
+                                          ("lmtp", lmtp), ("smtp", smtp)]
+        let given = try flags.compactMap { name, value in try value.map { try ListenerConfig(protocolName: name, address: $0) } }
+        if !given.isEmpty { settings.listeners = given }
+        if settings.listeners.isEmpty { settings.listeners = ServerConfig.defaultListeners }
+        if tlsCert != nil || tlsKey != nil {
+            guard let tlsCert, let tlsKey else { throw ValidationError("--tls-cert and --tls-key go together") }
+            settings.tlsCertificate = tlsCert
+            settings.tlsKey = tlsKey
+        }
+        if let metrics { settings.metrics = try ListenerConfig(protocolName: "metrics", address: metrics) }
+        return settings
+    }
+
+    func run() async throws {
+        let settings: ServerConfig
+        do { settings = try resolvedSettings() } catch let error as ConfigError { throw Failure(error.description) }
+
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "mstored")
+
+        let store: MailStore
+        do { store = try MailStore(path: MailStore.defaultPath(data: data)) } catch { throw Failure("\(error)") }
+        let threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+        threadPool.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let services: ServerServices
+        do {
+            services = try ServerServices(store: store, threadPool: threadPool, config: settings, logger: logger)
+        } catch let error as ConfigError { throw Failure(error.description) }
+
+        // One line per protocol module.
+        let server = MailServer(services: services, frontends: [POP3Frontend()], group: group)
+
+        for listener in settings.listeners {
+            guard server.serves(listener) else {
+                logger.notice("no \(listener.baseProtocol) front end yet: \(listener.protocolName) left out")
+                continue
+            }
+            do {
+                let address = try await server.bind(listener)
+                say("mstored: listening \(listener.protocolName) \(listener.host):\(address.port ?? listener.port)")
+            } catch {
+                throw Failure("cannot listen for \(listener.protocolName) on \(listener.host):\(listener.port): \(error)")
+            }
+        }
+        if let m = settings.metrics {
+            do {
+                let channel = try await MetricsEndpoint.start(registry: registry, host: m.host, port: m.port, group: group)
+                say("mstored: listening metrics \(m.host):\(channel.localAddress?.port ?? m.port)")
+            } catch {
+                throw Failure("cannot listen for metrics on \(m.host):\(m.port): \(error)")
+            }
+        }
+        say("mstored: ready")
+
+        await waitForSignal()
+        logger.info("shutting down")
+        await server.shutdown()
+        store.close()
+        try? await group.shutdownGracefully()
+        try? await threadPool.shutdownGracefully()
+    }
+
+    /// Prints a line at once, even into a pipe.
+    func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    /// Returns on SIGTERM or SIGINT.
+    func waitForSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = SignalOnce(continuation)
+            for sig in [SIGTERM, SIGINT] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+                source.setEventHandler { once.fire() }
+                source.resume()
+                once.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation once, and keeps the signal sources alive.
+/// `@unchecked Sendable`: both fields are only touched on the main queue.
+final class SignalOnce: @unchecked Sendable {
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+    func fire() { continuation?.resume(); continuation = nil }
+}
+
+/// A startup failure: one line on stderr, exit status 1.
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try MStored.parseAsRoot()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+            exit(0)
+        } catch let failure as Failure {
+            FileHandle.standardError.write(Data("mstored: \(failure.description)\n".utf8))
+            exit(1)
+        } catch {
+            MStored.exit(withError: error)
+        }
+    }
+}
