@@ -68,6 +68,10 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore"]),
-        .testTarget(name: "ServerTests", dependencies: ["ServerSupport", "POP3Server", "MailStore"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "ServerSupport", "POP3Server", "MailStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ]
 )

@@ -65,10 +65,10 @@ public final class MailServer: Sendable {
         guard admitted else {
             services.metrics.connectionRefused(listener.protocolName)
             connection.logger.notice("refused: connection limit", metadata: ["ip": "\(ip)"])
-            var line = channel.allocator.buffer(capacity: 64)
-            line.writeString(frontend.refusal("too many connections"))
             if listener.implicitTLS { return channel.close() }
-            return channel.writeAndFlush(line).flatMap { channel.close() }
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(RefusalHandler(line: frontend.refusal("too many connections")))
+            }
         }
         channel.closeFuture.whenComplete { [self] _ in
             self.state.withLockedValue { s in
@@ -100,6 +100,24 @@ public final class MailServer: Sendable {
         for l in listeners { try? await l.close() }
         for c in connections { try? await c.close() }
     }
+}
+
+/// Sends one line as soon as the connection is up, then closes it.
+private final class RefusalHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let line: String
+
+    init(line: String) { self.line = line }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: line.utf8.count)
+        buffer.writeString(line)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in bound.value.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 /// Upgrades a live connection to TLS for STARTTLS/STLS (RFC 2595, RFC 3207, RFC 9051 §6.2.1).

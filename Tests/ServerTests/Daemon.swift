@@ -1,0 +1,212 @@
+import Foundation
+import MailStore
+import Testing
+
+/// A real `mstored` on loopback ports chosen by the kernel, over a fresh data directory, with
+/// a test config (short delays and timeouts) and a TLS certificate made at test time.
+final class Daemon: @unchecked Sendable {
+    let directory: String
+    let data: String
+    private(set) var process = Process()
+    private var arguments: [String] = []
+    private(set) var ports: [String: Int] = [:]
+    let stderrPath: String
+
+    struct Options {
+        var limits = ""
+        var tls = true
+    }
+
+    init(_ options: Options = Options(), users: [(String, String)] = [("alice", "secret")],
+         messages: [String: [String]] = [:]) async throws {
+        directory = NSTemporaryDirectory() + "mstored-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        data = directory + "/data"
+        stderrPath = directory + "/stderr.log"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        // Users and messages, written through the library before the daemon starts.
+        do {
+            let store = try MailStore(path: data)
+            for (name, password) in users {
+                let credentials = try PasswordHasher.credentials(for: password, cost: .fast)
+                let account = try await store.write { try $0.createAccount(name: name, credentials: credentials) }
+                for text in messages[name] ?? [] {
+                    let m = PreparedMessage(Array(text.utf8))
+                    try await store.write { tx in
+                        _ = try tx.append(to: try tx.requireMailbox(of: account.id, named: "INBOX").id, m)
+                    }
+                }
+            }
+            store.close()
+        }
+
+        var config = "log_level = \"debug\"\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
+        var arguments = ["--data", data, "--pop3", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
+        if options.tls {
+            let cert = directory + "/cert.pem", key = directory + "/key.pem"
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                                 "-days", "1", "-keyout", key, "-out", cert]
+            openssl.standardError = FileHandle.nullDevice
+            openssl.standardOutput = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            arguments += ["--pop3s", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
+        }
+        try config.write(toFile: directory + "/mstored.toml", atomically: true, encoding: .utf8)
+
+        self.arguments = arguments
+        try await start()
+    }
+
+    /// Starts `mstored` and reads its "listening" lines until "ready".
+    func start() async throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: productPath("mstored"))
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+
+        // Read the "listening" lines until "ready".
+        let reader = stdout.fileHandleForReading
+        var text = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !text.contains("mstored: ready\n") {
+            let chunk = reader.availableData
+            if chunk.isEmpty {
+                if !process.isRunning || Date() > deadline {
+                    throw DaemonError.startFailed(text + (try String(contentsOfFile: stderrPath, encoding: .utf8)))
+                }
+                continue
+            }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("mstored: listening ") {
+            let parts = line.split(separator: " ")
+            if parts.count == 4, let port = Int(parts[3].split(separator: ":").last ?? "") { ports[String(parts[2])] = port }
+        }
+    }
+
+    var pop3: Int { ports["pop3"]! }
+    var pop3s: Int { ports["pop3s"]! }
+
+    /// Stops the daemon and starts a new one on the same data (new ports).
+    func restart() async throws {
+        stop()
+        ports = [:]
+        try await start()
+    }
+
+    /// Stops the daemon (SIGTERM) and returns its exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    /// Opens the store, for checks after the daemon changed it.
+    func withStore<T>(_ body: (MailStore) throws -> T) throws -> T {
+        let store = try MailStore(path: data)
+        defer { store.close() }
+        return try body(store)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+enum DaemonError: Error { case startFailed(String) }
+
+/// The path of a product built next to the test bundle.
+func productPath(_ name: String) -> String {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for dir in [bundle, bundle.deletingLastPathComponent()] {
+        let candidate = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return Bundle.main.bundleURL.appendingPathComponent(name).path
+}
+
+/// A blocking line client over a real TCP socket, with a timeout on every read.
+final class LineClient {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    /// Set when a read found the end of the stream (not a timeout).
+    private(set) var closedByPeer = false
+    static let timeout: TimeInterval = 10
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw ClientError.connect(errno) }
+        var tv = timeval(tv_sec: Int(Self.timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) { sendBytes(Array(text.utf8)) }
+
+    func sendBytes(_ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
+
+    /// Sends one command line.
+    func command(_ line: String) { send(line + "\r\n") }
+
+    /// The next line without CRLF, or nil when the server closed the connection (or timed out).
+    func readLine() -> String? {
+        while true {
+            if let lf = buffer.firstIndex(of: 10) {
+                var line = Array(buffer[..<lf])
+                buffer.removeFirst(lf + 1)
+                if line.last == 13 { line.removeLast() }
+                return String(decoding: line, as: UTF8.self)
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 || (n < 0 && errno == ECONNRESET) { closedByPeer = true }
+            if n <= 0 { return nil }
+            buffer += chunk[..<n]
+        }
+    }
+
+    /// A POP3 multi-line response: the status line, then the lines up to ".", un-dot-stuffed.
+    func readMultiline() -> (String, [String]) {
+        let status = readLine() ?? ""
+        guard status.hasPrefix("+OK") else { return (status, []) }
+        var lines: [String] = []
+        while let line = readLine(), line != "." {
+            lines.append(line.hasPrefix("..") ? String(line.dropFirst()) : line)
+        }
+        return (status, lines)
+    }
+
+    /// Whether the server closes the connection within the read timeout (after any lines).
+    func isClosed() -> Bool {
+        while let _ = readLine() {}
+        return closedByPeer
+    }
+}
+
+enum ClientError: Error { case connect(Int32) }
