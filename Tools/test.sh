@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds once, runs the Swift tests (and, as
-# they land, the interop scripts in Tools/interop), and ends with "N passed, M failed".
+# The whole test suite: installs what is missing, builds once, runs the Swift tests and then
+# the interop scripts in Tools/interop (real clients against a real mstored), and ends with
+# one line "N passed, M failed" over both.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-Tools/setup.sh
+Tools/setup.sh curl openssl fetchmail getmail6 python3
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! swift build --build-tests 2>&1 | tail -n 5; then :; fi
+swift build --build-tests 2>&1 | tail -n 5
 swift test --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0)
 failed=$(grep -E '✘ Test ' "$log" | grep -vc 'Test run with' || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "$(( total - failed < 0 ? 0 : total - failed )) passed, $failed failed"
+passed=$(( total - failed < 0 ? 0 : total - failed ))
+
+export MSTORE_BIN
+MSTORE_BIN=$(swift build --show-bin-path)
+for script in Tools/interop/*.sh; do
+  [ "$(basename "$script")" = lib.sh ] && continue
+  echo "== $script"
+  "$script" 2>&1 | tee "$log"
+  [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
+  p=$(grep -cE '^PASS ' "$log" || true); f=$(grep -cE '^FAIL ' "$log" || true)
+  passed=$((passed + p)); failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
 exit "$status"
