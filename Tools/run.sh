@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, opens the default store (./mstore-data or
-# $MSTORE_DATA) with a demo user, and starts mstored.
+# $MSTORE_DATA) with a demo user, and runs mstored in the foreground (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-Tools/setup.sh
+Tools/setup.sh openssl
 swift build 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)
 export MSTORE_DATA="${MSTORE_DATA:-$PWD/mstore-data}"
@@ -12,6 +12,22 @@ if ! "$bin/mstore" user list | grep -qx demo; then
   printf 'From: mstore <postmaster@localhost>\r\nTo: demo@localhost\r\nSubject: Welcome to mstore\r\n\r\nThis store is ready.\r\n' \
     | "$bin/mstore" deliver demo
 fi
-echo "store: $MSTORE_DATA   user: demo   password: demo"
+# A self-signed certificate on first run, for STLS and POP3S.
+tls="$MSTORE_DATA/tls"
+if [ ! -f "$tls/cert.pem" ]; then
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 3650 \
+    -keyout "$tls/key.pem" -out "$tls/cert.pem" >/dev/null 2>&1
+  chmod 600 "$tls/key.pem"
+fi
+cat <<TXT
+store:  $MSTORE_DATA
+user:   demo   password: demo
+POP3:   127.0.0.1:1110 (STLS offered), POP3S: 127.0.0.1:1995 (self-signed certificate)
+try:    curl pop3://demo:demo@127.0.0.1:1110/1
+        python3 -c "import poplib; p=poplib.POP3('127.0.0.1',1110); p.user('demo'); p.pass_('demo'); print(p.stat())"
+IMAP and LMTP are not built yet; mstored serves the front ends that exist.
+TXT
 "$bin/mstore" mailbox status demo INBOX
-exec "$bin/mstored" --data "$MSTORE_DATA"
+exec "$bin/mstored" --data "$MSTORE_DATA" --pop3 127.0.0.1:1110 --pop3s 127.0.0.1:1995 \
+  --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem"
