@@ -7,7 +7,7 @@ struct MStore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mstore",
         abstract: "Maintain an mstore mail store.",
-        subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Fetch.self, Check.self, Stats.self,
+        subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Import.self, Fetch.self, Check.self, Stats.self,
                       AppendLoop.self])
 }
 

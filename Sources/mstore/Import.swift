@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import MailMessage
+import MailStore
+
+/// `mstore import USER SOURCE [--mailbox NAME]`: an mbox file or a Maildir, detected.
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import an mbox file or a Maildir into a mailbox (default INBOX).")
+    @OptionGroup var store: StoreOptions
+    @Argument var user: String
+    @Argument var source: String
+    @Option(name: .long) var mailbox: String = "INBOX"
+
+    /// Messages committed per durable write.
+    static let batchSize = 1000
+
+    struct Item: Sendable {
+        var message: PreparedMessage
+        var flags: MessageFlags
+        var date: ZonedDate?
+    }
+
+    func run() async throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            throw UserError("no such file or directory: \(source)")
+        }
+        // Reject a bad source before anything is written.
+        if isDirectory.boolValue { try Maildir.validate(source) } else { try Mbox.validate(source) }
+        let s = try store.open()
+        let (user, name) = (user, mailbox)
+        let target = try await s.write { tx in
+            let account = try tx.requireAccount(named: user)
+            return try tx.mailbox(of: account.id, named: name)?.id
+                ?? tx.createMailbox(account: account.id, name: name).id
+        }
+        var batch: [Item] = []
+        var total = 0
+        func flush() async throws {
+            let items = batch
+            batch.removeAll(keepingCapacity: true)
+            try await s.write { tx in
+                for item in items { _ = try tx.append(to: target, item.message, flags: item.flags, internalDate: item.date) }
+            }
+            total += items.count
+        }
+        let add: (Item) async throws -> Void = { item in
+            batch.append(item)
+            if batch.count >= Self.batchSize { try await flush() }
+        }
+        if isDirectory.boolValue {
+            try await Maildir.read(source, add)
+        } else {
+            try await Mbox.read(source, add)
+        }
+        if !batch.isEmpty { try await flush() }
+        print("imported \(total) messages into \(name)")
+    }
+}
+
+/// Maildir reading: `cur/` and `new/`, flags from the `:2,` info, the date from the mtime.
+enum Maildir {
+    static func directories(_ path: String) -> [String] {
+        ["cur", "new"].map { path + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static func validate(_ path: String) throws {
+        guard !directories(path).isEmpty else { throw UserError("\(path) is not a Maildir (no cur/ or new/)") }
+    }
+
+    static func read(_ path: String, _ add: (Import.Item) async throws -> Void) async throws {
+        let fm = FileManager.default
+        for dir in directories(path) {
+            for name in try fm.contentsOfDirectory(atPath: dir).sorted() where !name.hasPrefix(".") {
+                let file = dir + "/" + name
+                guard let data = fm.contents(atPath: file) else { continue }
+                let mtime = (try? fm.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? nil
+                try await add(Import.Item(message: PreparedMessage(Array(data)), flags: flags(fromName: name),
+                                          date: mtime.map { ZonedDate(seconds: Int64($0.timeIntervalSince1970)) }))
+            }
+        }
+    }
+
+    /// Maildir info `:2,FLAGS`: D draft, F flagged, R replied, S seen, T trashed.
+    static func flags(fromName name: String) -> MessageFlags {
+        guard let info = name.range(of: ":2,") else { return [] }
+        var flags: MessageFlags = []
+        for c in name[info.upperBound...] {
+            switch c {
+            case "D": flags.insert(.draft)
+            case "F": flags.insert(.flagged)
+            case "R": flags.insert(.answered)
+            case "S": flags.insert(.seen)
+            case "T": flags.insert(.deleted)
+            default: break
+            }
+        }
+        return flags
+    }
+}
+
+/// mbox reading, streamed in bounded memory: messages start at `From ` lines; `>From `
+/// quoting is undone (mboxrd: one `>` removed from `>+From `); Content-Length is ignored.
+enum Mbox {
+    static let chunkSize = 1 << 20
+
+    /// An mbox starts with a `From ` line.
+    static func validate(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw UserError("cannot read \(path)") }
+        defer { try? handle.close() }
+        let head = handle.readData(ofLength: 5)
+        guard Array(head) == Array("From ".utf8) else {
+            throw UserError("\(path) is not an mbox file (it does not start with a From line)")
+        }
+    }
+
+    static func read(_ path: String, _ add: (Import.Item) async throws -> Void) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw UserError("cannot read \(path)") }
+        defer { try? handle.close() }
+        var pending: [UInt8] = []
+        var current: [UInt8]?
+        var fromLine = ""
+
+        func emit() async throws {
+            guard var message = current else { return }
+            // The blank line before the next From line separates messages; it is not content.
+            if message.suffix(2) == [10, 10] { message.removeLast() }
+            else if message.suffix(4) == [13, 10, 13, 10] { message.removeLast(2) }
+            let prepared = PreparedMessage(message)
+            try await add(Import.Item(message: prepared, flags: [], date: date(fromLine: fromLine)))
+            current = nil
+        }
+
+        func line(_ l: ArraySlice<UInt8>) async throws {
+            if l.starts(with: Array("From ".utf8)) {
+                try await emit()
+                fromLine = String(decoding: l, as: UTF8.self)
+                current = []
+                return
+            }
+            guard current != nil else { return }
+            var l = l
+            if l.first == UInt8(ascii: ">"), let i = l.firstIndex(where: { $0 != UInt8(ascii: ">") }),
+               l[i...].starts(with: Array("From ".utf8)) {
+                l = l.dropFirst()
+            }
+            current!.append(contentsOf: l)
+        }
+
+        while true {
+            let data = handle.readData(ofLength: chunkSize)
+            if data.isEmpty { break }
+            pending.append(contentsOf: data)
+            var start = 0
+            while let lf = pending[start...].firstIndex(of: 10) {
+                try await line(pending[start...lf])
+                start = lf + 1
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty { try await line(pending[...]) }
+        try await emit()
+    }
+
+    /// The date of a `From sender Www Mmm dd hh:mm:ss yyyy` line, as UTC, or nil.
+    static func date(fromLine line: String) -> ZonedDate? {
+        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
+        guard parts.count >= 7 else { return nil }
+        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        let time = parts[5].split(separator: ":").compactMap { Int32($0) }
+        guard let month = months.firstIndex(of: parts[3].lowercased()), let day = Int32(parts[4]),
+              let year = Int32(parts[6]), time.count == 3 else { return nil }
+        var tmv = tm()
+        tmv.tm_year = year - 1900
+        tmv.tm_mon = Int32(month)
+        tmv.tm_mday = day
+        tmv.tm_hour = time[0]
+        tmv.tm_min = time[1]
+        tmv.tm_sec = time[2]
+        return ZonedDate(seconds: Int64(timegm(&tmv)))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import MailStore
+
+@Suite struct ImportCLITests {
+    @Test func importsMboxAndMaildirAndRefusesBadSources() async throws {
+        let dir = temporaryStorePath()
+        let data = dir + "/data"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try run("mstore", ["user", "add", "ann", "--data", data, "--password-stdin"], input: Array("pw\n".utf8)).0 == 0)
+
+        let mbox = """
+            From alice@example.org Mon Jan 19 00:40:10 2015
+            Subject: one
+
+            >From the start
+            >>From quoted twice
+
+            From bob@example.org Tue Apr 10 01:45:39 2018
+            Subject: two
+
+            body
+            """ + "\n"
+        try mbox.write(toFile: dir + "/in.mbox", atomically: true, encoding: .utf8)
+        #expect(try run("mstore", ["import", "ann", dir + "/in.mbox", "--data", data]).0 == 0)
+
+        let md = dir + "/md"
+        for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: md + "/" + sub, withIntermediateDirectories: true) }
+        try "Subject: seen\n\nx\n".write(toFile: md + "/cur/1.host:2,FS", atomically: true, encoding: .utf8)
+        try "Subject: new\n\ny\n".write(toFile: md + "/new/2.host", atomically: true, encoding: .utf8)
+        #expect(try run("mstore", ["import", "ann", md, "--mailbox", "Old/Box", "--data", data]).0 == 0)
+
+        // Rejected sources write nothing, not even the target mailbox.
+        try Data([0, 1, 2, 0xFF]).write(to: URL(fileURLWithPath: dir + "/binary"))
+        for bad in [dir + "/binary", dir + "/missing", dir] {
+            #expect(try run("mstore", ["import", "ann", bad, "--mailbox", "Never", "--data", data]).0 == 1, "\(bad)")
+        }
+
+        let store = try MailStore(path: data)
+        defer { store.close() }
+        let (inbox, box, names) = try store.read { tx in
+            let a = try tx.requireAccount(named: "ann")
+            return (try tx.messages(in: try tx.requireMailbox(of: a.id, named: "INBOX").id),
+                    try tx.messages(in: try tx.requireMailbox(of: a.id, named: "Old/Box").id),
+                    try tx.mailboxes(of: a.id).map(\.name))
+        }
+        #expect(names == ["INBOX", "Old", "Old/Box"])
+        #expect(inbox.count == 2)
+        let first = try store.read { try $0.content(inbox[0].content) }
+        #expect(String(decoding: first, as: UTF8.self) == "Subject: one\r\n\r\nFrom the start\r\n>From quoted twice\r\n")
+        #expect(inbox[0].internalDate.seconds == 1_421_628_010)
+        #expect(box.map(\.flags) == [[.flagged, .seen], []])
+        #expect(try store.checkConsistency() == [])
+    }
+}
