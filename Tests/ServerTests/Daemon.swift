@@ -15,6 +15,7 @@ final class Daemon: @unchecked Sendable {
     struct Options {
         var limits = ""
         var tls = true
+        var extraArguments: [String] = []
     }
 
     init(_ options: Options = Options(), users: [(String, String)] = [("alice", "secret")],
@@ -42,6 +43,7 @@ final class Daemon: @unchecked Sendable {
 
         var config = "log_level = \"debug\"\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
         var arguments = ["--data", data, "--pop3", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
+            + options.extraArguments
         if options.tls {
             let cert = directory + "/cert.pem", key = directory + "/key.pem"
             let openssl = Process()

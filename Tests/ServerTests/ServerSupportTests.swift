@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import ServerSupport
+
+@Suite struct ConfigTests {
+    func load(_ text: String) throws -> ServerConfig {
+        let path = NSTemporaryDirectory() + "mstored-config-\(UInt32.random(in: 0...UInt32.max)).toml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try ServerConfig.load(path: path)
+    }
+
+    @Test func readsEverySetting() throws {
+        let c = try load("""
+            log_level = "debug"
+            allow_plaintext_auth = true
+            metrics = "127.0.0.1:9100"
+            local_domains = ["Example.org"]
+            [listeners]
+            pop3 = "127.0.0.1:1110"
+            pop3s = "[::1]:1995"
+            [tls]
+            certificate = "c.pem"
+            key = "k.pem"
+            [limits]
+            max_connections = 5
+            max_connections_per_ip = 2
+            auth_failure_delay_ms = 10
+            pop3_idle_seconds = 7
+            """)
+        #expect(c.logLevel == .debug)
+        #expect(c.allowPlaintextAuth)
+        #expect(c.metrics == ListenerConfig(protocolName: "metrics", host: "127.0.0.1", port: 9100))
+        #expect(c.localDomains == ["example.org"])
+        #expect(c.listeners == [ListenerConfig(protocolName: "pop3", host: "127.0.0.1", port: 1110),
+                                ListenerConfig(protocolName: "pop3s", host: "::1", port: 1995)])
+        #expect(c.listeners[1].implicitTLS && c.listeners[1].baseProtocol == "pop3")
+        #expect(c.tlsCertificate == "c.pem" && c.tlsKey == "k.pem")
+        #expect(c.limits.maxConnections == 5 && c.limits.maxConnectionsPerIP == 2)
+        #expect(c.limits.authFailureDelay == .milliseconds(10) && c.limits.pop3IdleTimeout == .seconds(7))
+    }
+
+    @Test(arguments: [
+        ("log_level = \"loud\"\n", "line 1: log_level"),
+        ("\n\n[limits]\nmax_connections = -3\n", "line 4: max_connections"),
+        ("[listeners]\npop3 = \"nowhere\"\n", "line 2: pop3"),
+        ("[listeners]\nftp = \"127.0.0.1:21\"\n", "line 2: ftp: unknown key"),
+        ("colour = 1\n", "line 1: colour: unknown key"),
+        ("[tls]\ncertificate = \"c.pem\"\n", "tls: give both"),
+        ("x = = 1\n", "line 1"),
+        ("allow_plaintext_auth = \"yes\"\n", "line 1: allow_plaintext_auth: expected true or false"),
+    ])
+    func badConfigNamesKeyAndLine(text: String, expected: String) {
+        do {
+            _ = try load(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+            #expect(!"\(error)".contains("\n"), "one line")
+        }
+    }
+
+    @Test func throttleDoublesUpToTheCapAndForgetsTheUserOnSuccess() {
+        let t = AuthThrottle(baseDelay: .milliseconds(100), maxDelay: .milliseconds(350))
+        #expect(t.recordFailure(ip: "a", user: "bob") == .milliseconds(100))
+        #expect(t.recordFailure(ip: "b", user: "bob") == .milliseconds(200), "same user from another IP")
+        #expect(t.recordFailure(ip: "a", user: "eve") == .milliseconds(200), "same IP")
+        #expect(t.recordFailure(ip: "a", user: "mallory") == .milliseconds(350), "same IP again, capped")
+        t.recordSuccess(user: "bob")
+        #expect(t.recordFailure(ip: "c", user: "bob") == .milliseconds(100))
+    }
+}
+
+@Suite(.serialized) struct DaemonTests {
+    @Test func badConfigExitsNonZeroWithOneLine() throws {
+        let path = NSTemporaryDirectory() + "bad-\(UInt32.random(in: 0...UInt32.max)).toml"
+        try "[limits]\nmax_connections = \"many\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productPath("mstored"))
+        p.arguments = ["--config", path, "--data", NSTemporaryDirectory() + "unused-\(getpid())"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 1)
+        #expect(text.contains("line 2: max_connections"))
+        #expect(text.split(separator: "\n").count == 1)
+    }
+
+    @Test func metricsAreServedAndPasswordsStayOutOfLogs() async throws {
+        let daemon = try await Daemon(Daemon.Options(extraArguments: ["--metrics", "127.0.0.1:0"]),
+                                      users: [("alice", "Pa55-w0rd-in-logs?")])
+        defer { daemon.stop() }
+        let c = try LineClient(port: daemon.pop3)
+        _ = c.readLine()
+        c.command("USER alice")
+        _ = c.readLine()
+        c.command("PASS Pa55-w0rd-in-logs?")
+        #expect(c.readLine()?.hasPrefix("+OK") == true)
+        c.command("AUTH PLAIN " + Data("\0alice\0Pa55-w0rd-in-logs?".utf8).base64EncodedString())
+        _ = c.readLine()
+        c.command("QUIT")
+        _ = c.isClosed()
+
+        let m = try LineClient(port: daemon.ports["metrics"]!)
+        m.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        var body: [String] = []
+        while let line = m.readLine() { body.append(line) }
+        #expect(body.first == "HTTP/1.1 200 OK")
+        #expect(body.contains { $0.hasPrefix("mstore_connections_total{protocol=\"pop3\"}") })
+        #expect(body.contains { $0.hasPrefix("mstore_commands_total") })
+
+        let log = try String(contentsOfFile: daemon.stderrPath, encoding: .utf8)
+        #expect(log.contains("session="), "session ids on log lines")
+        #expect(!log.contains("Pa55-w0rd"), "no password in the log")
+        #expect(!log.contains(Data("\0alice\0Pa55-w0rd-in-logs?".utf8).base64EncodedString()))
+    }
+}
