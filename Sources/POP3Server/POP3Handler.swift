@@ -303,8 +303,7 @@ final class POP3Handler: ChannelInboundHandler {
         lockedAccount = account.id
         connection.logger[metadataKey: "user"] = "\(account.name)"
         let store = services.store
-        run(context, { [services] in
-            try await services.offload {
+        run(context, services.offload(on: context.eventLoop) {
                 try store.read { tx -> Maildrop in
                     let inbox = try tx.requireMailbox(of: account.id, named: "INBOX")
                     var messages: [Maildrop.Message] = []
@@ -315,7 +314,6 @@ final class POP3Handler: ChannelInboundHandler {
                     }
                     return Maildrop(account: account.id, mailbox: inbox.id, uidValidity: inbox.uidValidity, messages: messages)
                 }
-            }
         }) { handler, context, result in
             switch result {
             case .success(let drop):
@@ -344,8 +342,7 @@ final class POP3Handler: ChannelInboundHandler {
         state = .transaction(updated)
         let store = services.store
         let allocator = context.channel.allocator
-        run(context, { [services] in
-            try await services.offload {
+        run(context, services.offload(on: context.eventLoop) {
                 var out = allocator.buffer(capacity: m.size + m.size / 64 + 64)
                 out.writeString(bodyLines == nil ? "+OK \(m.size) octets\r\n" : "+OK\r\n")
                 var writer = MessageWriter(bodyLines: bodyLines)
@@ -356,7 +353,6 @@ final class POP3Handler: ChannelInboundHandler {
                 }
                 writer.finish(&out)
                 return out
-            }
         }) { handler, context, result in
             switch result {
             case .success(let buffer):
@@ -400,8 +396,14 @@ final class POP3Handler: ChannelInboundHandler {
     /// Runs `work` off the event loop, then `then` back on it, for this connection.
     private func run<T: Sendable>(_ context: ChannelHandlerContext, _ work: @escaping @Sendable () async throws -> T,
                                   then: @escaping (POP3Handler, ChannelHandlerContext, Result<T, any Error>) -> Void) {
+        run(context, context.eventLoop.makeFutureWithTask(work), then: then)
+    }
+
+    /// Calls `then` on the event loop when `future` completes, if the connection is still open.
+    private func run<T: Sendable>(_ context: ChannelHandlerContext, _ future: EventLoopFuture<T>,
+                                  then: @escaping (POP3Handler, ChannelHandlerContext, Result<T, any Error>) -> Void) {
         let bound = NIOLoopBound((self, context, then), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask(work).whenComplete { result in
+        future.whenComplete { result in
             let (handler, context, then) = bound.value
             guard context.channel.isActive else { return }
             then(handler, context, result)
@@ -428,16 +430,12 @@ final class POP3Handler: ChannelInboundHandler {
         finish(context)
     }
 
-    /// Records the command, then lets the framer deliver the next line on a later loop turn
-    /// (no recursion through pipelined commands). Output is flushed when no command waits.
+    /// Records the command and lets the framer deliver the next line. Output is flushed once
+    /// no command is in flight, so a pipeline's answers go out together.
     private func finish(_ context: ChannelHandlerContext) {
         services.metrics.command("pop3", commandName, nanoseconds: (ContinuousClock.now - commandStart).nanoseconds)
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.execute {
-            let (handler, context) = bound.value
-            handler.framer.resume()
-            if !handler.framer.isWaiting { context.flush() }
-        }
+        framer.resume()
+        if !framer.isWaiting { context.flush() }
     }
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {

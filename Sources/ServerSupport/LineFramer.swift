@@ -11,7 +11,9 @@ public enum FramedInput: Sendable {
 /// Splits the byte stream into lines, one at a time: after a line is delivered the framer
 /// waits until the protocol handler calls `resume()`, so pipelined commands are answered in
 /// order and nothing is read past a command that changes the stream (STARTTLS). While it waits
-/// it stops reading from the socket once `highWaterMark` bytes are buffered.
+/// it stops reading from the socket once `highWaterMark` bytes are buffered. A handler that
+/// answers at once may call `resume()` from inside its `channelRead`: the framer then delivers
+/// the next line from its own loop, so a long pipeline never deepens the stack.
 public final class LineFramer: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = FramedInput
@@ -26,6 +28,7 @@ public final class LineFramer: ChannelDuplexHandler {
     private var waiting = false
     private var readPending = false
     private var failed = false
+    private var delivering = false
     private var context: ChannelHandlerContext?
 
     /// `maxLineLength` counts the line without its CRLF.
@@ -50,7 +53,7 @@ public final class LineFramer: ChannelDuplexHandler {
     /// Lets the next line through. Call on the channel's event loop.
     public func resume() {
         waiting = false
-        guard let context else { return }
+        guard !delivering, let context else { return }
         deliver(context: context)
         if readPending && bufferedBytes < Self.highWaterMark && !failed {
             readPending = false
@@ -67,7 +70,14 @@ public final class LineFramer: ChannelDuplexHandler {
     }
 
     private func deliver(context: ChannelHandlerContext) {
-        guard !waiting, !failed, var buf = buffer else { return }
+        delivering = true
+        defer { delivering = false }
+        while !waiting && !failed && deliverOne(context: context) {}
+    }
+
+    /// Delivers the next complete line, if there is one. Returns whether it delivered.
+    private func deliverOne(context: ChannelHandlerContext) -> Bool {
+        guard var buf = buffer else { return false }
         let view = buf.readableBytesView
         let start = view.startIndex + scanned
         if let lf = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -76,7 +86,7 @@ public final class LineFramer: ChannelDuplexHandler {
             if length > 0 && view[view.startIndex + length - 1] == UInt8(ascii: "\r") { length -= 1 }
             if length > maxLineLength {
                 fail(context: context)
-                return
+                return false
             }
             let line = buf.readSlice(length: length)!
             buf.moveReaderIndex(forwardBy: lineEnd - length)
@@ -85,10 +95,11 @@ public final class LineFramer: ChannelDuplexHandler {
             if buffer != nil, buf.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
             waiting = true
             context.fireChannelRead(wrapInboundOut(.line(line)))
-        } else {
-            scanned = view.count
-            if view.count > maxLineLength + 1 { fail(context: context) }
+            return true
         }
+        scanned = view.count
+        if view.count > maxLineLength + 1 { fail(context: context) }
+        return false
     }
 
     private func fail(context: ChannelHandlerContext) {

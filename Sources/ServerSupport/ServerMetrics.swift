@@ -1,33 +1,57 @@
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Prometheus
 
 /// The daemon's counters and timers, through swift-metrics. The composition root bootstraps the
-/// metrics system (Prometheus) and serves it with `MetricsEndpoint`.
-public struct ServerMetrics: Sendable {
+/// metrics system (Prometheus) and serves it with `MetricsEndpoint`. Metric handles are made
+/// once per label set and kept: making one goes through the factory's registry and its lock.
+public final class ServerMetrics: Sendable {
+    private let counters = NIOLockedValueBox<[String: Metrics.Counter]>([:])
+    private let timers = NIOLockedValueBox<[String: Metrics.Timer]>([:])
+
     public init() {}
 
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return counters.withLockedValue { cache in
+            if let c = cache[key] { return c }
+            let c = Metrics.Counter(label: label, dimensions: dimensions)
+            cache[key] = c
+            return c
+        }
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return timers.withLockedValue { cache in
+            if let t = cache[key] { return t }
+            let t = Metrics.Timer(label: label, dimensions: dimensions)
+            cache[key] = t
+            return t
+        }
+    }
+
     public func connectionOpened(_ proto: String) {
-        Counter(label: "mstore_connections_total", dimensions: [("protocol", proto)]).increment()
-        Gauge(label: "mstore_connections_open", dimensions: [("protocol", proto)]).record(1)
+        counter("mstore_connections_total", [("protocol", proto)]).increment()
     }
 
     public func connectionRefused(_ proto: String) {
-        Counter(label: "mstore_connections_refused_total", dimensions: [("protocol", proto)]).increment()
+        counter("mstore_connections_refused_total", [("protocol", proto)]).increment()
     }
 
     public func command(_ proto: String, _ name: String, nanoseconds: Int64) {
-        Counter(label: "mstore_commands_total", dimensions: [("protocol", proto), ("command", name)]).increment()
-        Timer(label: "mstore_command_duration_seconds", dimensions: [("protocol", proto)]).recordNanoseconds(nanoseconds)
+        counter("mstore_commands_total", [("protocol", proto), ("command", name)]).increment()
+        timer("mstore_command_duration_seconds", [("protocol", proto)]).recordNanoseconds(nanoseconds)
     }
 
     public func authFailure(_ proto: String) {
-        Counter(label: "mstore_auth_failures_total", dimensions: [("protocol", proto)]).increment()
+        counter("mstore_auth_failures_total", [("protocol", proto)]).increment()
     }
 
     public func delivered(_ proto: String, count: Int) {
-        Counter(label: "mstore_deliveries_total", dimensions: [("protocol", proto)]).increment(by: count)
+        counter("mstore_deliveries_total", [("protocol", proto)]).increment(by: count)
     }
 }
 

@@ -41,6 +41,12 @@ public final class ServerServices: Sendable {
     public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await threadPool.runIfActive(body)
     }
+
+    /// Runs blocking store work on the thread pool and completes on `eventLoop`: one hop each
+    /// way, with no task in between (the hot path of RETR and FETCH).
+    public func offload<T: Sendable>(on eventLoop: any EventLoop, _ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
+        threadPool.runIfActive(eventLoop: eventLoop, body)
+    }
 }
 
 /// One client connection: its identity for logs, where it comes from, and whether it is on TLS.
