@@ -10,6 +10,10 @@ public enum POP3Limits {
     /// RFC 2449 §4 allows 255-octet command lines; RFC 5034 SASL responses are longer, so
     /// this is the line limit, without CRLF.
     public static let maxLineLength = 4096
+    /// RETR reads up to this many following messages ahead in the same store read...
+    public static let readAheadMessages = 32
+    /// ...as long as they add up to at most this many bytes (memory per session stays bounded).
+    public static let readAheadBytes = 128 * 1024
 }
 
 /// One POP3 connection: a session state machine driven by lines from the framer. It does the
@@ -35,6 +39,8 @@ final class POP3Handler: ChannelInboundHandler {
     private let framer: LineFramer
     private let locks: MaildropLocks
     private var lockedAccount: AccountID?
+    /// Formatted RETR answers read ahead, by message number.
+    private var readAhead: [Int: ByteBuffer] = [:]
     private var commandStart: ContinuousClock.Instant = .now
     private var commandName = ""
 
@@ -336,27 +342,49 @@ final class POP3Handler: ChannelInboundHandler {
     // MARK: RETR and TOP
 
     private func retrieve(_ context: ChannelHandlerContext, _ drop: Maildrop, _ n: Int, bodyLines: Int?) {
-        guard let m = drop.message(n) else { return reply(context, Self.noSuchMessage) }
+        guard drop.message(n) != nil else { return reply(context, Self.noSuchMessage) }
         var updated = drop
         updated.markRetrieved(n)
         state = .transaction(updated)
+        if bodyLines == nil, let ready = readAhead.removeValue(forKey: n) {
+            context.write(wrapOutboundOut(ready), promise: nil)
+            return finish(context)
+        }
+        readAhead.removeAll()
+        // RETR reads ahead: clients fetch messages in order, one after another or pipelined,
+        // so the next small messages come in the same store read and thread-pool hop.
+        var wanted = [n]
+        if bodyLines == nil {
+            var bytes = drop.messages[n - 1].size
+            var next = n + 1
+            while wanted.count < POP3Limits.readAheadMessages, let m = drop.message(next),
+                  bytes + m.size <= POP3Limits.readAheadBytes {
+                wanted.append(next)
+                bytes += m.size
+                next += 1
+            }
+        }
+        let messages = wanted.map { drop.messages[$0 - 1] }
         let store = services.store
         let allocator = context.channel.allocator
         run(context, services.offload(on: context.eventLoop) {
-                var out = allocator.buffer(capacity: m.size + m.size / 64 + 64)
-                out.writeString(bodyLines == nil ? "+OK \(m.size) octets\r\n" : "+OK\r\n")
-                var writer = MessageWriter(bodyLines: bodyLines)
-                try store.read { tx in
+            try store.read { tx in
+                try messages.map { m in
+                    var out = allocator.buffer(capacity: m.size + m.size / 64 + 64)
+                    out.writeString(bodyLines == nil ? "+OK \(m.size) octets\r\n" : "+OK\r\n")
+                    var writer = MessageWriter(bodyLines: bodyLines)
                     try tx.forEachPiece(of: m.content) { piece in
                         if !writer.done { _ = writer.append(piece, to: &out) }
                     }
+                    writer.finish(&out)
+                    return out
                 }
-                writer.finish(&out)
-                return out
+            }
         }) { handler, context, result in
             switch result {
-            case .success(let buffer):
-                context.write(handler.wrapOutboundOut(buffer), promise: nil)
+            case .success(let buffers):
+                for (index, buffer) in zip(wanted, buffers).dropFirst() { handler.readAhead[index] = buffer }
+                context.write(handler.wrapOutboundOut(buffers[0]), promise: nil)
                 handler.finish(context)
             case .failure(let error):
                 handler.logger.error("retrieve: \(error)")
