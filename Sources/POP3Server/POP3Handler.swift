@@ -458,12 +458,10 @@ final class POP3Handler: ChannelInboundHandler {
         finish(context)
     }
 
-    /// Records the command and lets the framer deliver the next line. Output is flushed once
-    /// no command is in flight, so a pipeline's answers go out together.
+    /// Records the command and lets the framer deliver the next line (it flushes).
     private func finish(_ context: ChannelHandlerContext) {
         services.metrics.command("pop3", commandName, nanoseconds: (ContinuousClock.now - commandStart).nanoseconds)
         framer.resume()
-        if !framer.isWaiting { context.flush() }
     }
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {

@@ -13,7 +13,8 @@ public enum FramedInput: Sendable {
 /// order and nothing is read past a command that changes the stream (STARTTLS). While it waits
 /// it stops reading from the socket once `highWaterMark` bytes are buffered. A handler that
 /// answers at once may call `resume()` from inside its `channelRead`: the framer then delivers
-/// the next line from its own loop, so a long pipeline never deepens the stack.
+/// the next line from its own loop, so a long pipeline never deepens the stack. The framer
+/// flushes the channel once no command is in flight, so a pipeline's answers leave together.
 public final class LineFramer: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = FramedInput
@@ -50,7 +51,8 @@ public final class LineFramer: ChannelDuplexHandler {
         deliver(context: context)
     }
 
-    /// Lets the next line through. Call on the channel's event loop.
+    /// Ends the current command: lets the next line through, and flushes the answers once no
+    /// command is in flight. Call on the channel's event loop.
     public func resume() {
         waiting = false
         guard !delivering, let context else { return }
@@ -71,8 +73,9 @@ public final class LineFramer: ChannelDuplexHandler {
 
     private func deliver(context: ChannelHandlerContext) {
         delivering = true
-        defer { delivering = false }
         while !waiting && !failed && deliverOne(context: context) {}
+        delivering = false
+        if !waiting { context.flush() }
     }
 
     /// Delivers the next complete line, if there is one. Returns whether it delivered.

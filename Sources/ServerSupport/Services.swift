@@ -78,7 +78,7 @@ public final class Connection: @unchecked Sendable {
     public var isLoopback: Bool {
         guard let remote else { return false }
         switch remote {
-        case .v4(let a): return (a.address.sin_addr.s_addr & 0xFF) == 127
+        case .v4(let a): return UInt32(bigEndian: a.address.sin_addr.s_addr) >> 24 == 127
         case .v6: return remote.ipAddress == "::1" || remote.ipAddress?.hasPrefix("::ffff:127.") == true
         default: return true
         }
