@@ -14,22 +14,21 @@ public final class ServerMetrics: Sendable {
     public init() {}
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
-        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLockedValue { cache in
-            if let c = cache[key] { return c }
-            let c = Metrics.Counter(label: label, dimensions: dimensions)
-            cache[key] = c
-            return c
-        }
+        Self.cached(counters, label, dimensions) { Metrics.Counter(label: label, dimensions: dimensions) }
     }
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        Self.cached(timers, label, dimensions) { Metrics.Timer(label: label, dimensions: dimensions) }
+    }
+
+    private static func cached<T>(_ cache: NIOLockedValueBox<[String: T]>, _ label: String,
+                                  _ dimensions: [(String, String)], make: () -> T) -> T {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return timers.withLockedValue { cache in
-            if let t = cache[key] { return t }
-            let t = Metrics.Timer(label: label, dimensions: dimensions)
-            cache[key] = t
-            return t
+        return cache.withLockedValue { entries in
+            if let existing = entries[key] { return existing }
+            let made = make()
+            entries[key] = made
+            return made
         }
     }
 
