@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""kill -9 crash test for LMTP delivery (issue 5).
+
+Each round starts mstored on the store, runs 8 concurrent LMTP clients that deliver numbered
+messages and record every 250, kills the daemon with SIGKILL mid-stream, runs `mstore check`,
+and restarts it. After every restart each acknowledged message must be present exactly once,
+and a message that was never acknowledged may be present only if it was in flight.
+
+Usage: lmtp-crash.py BINDIR DATADIR [ROUNDS]
+"""
+import collections, os, poplib, random, signal, socket, subprocess, sys, threading, time
+
+bindir, data = sys.argv[1], sys.argv[2]
+rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+CLIENTS = 8
+users = [f"crash{i}" for i in range(CLIENTS)]
+env = dict(os.environ, MSTORE_DATA=data)
+for u in users:
+    subprocess.run([bindir + "/mstore", "user", "add", u, "--password-stdin"], input=b"pw\n", env=env,
+                   check=True, capture_output=True)
+
+acked = {u: set() for u in users}
+in_flight = {u: set() for u in users}   # sent but not answered when the daemon died
+
+
+def start():
+    p = subprocess.Popen([bindir + "/mstored", "--data", data, "--lmtp", "127.0.0.1:0", "--pop3", "127.0.0.1:0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ports = {}
+    for line in p.stdout:
+        line = line.decode().strip()
+        if line.startswith("mstored: listening"):
+            _, _, proto, addr = line.split()
+            ports[proto] = int(addr.rsplit(":", 1)[1])
+        if line == "mstored: ready":
+            break
+    return p, ports
+
+
+def client(port, user, rnd, stop):
+    tag = None
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+        f = s.makefile("rb")
+
+        def reply():
+            while True:
+                line = f.readline()
+                if not line:
+                    raise EOFError
+                if line[3:4] != b"-":
+                    return line
+        reply()
+        s.sendall(b"LHLO crash.example\r\n")
+        reply()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            tag = f"r{rnd}-n{n}"
+            s.sendall(f"MAIL FROM:<c@x.example>\r\nRCPT TO:<{user}@example.org>\r\nDATA\r\n".encode())
+            answers = [reply() for _ in range(3)]
+            assert [a[:3] for a in answers] == [b"250", b"250", b"354"], answers
+            s.sendall(f"Subject: {tag}\r\n\r\nbody {tag}\r\n.\r\n".encode())
+            r = reply()
+            assert r.startswith(b"250"), r
+            acked[user].add(tag)
+            tag = None
+    except (OSError, EOFError):
+        if tag:
+            in_flight[user].add(tag)
+
+
+def verify(ports):
+    total = 0
+    for u in users:
+        p = poplib.POP3("127.0.0.1", ports["pop3"])
+        p.user(u)
+        p.pass_("pw")
+        count, _ = p.stat()
+        subjects = []
+        for i in range(1, count + 1):
+            for line in p.top(i, 0)[1]:
+                if line.startswith(b"Subject: "):
+                    subjects.append(line[9:].decode())
+        p.quit()
+        seen = collections.Counter(subjects)
+        dupes = [t for t, c in seen.items() if c > 1]
+        assert not dupes, f"{u}: duplicated {dupes[:5]}"
+        missing = acked[u] - seen.keys()
+        assert not missing, f"{u}: acknowledged but missing {sorted(missing)[:5]}"
+        unexpected = seen.keys() - acked[u] - in_flight[u]
+        assert not unexpected, f"{u}: present but never sent {sorted(unexpected)[:5]}"
+        total += len(seen)
+    return total
+
+
+started = time.time()
+for rnd in range(1, rounds + 1):
+    daemon, ports = start()
+    verify(ports)
+    stop = threading.Event()
+    threads = [threading.Thread(target=client, args=(ports["lmtp"], u, rnd, stop)) for u in users]
+    for t in threads:
+        t.start()
+    time.sleep(random.uniform(0.4, 0.9))
+    os.kill(daemon.pid, signal.SIGKILL)
+    daemon.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    check = subprocess.run([bindir + "/mstore", "check"], env=env, capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    print(f"round {rnd}: {sum(len(a) for a in acked.values())} acknowledged so far, "
+          f"{sum(len(f) for f in in_flight.values())} in flight at kills")
+
+daemon, ports = start()
+total = verify(ports)
+daemon.terminate()
+daemon.wait()
+print(f"crash test: {rounds} rounds, {total} messages present, every acknowledged one exactly once, "
+      f"{time.time() - started:.1f}s")
