@@ -195,8 +195,8 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         // BDAT 0 LAST ends a transaction whose data came in earlier chunks.
         #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
         #expect(c.ask("RCPT TO:<carol@example.org>").hasPrefix("250"))
-        c.send("BDAT 9\r\nSubject: \r\nBDAT 0 LAST\r\n")
-        #expect(c.readLine()?.hasPrefix("250 2.0.0 9 octets") == true)
+        c.send("BDAT 11\r\nSubject: \r\nBDAT 0 LAST\r\n")
+        #expect(c.readLine()?.hasPrefix("250 2.0.0 11 octets") == true)
         #expect(c.readLine()?.hasPrefix("250 2.0.0 <carol@example.org>") == true)
         #expect(try storedMessages(daemon, "carol").count == 2)
     }
@@ -276,7 +276,7 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         let c = try LineClient(port: daemon.smtp)
         _ = c.readLine()
         c.command("EHLO x.example")
-        #expect(c.readReply().contains("250-STARTTLS"))
+        #expect(c.readReply().contains { $0.dropFirst(4) == "STARTTLS" })
         c.send("STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n")
         #expect(c.readLine()?.hasPrefix("501 5.5.2") == true)
         #expect(c.isClosed())
