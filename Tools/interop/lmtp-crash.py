@@ -102,7 +102,7 @@ for rnd in range(1, rounds + 1):
     threads = [threading.Thread(target=client, args=(ports["lmtp"], u, rnd, stop)) for u in users]
     for t in threads:
         t.start()
-    time.sleep(random.uniform(0.4, 0.9))
+    time.sleep(random.uniform(0.25, 0.6))
     os.kill(daemon.pid, signal.SIGKILL)
     daemon.wait()
     stop.set()

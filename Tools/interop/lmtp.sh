@@ -42,7 +42,7 @@ assert l.mail("p@x.example")[0] == 250
 assert l.rcpt("alice@example.org")[0] == 250
 assert l.rcpt("bob@example.org")[0] == 250
 assert l.rcpt("nobody@example.org")[0] == 550
-code, text = l.data(b"Subject: smtplib lmtp\r\n\r\nbody\r\n..dot\r\n")
+code, text = l.data(b"Subject: smtplib lmtp\r\n\r\nbody\r\n.dot\r\n")  # smtplib dot-stuffs it
 assert code == 250 and b"alice" in text, (code, text)
 code, text = l.getreply()
 assert code == 250 and b"bob" in text, (code, text)
