@@ -29,7 +29,10 @@ struct SMTPEnvelope {
             return
         }
         body.append(contentsOf: bytes)
-        if lineEnd { body += [13, 10] }
+        if lineEnd {
+            body.append(13)
+            body.append(10)
+        }
     }
 
     /// Drops the data but keeps the envelope: after a refused chunk.

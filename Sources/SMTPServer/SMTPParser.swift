@@ -11,7 +11,11 @@ public enum SMTPParser {
         guard !verbBytes.isEmpty, verbBytes.count <= 8, verbBytes.allSatisfy(isAlpha) else { return .failure(.unrecognized) }
         let verb = String(decoding: verbBytes, as: UTF8.self).uppercased()
         let rest = space < bytes.count ? String(decoding: bytes[(space + 1)...], as: UTF8.self) : ""
-        let argument = rest.trimmingSpaces
+        // Trimmed as bytes: Character-wise trimming showed up in delivery profiles.
+        var first = min(space + 1, bytes.count), end = bytes.count
+        while first < end && isBlank(bytes[first]) { first += 1 }
+        while end > first && isBlank(bytes[end - 1]) { end -= 1 }
+        let argument = String(decoding: bytes[first..<end], as: UTF8.self)
 
         func none(_ command: SMTPCommand) -> Result<SMTPCommand, SMTPParseError> {
             argument.isEmpty ? .success(command) : .failure(.arguments("\(verb) takes no arguments"))
@@ -139,15 +143,11 @@ public enum SMTPParser {
         return Int(s)
     }
 
+    static func isBlank(_ c: UInt8) -> Bool { c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") }
+
     static func isAlpha(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
