@@ -241,7 +241,7 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         _ = c.readLine()
         c.send("LHLO p.example\r\nMAIL FROM:<b@x.example>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<nobody@example.org>\r\n"
             + "RCPT TO:<carol@example.org>\r\nDATA\r\n")
-        #expect(c.readReply().last?.hasPrefix("250 CHUNKING") == true || true)
+        #expect(c.readReply().last?.hasPrefix("250 ") == true, "LHLO answered first")
         let replies = (0..<5).map { _ in c.readLine() ?? "" }
         #expect(replies.map { String($0.prefix(3)) } == ["250", "250", "550", "250", "354"], "\(replies)")
         c.send("Subject: p\r\n\r\nbody\r\n.\r\nMAIL FROM:<b@x.example>\r\nRCPT TO:<carol@example.org>\r\nNOOP\r\nQUIT\r\n")
