@@ -34,6 +34,8 @@ final class SMTPHandler: ChannelInboundHandler {
     private var hello: (verb: HelloVerb, name: String)?
     private var envelope: SMTPEnvelope?
     private var deliveries = 0
+    /// How deep we are in `channelRead`: replies made there are flushed later, together.
+    private var readDepth = 0
     private var commandStart: ContinuousClock.Instant = .now
     private var commandName = ""
 
@@ -72,12 +74,21 @@ final class SMTPHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// The end of a batch of socket reads: send what was answered, unless a command is still in
+    /// flight, whose completion will flush its group (RFC 2920 §3: one write per group).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !framer.isWaiting { context.flush() }
+        context.fireChannelReadComplete()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error: \(error)")
         context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readDepth += 1
+        defer { readDepth -= 1 }
         switch (unwrapInboundIn(data), mode) {
         case (_, .closed):
             return
@@ -395,12 +406,13 @@ final class SMTPHandler: ChannelInboundHandler {
     }
 
     /// Records the command and lets the framer deliver the next line. Output is flushed once
-    /// no command is in flight, so a pipelined group's answers go out together.
+    /// no command is in flight, so a pipelined group's answers go out together: inside
+    /// `channelRead` that is left to `channelReadComplete`, after an off-loop step it is here.
     private func finish(_ context: ChannelHandlerContext) {
         services.metrics.command(dialect.protocolName, commandName,
                                  nanoseconds: (ContinuousClock.now - commandStart).nanoseconds)
         framer.resume()
-        if !framer.isWaiting { context.flush() }
+        if readDepth == 0 && !framer.isWaiting { context.flush() }
     }
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {
