@@ -56,12 +56,15 @@ let package = Package(
         // POP3 (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Server", dependencies: ["ServerSupport", "MailStore"]),
 
+        // LMTP (RFC 2033) and SMTP (RFC 5321, 1870, 3030, 6152, 6531) delivery.
+        .target(name: "SMTPServer", dependencies: ["ServerSupport", "MailStore"]),
+
         .executableTarget(name: "mstore", dependencies: [
             "MailStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mstored", dependencies: [
-            "MailStore", "ServerSupport", "POP3Server",
+            "MailStore", "ServerSupport", "POP3Server", "SMTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -69,7 +72,7 @@ let package = Package(
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ServerSupport", "POP3Server", "MailStore",
+            "ServerSupport", "POP3Server", "SMTPServer", "MailStore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

@@ -86,6 +86,9 @@ final class POP3Handler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .lineTooLong:
             close(context, "-ERR Line too long.")
+        case .bytes:
+            // POP3 never asks for raw bytes; nothing to do but go on.
+            framer.resume()
         case .line(let line):
             commandStart = .now
             handle(context, line: Array(line.readableBytesView))

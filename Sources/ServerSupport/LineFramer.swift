@@ -6,6 +6,10 @@ public enum FramedInput: Sendable {
     case line(ByteBuffer)
     /// A line longer than the limit arrived: the protocol answers with its error and closes.
     case lineTooLong
+    /// A piece of a counted run of raw bytes asked for with `LineFramer.readRaw(count:)`: a BDAT
+    /// chunk (RFC 3030 §2) or an IMAP literal (RFC 9051 §4.3). The run may arrive in several
+    /// pieces, each of which needs `resume()` like a line; line framing starts again after it.
+    case bytes(ByteBuffer)
 }
 
 /// Splits the byte stream into lines, one at a time: after a line is delivered the framer
@@ -31,12 +35,26 @@ public final class LineFramer: ChannelDuplexHandler {
     private var failed = false
     private var delivering = false
     private var context: ChannelHandlerContext?
+    /// Raw bytes still to deliver as `.bytes` before lines again.
+    private var rawRemaining = 0
 
     /// `maxLineLength` counts the line without its CRLF.
     public init(maxLineLength: Int) { self.maxLineLength = maxLineLength }
 
     /// Whether a line was delivered and the handler has not called `resume()` yet.
     public var isWaiting: Bool { waiting }
+
+    /// Makes the next `count` bytes of the stream arrive as `.bytes` pieces, however many lines
+    /// they hold, then goes back to lines. Call it before `resume()` for the command that
+    /// announced the count (BDAT, an IMAP literal). Large runs are handed over in pieces as they
+    /// arrive, so `highWaterMark` still bounds what is buffered.
+    public func readRaw(count: Int) {
+        precondition(count >= 0, "a raw byte count is never negative")
+        rawRemaining = count
+    }
+
+    /// Raw bytes asked for with `readRaw(count:)` that have not been delivered yet.
+    public var rawBytesPending: Int { rawRemaining }
 
     /// Bytes received but not yet delivered as lines.
     public var bufferedBytes: Int { buffer?.readableBytes ?? 0 }
@@ -81,6 +99,16 @@ public final class LineFramer: ChannelDuplexHandler {
     /// Delivers the next complete line, if there is one. Returns whether it delivered.
     private func deliverOne(context: ChannelHandlerContext) -> Bool {
         guard var buf = buffer else { return false }
+        if rawRemaining > 0 {
+            let piece = buf.readSlice(length: min(rawRemaining, buf.readableBytes))!
+            rawRemaining -= piece.readableBytes
+            scanned = 0
+            buffer = buf.readableBytes == 0 ? nil : buf
+            if buffer != nil, buf.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
+            waiting = true
+            context.fireChannelRead(wrapInboundOut(.bytes(piece)))
+            return true
+        }
         let view = buf.readableBytesView
         let start = view.startIndex + scanned
         if let lf = view[start...].firstIndex(of: UInt8(ascii: "\n")) {

@@ -11,20 +11,25 @@ struct Deliver: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument var user: String
     @Option(name: .long) var mailbox: String?
+    @Option(name: .long, help: "The envelope sender, for Return-Path.") var from: String?
 
+    /// Goes through the same delivery path as LMTP and SMTP: trace headers, one durable write.
     func run() async throws {
         let data = FileHandle.standardInput.readDataToEndOfFile()
         guard !data.isEmpty else { throw UserError("empty message on standard input") }
         guard data.count <= maxDeliverySize else { throw UserError("message larger than \(maxDeliverySize) bytes") }
-        let message = PreparedMessage(Array(data))
-        let (user, mailbox) = (user, mailbox)
-        let uid = try await store.open().write { tx in
-            let account = try tx.requireAccount(named: user)
-            let target = try mailbox.flatMap { try tx.mailbox(of: account.id, named: $0) }
-                ?? tx.requireMailbox(of: account.id, named: "INBOX")
-            return try tx.append(to: target.id, message).uid
+        let trace = TraceHeaders(
+            returnPath: from, recipients: [user],
+            received: TraceHeaders.Received(heloName: "localhost", remoteIP: "local", host: TraceHeaders.localHostName,
+                                            protocolName: "local", id: "\(getpid())"))
+        let message = PreparedMessage(trace.bytes() + Array(data))
+        let results = try await store.open().deliver(message, to: [DeliveryAddress(user: user, mailbox: mailbox)],
+                                                     mode: .perRecipient)
+        switch results[0] {
+        case .success(let uid): print("delivered uid \(uid)")
+        case .failure(.unknownUser): throw MailStoreError.unknownAccount(user)
+        case .failure(.overQuota(let resource)): throw MailStoreError.overQuota(resource)
         }
-        print("delivered uid \(uid)")
     }
 }
 

@@ -8,11 +8,12 @@ import NIOPosix
 import POP3Server
 import Prometheus
 import ServerSupport
+import SMTPServer
 
 /// mstored: serves the store over the configured protocols from one process.
 struct MStored: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mstored", abstract: "Serve an mstore mail store over POP3 (IMAP and LMTP follow).",
+        commandName: "mstored", abstract: "Serve an mstore mail store over POP3, LMTP and SMTP (IMAP follows).",
         version: "mstored 0.2.0")
 
     @Option(help: "The data directory (default: $MSTORE_DATA, else ./mstore-data).") var data: String?
@@ -68,7 +69,7 @@ struct MStored: AsyncParsableCommand {
         } catch let error as ConfigError { throw Failure(error.description) }
 
         // One line per protocol module.
-        let server = MailServer(services: services, frontends: [POP3Frontend()], group: group)
+        let server = MailServer(services: services, frontends: [POP3Frontend(), LMTPFrontend(), SMTPFrontend()], group: group)
 
         for listener in settings.listeners {
             guard server.serves(listener) else {

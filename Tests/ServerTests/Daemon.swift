@@ -41,8 +41,8 @@ final class Daemon: @unchecked Sendable {
             store.close()
         }
 
-        var config = "log_level = \"debug\"\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
-        var arguments = ["--data", data, "--pop3", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
+        var config = "log_level = \"debug\"\nlocal_domains = [\"example.org\"]\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
+        var arguments = ["--data", data, "--pop3", "127.0.0.1:0", "--lmtp", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
             + options.extraArguments
         if options.tls {
             let cert = directory + "/cert.pem", key = directory + "/key.pem"
@@ -95,6 +95,8 @@ final class Daemon: @unchecked Sendable {
 
     var pop3: Int { ports["pop3"]! }
     var pop3s: Int { ports["pop3s"]! }
+    var lmtp: Int { ports["lmtp"]! }
+    var smtp: Int { ports["smtp"]! }
 
     /// Stops the daemon and starts a new one on the same data (new ports).
     func restart() async throws {

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""LMTP delivery rate, mstored against Dovecot 2.3's LMTP, same client, same machine, same run.
+
+Deliveries per second of 4 KiB messages over loopback with 1, 4 and 16 concurrent connections,
+each connection delivering to its own user, with durability on (mstored acknowledges after its
+group commit is on disk; Dovecot with its default fsync). Every connection is its own process,
+so the Python client is not the bottleneck.
+
+Usage: Tools/bench/lmtp-bench.py [--seconds 5] [--connections 1,4,16] [--no-dovecot]
+Starts Dovecot with ../shared/peer/start-dovecot.sh (LMTP on 127.0.0.1:10024, users user1..user200)
+and mstored on a fresh store in a temporary directory.
+"""
+import argparse, multiprocessing, os, shutil, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PEER = os.path.join(ROOT, "..", "shared", "peer", "start-dovecot.sh")
+DOVECOT_LMTP = 10024
+
+
+def message(i):
+    head = ("From: Bench Sender <sender@example.org>\r\nTo: user@example.org\r\nSubject: bench %d\r\n"
+            "Message-ID: <bench.%d.%d@lmtp-bench>\r\n\r\n" % (i, os.getpid(), i))
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\r\n"
+    body = line * ((4096 - len(head)) // len(line))
+    return (head + body).encode()
+
+
+def reply(f):
+    while True:
+        line = f.readline()
+        if not line:
+            raise EOFError("connection closed")
+        if line[3:4] != b"-":
+            return line
+
+
+def worker(port, user, start_at, seconds, results):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+    reply(f)
+    s.sendall(b"LHLO bench.example\r\n")
+    reply(f)
+    envelope = b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n" % user.encode()
+    payloads = [message(i) + b".\r\n" for i in range(64)]
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = start_at + seconds
+    count = 0
+    while time.time() < deadline:
+        s.sendall(envelope)  # PIPELINING: MAIL, RCPT and DATA in one go (RFC 2920)
+        for expect in (b"250", b"250", b"354"):
+            r = reply(f)
+            if not r.startswith(expect):
+                raise RuntimeError("%s: %r" % (user, r))
+        s.sendall(payloads[count % len(payloads)])
+        r = reply(f)
+        if not r.startswith(b"250"):
+            raise RuntimeError("%s: %r" % (user, r))
+        count += 1
+    s.sendall(b"QUIT\r\n")
+    results.put(count)
+
+
+def rate(port, connections, seconds, user_offset):
+    results = multiprocessing.Queue()
+    start_at = time.time() + 0.5
+    procs = [multiprocessing.Process(target=worker, args=(port, "user%d" % (user_offset + i), start_at, seconds, results))
+             for i in range(connections)]
+    for p in procs:
+        p.start()
+    total = sum(results.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+def start_mstored(bindir, data, users):
+    env = dict(os.environ, MSTORE_DATA=data)
+    for i in range(1, users + 1):
+        subprocess.run([bindir + "/mstore", "user", "add", "user%d" % i, "--password-stdin"], input=b"pass\n",
+                       env=env, check=True, capture_output=True)
+    p = subprocess.Popen([bindir + "/mstored", "--data", data, "--lmtp", "127.0.0.1:0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    port = None
+    for line in p.stdout:
+        line = line.decode().strip()
+        if line.startswith("mstored: listening lmtp"):
+            port = int(line.rsplit(":", 1)[1])
+        if line == "mstored: ready":
+            break
+    return p, port
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--connections", default="1,4,16")
+    ap.add_argument("--no-dovecot", action="store_true")
+    args = ap.parse_args()
+    counts = [int(c) for c in args.connections.split(",")]
+    bindir = os.environ.get("MSTORE_BIN") or subprocess.run(
+        ["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    work = tempfile.mkdtemp(prefix="lmtp-bench.")
+    daemon, port = start_mstored(bindir, os.path.join(work, "data"), sum(counts))
+    rows = {}
+    try:
+        offset = 1
+        for n in counts:
+            rows.setdefault(n, {})["mstored"] = rate(port, n, args.seconds, offset)
+            offset += n
+    finally:
+        daemon.terminate()
+        daemon.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    if not args.no_dovecot:
+        subprocess.run(["bash", PEER], check=True, stdout=subprocess.DEVNULL)
+        offset = 1
+        for n in counts:
+            rows[n]["dovecot"] = rate(DOVECOT_LMTP, n, args.seconds, offset)
+            offset += n
+
+    print("| connections | mstored deliveries/s | Dovecot 2.3 deliveries/s | ratio |")
+    print("|---:|---:|---:|---:|")
+    for n in counts:
+        m, d = rows[n]["mstored"], rows[n].get("dovecot")
+        print("| %d | %.0f | %s | %s |" % (n, m, "%.0f" % d if d else "-", "%.1f×" % (m / d) if d else "-"))
+
+
+if __name__ == "__main__":
+    main()
