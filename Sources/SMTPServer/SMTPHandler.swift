@@ -34,8 +34,6 @@ final class SMTPHandler: ChannelInboundHandler {
     private var hello: (verb: HelloVerb, name: String)?
     private var envelope: SMTPEnvelope?
     private var deliveries = 0
-    /// How deep we are in `channelRead`: replies made there are flushed later, together.
-    private var readDepth = 0
     private var commandStart: ContinuousClock.Instant = .now
     private var commandName = ""
 
@@ -74,21 +72,12 @@ final class SMTPHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// The end of a batch of socket reads: send what was answered, unless a command is still in
-    /// flight, whose completion will flush its group (RFC 2920 §3: one write per group).
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if !framer.isWaiting { context.flush() }
-        context.fireChannelReadComplete()
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error: \(error)")
         context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        readDepth += 1
-        defer { readDepth -= 1 }
         switch (unwrapInboundIn(data), mode) {
         case (_, .closed):
             return
@@ -405,14 +394,12 @@ final class SMTPHandler: ChannelInboundHandler {
         finish(context)
     }
 
-    /// Records the command and lets the framer deliver the next line. Output is flushed once
-    /// no command is in flight, so a pipelined group's answers go out together: inside
-    /// `channelRead` that is left to `channelReadComplete`, after an off-loop step it is here.
+    /// Records the command and lets the framer deliver the next line. The framer flushes once
+    /// no command is in flight, so a pipelined group's answers go out together (RFC 2920 §3).
     private func finish(_ context: ChannelHandlerContext) {
         services.metrics.command(dialect.protocolName, commandName,
                                  nanoseconds: (ContinuousClock.now - commandStart).nanoseconds)
         framer.resume()
-        if readDepth == 0 && !framer.isWaiting { context.flush() }
     }
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {

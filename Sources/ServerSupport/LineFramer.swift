@@ -41,9 +41,6 @@ public final class LineFramer: ChannelDuplexHandler {
     /// `maxLineLength` counts the line without its CRLF.
     public init(maxLineLength: Int) { self.maxLineLength = maxLineLength }
 
-    /// Whether a line was delivered and the handler has not called `resume()` yet.
-    public var isWaiting: Bool { waiting }
-
     /// Makes the next `count` bytes of the stream arrive as `.bytes` pieces, however many lines
     /// they hold, then goes back to lines. Call it before `resume()` for the command that
     /// announced the count (BDAT, an IMAP literal). Large runs are handed over in pieces as they
