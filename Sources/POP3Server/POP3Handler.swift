@@ -433,12 +433,7 @@ final class POP3Handler: ChannelInboundHandler {
     /// Calls `then` on the event loop when `future` completes, if the connection is still open.
     private func run<T: Sendable>(_ context: ChannelHandlerContext, _ future: EventLoopFuture<T>,
                                   then: @escaping (POP3Handler, ChannelHandlerContext, Result<T, any Error>) -> Void) {
-        let bound = NIOLoopBound((self, context, then), eventLoop: context.eventLoop)
-        future.whenComplete { result in
-            let (handler, context, then) = bound.value
-            guard context.channel.isActive else { return }
-            then(handler, context, result)
-        }
+        context.onCompletion(of: future, handler: self, then: then)
     }
 
     private func run<T: Sendable>(_ context: ChannelHandlerContext, _ work: @escaping @Sendable () async -> T,
@@ -448,12 +443,7 @@ final class POP3Handler: ChannelInboundHandler {
         }
     }
 
-    private func send(_ context: ChannelHandlerContext, _ text: String) {
-        var buffer = context.channel.allocator.buffer(capacity: text.utf8.count + 2)
-        buffer.writeString(text)
-        buffer.writeString("\r\n")
-        context.write(wrapOutboundOut(buffer), promise: nil)
-    }
+    private func send(_ context: ChannelHandlerContext, _ text: String) { context.writeLine(text) }
 
     /// Answers the current command and lets the next one through.
     private func reply(_ context: ChannelHandlerContext, _ text: String) {
@@ -469,11 +459,7 @@ final class POP3Handler: ChannelInboundHandler {
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {
         state = .closed
-        send(context, text)
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            bound.value.close(promise: nil)
-        }
+        context.writeLastLine(text)
     }
 }
 

@@ -367,12 +367,7 @@ final class SMTPHandler: ChannelInboundHandler {
     /// Calls `then` on the event loop when `future` completes, if the connection is still open.
     private func run<T: Sendable>(_ context: ChannelHandlerContext, _ future: EventLoopFuture<T>,
                                   then: @escaping (SMTPHandler, ChannelHandlerContext, Result<T, any Error>) -> Void) {
-        let bound = NIOLoopBound((self, context, then), eventLoop: context.eventLoop)
-        future.whenComplete { result in
-            let (handler, context, then) = bound.value
-            guard context.channel.isActive else { return }
-            then(handler, context, result)
-        }
+        context.onCompletion(of: future, handler: self, then: then)
     }
 
     /// Runs `work` off the event loop, then `then` back on it, for this connection.
@@ -381,12 +376,7 @@ final class SMTPHandler: ChannelInboundHandler {
         run(context, context.eventLoop.makeFutureWithTask(work), then: then)
     }
 
-    private func send(_ context: ChannelHandlerContext, _ text: String) {
-        var buffer = context.channel.allocator.buffer(capacity: text.utf8.count + 2)
-        buffer.writeString(text)
-        buffer.writeString("\r\n")
-        context.write(wrapOutboundOut(buffer), promise: nil)
-    }
+    private func send(_ context: ChannelHandlerContext, _ text: String) { context.writeLine(text) }
 
     /// Answers the current command and lets the next one through.
     private func reply(_ context: ChannelHandlerContext, _ text: String) {
@@ -404,11 +394,7 @@ final class SMTPHandler: ChannelInboundHandler {
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {
         mode = .closed
-        send(context, text)
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            bound.value.close(promise: nil)
-        }
+        context.writeLastLine(text)
     }
 }
 
