@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import MailStore
 
@@ -34,12 +35,3 @@ func makeAlice(_ store: MailStore) async throws -> (Account, Mailbox) {
     }
 }
 
-/// The path of a product built next to the test bundle.
-func productPath(_ name: String) -> String {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for dir in [bundle, bundle.deletingLastPathComponent()] {
-        let candidate = dir.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return Bundle.main.bundleURL.appendingPathComponent(name).path
-}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import MailStore
 import Testing
 
@@ -130,15 +131,6 @@ final class Daemon: @unchecked Sendable {
 
 enum DaemonError: Error { case startFailed(String) }
 
-/// The path of a product built next to the test bundle.
-func productPath(_ name: String) -> String {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for dir in [bundle, bundle.deletingLastPathComponent()] {
-        let candidate = dir.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return Bundle.main.bundleURL.appendingPathComponent(name).path
-}
 
 /// A blocking line client over a real TCP socket, with a timeout on every read.
 final class LineClient {
