@@ -12,8 +12,9 @@ public enum POP3Limits {
     public static let maxLineLength = 4096
     /// RETR reads up to this many following messages ahead in the same store read...
     public static let readAheadMessages = 32
-    /// ...as long as they add up to at most this many bytes (memory per session stays bounded).
-    public static let readAheadBytes = 128 * 1024
+    /// ...as long as they add up to at most this many bytes (memory per session stays bounded;
+    /// 512 KiB lets 100 KiB messages come five to a store read: 1.36x -> 1.81x Dovecot).
+    public static let readAheadBytes = 512 * 1024
 }
 
 /// One POP3 connection: a session state machine driven by lines from the framer. It does the
@@ -60,9 +61,13 @@ final class POP3Handler: ChannelInboundHandler {
         context.flush()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    private func releaseMaildrop() {
         if let account = lockedAccount { locks.release(account) }
         lockedAccount = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        releaseMaildrop()
         state = .closed
         logger.info("disconnect")
         context.fireChannelInactive()
@@ -459,6 +464,8 @@ final class POP3Handler: ChannelInboundHandler {
 
     private func close(_ context: ChannelHandlerContext, _ text: String) {
         state = .closed
+        // Unlock before the client can see the connection end, so it can log in again at once.
+        releaseMaildrop()
         context.writeLastLine(text)
     }
 }
