@@ -53,6 +53,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // IMAP syntax: the command parser and response encoding, with no channel code, so it
+        // can be tested and fuzzed alone.
+        .target(name: "IMAPProtocol", dependencies: [
+            "MailMessage",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
         // POP3 (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Server", dependencies: ["ServerSupport", "MailStore"]),
 
@@ -73,6 +80,10 @@ let package = Package(
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
+        .testTarget(name: "IMAPProtocolTests", dependencies: [
+            "IMAPProtocol", "MailMessage",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "ServerSupport", "POP3Server", "SMTPServer", "MailStore", "TestSupport",

@@ -1,0 +1,19 @@
+/// The limits the IMAP front end enforces on what a client sends. Each is checked before the
+/// bytes it bounds are buffered, and each refusal is a protocol answer (`BAD`, `NO [TOOBIG]`,
+/// `NO [LIMIT]`), never a crash or a hang.
+public enum IMAPLimits {
+    /// Longest command line, literals excluded. RFC 7162 §4 asks servers to take at least 8192 octets.
+    public static let maxLineLength = 64 * 1024
+    /// Largest literal, and so the largest message APPEND takes (the APPENDLIMIT, RFC 7889).
+    public static let maxLiteralSize = 64 * 1024 * 1024
+    /// Largest literal outside APPEND (a LOGIN password, a SEARCH string).
+    public static let maxCommandLiteralSize = 64 * 1024
+    /// Most literals in one command (MULTIAPPEND messages included).
+    public static let maxLiteralsPerCommand = 1000
+    /// Deepest nesting of parentheses (SEARCH keys, FETCH lists).
+    public static let maxNestingDepth = 32
+    /// Most ranges in one sequence set.
+    public static let maxSequenceRanges = 16 * 1024
+    /// Most commands a client may pipeline before the first is answered.
+    public static let maxPipelinedCommands = 64
+}
