@@ -60,6 +60,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
+        // IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501) with the extensions clients need.
+        .target(name: "IMAPServer", dependencies: ["IMAPProtocol", "ServerSupport", "MailStore"]),
+
         // POP3 (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Server", dependencies: ["ServerSupport", "MailStore"]),
 
@@ -71,7 +74,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mstored", dependencies: [
-            "MailStore", "ServerSupport", "POP3Server", "SMTPServer",
+            "MailStore", "ServerSupport", "IMAPServer", "POP3Server", "SMTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -86,7 +89,7 @@ let package = Package(
         ]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ServerSupport", "POP3Server", "SMTPServer", "MailStore", "TestSupport",
+            "ServerSupport", "IMAPServer", "POP3Server", "SMTPServer", "MailStore", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

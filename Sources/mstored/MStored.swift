@@ -5,6 +5,7 @@ import MailStore
 import Metrics
 import NIOCore
 import NIOPosix
+import IMAPServer
 import POP3Server
 import Prometheus
 import ServerSupport
@@ -13,7 +14,7 @@ import SMTPServer
 /// mstored: serves the store over the configured protocols from one process.
 struct MStored: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mstored", abstract: "Serve an mstore mail store over POP3, LMTP and SMTP (IMAP follows).",
+        commandName: "mstored", abstract: "Serve an mstore mail store over IMAP, POP3, LMTP and SMTP.",
         version: "mstored 0.2.0")
 
     @Option(help: "The data directory (default: $MSTORE_DATA, else ./mstore-data).") var data: String?
@@ -69,7 +70,7 @@ struct MStored: AsyncParsableCommand {
         } catch let error as ConfigError { throw Failure(error.description) }
 
         // One line per protocol module.
-        let server = MailServer(services: services, frontends: [POP3Frontend(), LMTPFrontend(), SMTPFrontend()], group: group)
+        let server = MailServer(services: services, frontends: [IMAPFrontend(), POP3Frontend(), LMTPFrontend(), SMTPFrontend()], group: group)
 
         for listener in settings.listeners {
             guard server.serves(listener) else {

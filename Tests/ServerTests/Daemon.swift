@@ -43,7 +43,7 @@ final class Daemon: @unchecked Sendable {
         }
 
         var config = "log_level = \"debug\"\nlocal_domains = [\"example.org\"]\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
-        var arguments = ["--data", data, "--pop3", "127.0.0.1:0", "--lmtp", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
+        var arguments = ["--data", data, "--imap", "127.0.0.1:0", "--pop3", "127.0.0.1:0", "--lmtp", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
             + options.extraArguments
         if options.tls {
             let cert = directory + "/cert.pem", key = directory + "/key.pem"
@@ -55,7 +55,7 @@ final class Daemon: @unchecked Sendable {
             openssl.standardOutput = FileHandle.nullDevice
             try openssl.run()
             openssl.waitUntilExit()
-            arguments += ["--pop3s", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
+            arguments += ["--imaps", "127.0.0.1:0", "--pop3s", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]
         }
         try config.write(toFile: directory + "/mstored.toml", atomically: true, encoding: .utf8)
 
@@ -94,6 +94,8 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
+    var imap: Int { ports["imap"]! }
+    var imaps: Int { ports["imaps"]! }
     var pop3: Int { ports["pop3"]! }
     var pop3s: Int { ports["pop3s"]! }
     var lmtp: Int { ports["lmtp"]! }
@@ -185,6 +187,20 @@ final class LineClient {
             if n <= 0 { return nil }
             buffer += chunk[..<n]
         }
+    }
+
+    /// The next `count` bytes, whatever they hold (an IMAP literal), or nil on timeout or close.
+    func readBytes(_ count: Int) -> [UInt8]? {
+        while buffer.count < count {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 || (n < 0 && errno == ECONNRESET) { closedByPeer = true }
+            if n <= 0 { return nil }
+            buffer += chunk[..<n]
+        }
+        let bytes = Array(buffer[..<count])
+        buffer.removeFirst(count)
+        return bytes
     }
 
     /// A POP3 multi-line response: the status line, then the lines up to ".", un-dot-stuffed.

@@ -115,4 +115,12 @@ public struct MessageInfo: Sendable, Equatable {
     public var record: MessageRecord
     public var keywordNames: [String]
     public var uid: UID { record.uid }
+
+    public init(record: MessageRecord, keywordNames: [String]) {
+        self.record = record
+        self.keywordNames = keywordNames
+    }
+
+    /// The flag names of RFC 9051 §2.3.2: system flags, then keywords.
+    public var flagNames: [String] { record.flags.flagNames + keywordNames }
 }

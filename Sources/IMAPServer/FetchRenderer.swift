@@ -1,0 +1,249 @@
+import IMAPProtocol
+import MailMessage
+import MailStore
+import NIOCore
+
+/// What a FETCH asks for, worked out once for all its messages.
+struct FetchPlan: Sendable {
+    var attributes: [FetchAttribute]
+    /// Whether any item needs the parsed structure or the content.
+    var needsStructure = false
+    var needsContent = false
+    /// Whether an item sets `\Seen` as a side effect (RFC 9051 §6.4.5: BODY[...], RFC822, RFC822.TEXT).
+    var setsSeen = false
+    var utf8: Bool
+    var changedSince: UInt64?
+
+    init(_ requested: [FetchAttribute], uid: Bool, utf8: Bool, changedSince: UInt64?) {
+        var attributes = requested
+        // RFC 9051 §6.4.9: UID FETCH answers with the UID whether asked or not.
+        if uid && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
+        if changedSince != nil && !attributes.contains(.modSeq) { attributes.append(.modSeq) }
+        self.attributes = attributes
+        self.utf8 = utf8
+        self.changedSince = changedSince
+        for a in attributes {
+            switch a {
+            case .envelope, .body, .bodyStructure, .preview, .binarySize:
+                needsStructure = true
+            case .bodySection(let spec, let partial, let peek):
+                // The whole message streams from the store without parsing.
+                if !(spec.part.isEmpty && spec.kind == nil && partial == nil) { needsStructure = true }
+                needsContent = true
+                if !peek { setsSeen = true }
+            case .binary(_, _, let peek):
+                needsStructure = true
+                needsContent = true
+                if !peek { setsSeen = true }
+            case .rfc822, .rfc822Text:
+                needsContent = true
+                needsStructure = true
+                setsSeen = true
+            case .rfc822Header:
+                needsContent = true
+                needsStructure = true
+            default:
+                break
+            }
+        }
+        if attributes.contains(where: { if case .binarySize = $0 { true } else { false } }) { needsContent = true }
+    }
+
+    var includesFlags: Bool { attributes.contains(.flags) }
+}
+
+/// Renders FETCH responses off the event loop, straight into a buffer.
+struct FetchRenderer {
+    let tx: StoreReader
+    let mailbox: MailboxID
+    let plan: FetchPlan
+    let keywordNames: [KeywordID: String]
+    /// `\Recent` UIDs for an IMAP4rev1 session, else empty.
+    let recent: Set<UID>
+    /// Messages whose flags changed as a side effect: their FLAGS go out even if not asked for.
+    let flagsChanged: Set<UID>
+
+    /// Writes `* n FETCH (...)` for each message; returns how many no longer exist.
+    func render(_ targets: ArraySlice<(Int, UID)>, into out: inout ByteBuffer) throws -> Int {
+        var missing = 0
+        for (seq, uid) in targets {
+            guard let record = try tx.message(in: mailbox, uid: uid) else { missing += 1; continue }
+            if let since = plan.changedSince, record.modSeq.rawValue <= since { continue }
+            try render(seq: seq, record, into: &out)
+        }
+        return missing
+    }
+
+    private func render(seq: Int, _ record: MessageRecord, into out: inout ByteBuffer) throws {
+        var structure: ParsedMessage?
+        var raw: [UInt8]?
+        if plan.needsContent && plan.needsStructure { raw = try tx.content(record.content) }
+        if plan.needsStructure {
+            structure = try tx.structure(of: record.content) ?? ParsedMessage.parse(raw ?? tx.content(record.content))
+        }
+        out.writeStaticString("* ")
+        out.writeDecimal(seq)
+        out.writeStaticString(" FETCH (")
+        var first = true
+        func separator(_ out: inout ByteBuffer) {
+            if first { first = false } else { out.writeStaticString(" ") }
+        }
+        for attribute in plan.attributes {
+            separator(&out)
+            try write(attribute, record, structure, raw, into: &out)
+        }
+        if !plan.includesFlags && flagsChanged.contains(record.uid) {
+            separator(&out)
+            writeFlags(record, into: &out)
+        }
+        out.writeStaticString(")\r\n")
+    }
+
+    private func writeFlags(_ record: MessageRecord, into out: inout ByteBuffer) {
+        var names = record.flags.flagNames
+        for k in record.keywords { if let n = keywordNames[k] { names.append(n) } }
+        if recent.contains(record.uid) { names.append("\\Recent") }
+        out.writeStaticString("FLAGS ")
+        out.writeFlags(names)
+    }
+
+    private func write(_ attribute: FetchAttribute, _ record: MessageRecord, _ structure: ParsedMessage?,
+                       _ raw: [UInt8]?, into out: inout ByteBuffer) throws {
+        switch attribute {
+        case .uid:
+            out.writeStaticString("UID ")
+            out.writeDecimal(record.uid.rawValue)
+        case .flags:
+            writeFlags(record, into: &out)
+        case .internalDate:
+            out.writeStaticString("INTERNALDATE ")
+            out.writeIMAPDateTime(seconds: record.internalDate.seconds, zoneMinutes: Int(record.internalDate.zoneMinutes))
+        case .rfc822Size:
+            out.writeStaticString("RFC822.SIZE ")
+            out.writeDecimal(record.size)
+        case .envelope:
+            out.writeStaticString("ENVELOPE ")
+            out.writeEnvelope(structure!.envelope, utf8: plan.utf8)
+        case .body:
+            out.writeStaticString("BODY ")
+            out.writeBodyStructure(structure!.root, extensible: false, utf8: plan.utf8)
+        case .bodyStructure:
+            out.writeStaticString("BODYSTRUCTURE ")
+            out.writeBodyStructure(structure!.root, extensible: true, utf8: plan.utf8)
+        case .modSeq:
+            out.writeStaticString("MODSEQ (")
+            out.writeDecimal(record.modSeq.rawValue)
+            out.writeStaticString(")")
+        case .emailID:
+            out.writeString("EMAILID (M\(String(record.emailID.rawValue, radix: 16)))")
+        case .threadID:
+            out.writeString("THREADID (T\(String(record.threadID.rawValue, radix: 16)))")
+        case .saveDate:
+            out.writeStaticString("SAVEDATE ")
+            out.writeIMAPDateTime(seconds: record.saveDate, zoneMinutes: 0)
+        case .preview:
+            out.writeStaticString("PREVIEW ")
+            out.writeNString(structure!.preview, utf8: true)
+        case .rfc822:
+            out.writeStaticString("RFC822 ")
+            try writeWholeMessage(record, raw, into: &out)
+        case .rfc822Header:
+            out.writeStaticString("RFC822.HEADER ")
+            writeSection(SectionSpec(kind: .header), nil, structure!, raw!, into: &out)
+        case .rfc822Text:
+            out.writeStaticString("RFC822.TEXT ")
+            writeSection(SectionSpec(kind: .text), nil, structure!, raw!, into: &out)
+        case .bodySection(let spec, let partial, _):
+            out.writeStaticString("BODY[")
+            Self.writeSectionName(spec, into: &out)
+            out.writeStaticString("]")
+            if let partial {
+                out.writeStaticString("<")
+                out.writeDecimal(partial.offset)
+                out.writeStaticString(">")
+            }
+            out.writeStaticString(" ")
+            if spec.part.isEmpty && spec.kind == nil && partial == nil {
+                try writeWholeMessage(record, raw, into: &out)
+            } else {
+                writeSection(spec, partial, structure!, raw!, into: &out)
+            }
+        case .binary(let part, let partial, _):
+            out.writeStaticString("BINARY[")
+            out.writeString(part.map(String.init).joined(separator: "."))
+            out.writeStaticString("]")
+            if let partial {
+                out.writeStaticString("<")
+                out.writeDecimal(partial.offset)
+                out.writeStaticString(">")
+            }
+            out.writeStaticString(" ")
+            guard var bytes = try? structure!.binaryContent(at: part, in: raw!) else {
+                out.writeStaticString("NIL")
+                return
+            }
+            if let partial { bytes = Array(Self.clip(bytes[...], partial)) }
+            writeLiteral(bytes[...], binary: bytes.contains(0), into: &out)
+        case .binarySize(let part):
+            out.writeStaticString("BINARY.SIZE[")
+            out.writeString(part.map(String.init).joined(separator: "."))
+            out.writeStaticString("] ")
+            if let size = try? structure!.binarySize(at: part, in: raw ?? tx.content(record.content)) {
+                out.writeDecimal(size)
+            } else {
+                out.writeStaticString("NIL")
+            }
+        }
+    }
+
+    /// The whole message as a literal, streamed from the stored pieces.
+    private func writeWholeMessage(_ record: MessageRecord, _ raw: [UInt8]?, into out: inout ByteBuffer) throws {
+        if let raw { return writeLiteral(raw[...], binary: false, into: &out) }
+        out.writeStaticString("{")
+        out.writeDecimal(record.size)
+        out.writeStaticString("}\r\n")
+        try tx.forEachPiece(of: record.content) { piece in out.writeBytes(piece) }
+    }
+
+    private func writeSection(_ spec: SectionSpec, _ partial: Partial?, _ structure: ParsedMessage,
+                              _ raw: [UInt8], into out: inout ByteBuffer) {
+        switch structure.section(spec, in: raw) {
+        case nil:
+            out.writeStaticString("NIL")
+        case .range(let r)?:
+            writeLiteral(partial.map { Self.clip(raw[r], $0) } ?? raw[r], binary: false, into: &out)
+        case .bytes(let bytes)?:
+            writeLiteral(partial.map { Self.clip(bytes[...], $0) } ?? bytes[...], binary: false, into: &out)
+        }
+    }
+
+    private func writeLiteral(_ bytes: ArraySlice<UInt8>, binary: Bool, into out: inout ByteBuffer) {
+        out.writeStaticString(binary ? "~{" : "{")
+        out.writeDecimal(bytes.count)
+        out.writeStaticString("}\r\n")
+        out.writeBytes(bytes)
+    }
+
+    /// `<offset.length>` of RFC 9051 §6.4.5: past the end gives an empty string.
+    static func clip(_ bytes: ArraySlice<UInt8>, _ partial: Partial) -> ArraySlice<UInt8> {
+        let start = bytes.startIndex + min(partial.offset, bytes.count)
+        let end = start + min(partial.length, bytes.endIndex - start)
+        return bytes[start..<end]
+    }
+
+    /// The section as the client named it: `1.2.HEADER.FIELDS (SUBJECT)`.
+    static func writeSectionName(_ spec: SectionSpec, into out: inout ByteBuffer) {
+        out.writeString(spec.part.map(String.init).joined(separator: "."))
+        guard let kind = spec.kind else { return }
+        if !spec.part.isEmpty { out.writeStaticString(".") }
+        switch kind {
+        case .header: out.writeStaticString("HEADER")
+        case .text: out.writeStaticString("TEXT")
+        case .mime: out.writeStaticString("MIME")
+        case .headerFields(let names):
+            out.writeString("HEADER.FIELDS (\(names.map { $0.uppercased() }.joined(separator: " ")))")
+        case .headerFieldsNot(let names):
+            out.writeString("HEADER.FIELDS.NOT (\(names.map { $0.uppercased() }.joined(separator: " ")))")
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import IMAPProtocol
+import MailStore
+import NIOCore
+import ServerSupport
+
+/// How much of a big FETCH is rendered per store read: the answer leaves in pieces of about
+/// this size, so memory per session stays bounded and the socket's backpressure holds.
+enum FetchLimits {
+    static let batchBytes = 1024 * 1024
+    static let batchMessages = 4096
+}
+
+/// Selected-state commands (RFC 9051 §6.4).
+extension IMAPHandler {
+    /// Resolves a sequence set against the session's map, or answers BAD and returns nil.
+    func targets(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, uid: Bool,
+                 _ box: SelectedMailbox) -> [(Int, UID)]? {
+        guard !set.isSavedResult else {
+            reply(context, "\(tag) BAD Saved search results are not supported.")
+            return nil
+        }
+        do {
+            return try box.resolve(set, uid: uid).map { ($0, box.uids[$0 - 1]) }
+        } catch {
+            reply(context, "\(tag) BAD Invalid message sequence number.")
+            return nil
+        }
+    }
+
+    /// Changes the selected mailbox if it is still `id`.
+    func updateSelected(_ id: MailboxID, _ change: (inout SelectedMailbox) -> Void) {
+        guard var box = selected, box.id == id else { return }
+        change(&box)
+        selected = box
+    }
+
+    // MARK: FETCH (RFC 9051 §6.4.5)
+
+    func fetch(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, _ attributes: [FetchAttribute],
+               _ modifiers: FetchModifiers, uid: Bool, _ box: SelectedMailbox) {
+        guard let targets = targets(context, tag, set, uid: uid, box) else { return }
+        let plan = FetchPlan(attributes, uid: uid, utf8: utf8, changedSince: modifiers.changedSince)
+        let name = uid ? "UID FETCH" : "FETCH"
+        guard plan.setsSeen && !box.readOnly else {
+            return fetchBatch(context, tag, name, FetchJob(targets: targets, plan: plan, flagsChanged: []))
+        }
+        // A non-PEEK body fetch sets \Seen first, so the answer carries the new flags.
+        let store = self.store
+        let id = box.id
+        let uids = targets.map(\.1).filter { !box.isExpunged($0) }
+        run(context, {
+            try await store.write { try $0.store(in: id, uids: uids, FlagChange(.add, flags: .seen)).updated }
+        }) { handler, context, result in
+            switch result {
+            case .success(let updated):
+                handler.updateSelected(id) { $0.noteReported(updated) }
+                let job = FetchJob(targets: targets, plan: plan, flagsChanged: Set(updated.map(\.uid)))
+                handler.fetchBatch(context, tag, name, job)
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            }
+        }
+    }
+
+    struct FetchJob: Sendable {
+        var targets: [(Int, UID)]
+        var plan: FetchPlan
+        var flagsChanged: Set<UID>
+        var next = 0
+        var missing = 0
+    }
+
+    /// Renders the next batch off the event loop, sends it, and goes on until all are sent.
+    private func fetchBatch(_ context: ChannelHandlerContext, _ tag: String, _ name: String, _ job: FetchJob) {
+        guard let box = selected else { return reply(context, "\(tag) BAD No mailbox selected.") }
+        let store = self.store
+        let allocator = context.channel.allocator
+        let (id, account) = (box.id, self.account!.id)
+        let recent = rev2 ? [] : box.recent
+        run(context, services.offload(on: context.eventLoop) {
+            try store.read { tx -> (ByteBuffer, Int, Int) in
+                let needsNames = job.plan.includesFlags || !job.flagsChanged.isEmpty
+                let renderer = FetchRenderer(tx: tx, mailbox: id, plan: job.plan,
+                                             keywordNames: needsNames ? try tx.keywords(of: account) : [:],
+                                             recent: recent, flagsChanged: job.flagsChanged)
+                var out = allocator.buffer(capacity: 64 * 1024)
+                var index = job.next
+                var missing = 0
+                let end = min(job.targets.count, job.next + FetchLimits.batchMessages)
+                while index < end && out.readableBytes < FetchLimits.batchBytes {
+                    missing += try renderer.render(job.targets[index..<index + 1], into: &out)
+                    index += 1
+                }
+                return (out, index - job.next, missing)
+            }
+        }) { handler, context, result in
+            switch result {
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            case .success(let (out, consumed, missing)):
+                var job = job
+                job.next += consumed
+                job.missing += missing
+                guard job.next < job.targets.count else {
+                    context.write(NIOAny(out), promise: nil)
+                    return handler.complete(context, tag, job.missing > 0
+                        ? "NO [EXPUNGEISSUED] Some of the requested messages no longer exist."
+                        : "OK \(name) completed.")
+                }
+                let written = context.writeAndFlush(NIOAny(out))
+                if context.channel.isWritable {
+                    handler.fetchBatch(context, tag, name, job)
+                } else {
+                    handler.run(context, written) { handler, context, _ in handler.fetchBatch(context, tag, name, job) }
+                }
+            }
+        }
+    }
+
+    // MARK: STORE (RFC 9051 §6.4.6)
+
+    func store(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, _ action: StoreAction,
+               uid: Bool, _ box: SelectedMailbox) {
+        guard !box.readOnly else { return reply(context, "\(tag) NO [READ-ONLY] The mailbox is read-only.") }
+        guard let targets = targets(context, tag, set, uid: uid, box) else { return }
+        guard let (flags, keywords) = parseFlags(action.flags) else { return reply(context, "\(tag) BAD Invalid flag.") }
+        let operation: FlagOperation = switch action.operation {
+        case .replace: .replace
+        case .add: .add
+        case .remove: .remove
+        }
+        let change = FlagChange(operation, flags: flags, keywords: keywords)
+        let live = targets.filter { !box.isExpunged($0.1) }
+        let expungedSome = live.count < targets.count
+        let unchangedSince = action.unchangedSince.map { ModSeq($0) }
+        let silent = action.silent
+        let store = self.store
+        let id = box.id
+        let account = self.account!.id
+        run(context, {
+            try await store.write { tx -> (StoreResult, [MessageInfo]) in
+                let result = try tx.store(in: id, uids: live.map(\.1), change, unchangedSince: unchangedSince)
+                guard !silent else { return (result, []) }
+                let names = try tx.keywords(of: account)
+                let infos = try live.compactMap { try tx.message(in: id, uid: $0.1) }.map {
+                    MessageInfo(record: $0, keywordNames: $0.keywords.compactMap { names[$0] })
+                }
+                return (result, infos)
+            }
+        }) { handler, context, result in
+            switch result {
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            case .success(let (outcome, infos)):
+                handler.updateSelected(id) { $0.noteReported(outcome.updated) }
+                let sequences = Dictionary(live.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
+                for info in infos {
+                    guard let seq = sequences[info.uid] else { continue }
+                    handler.send(context, "* \(seq) FETCH (FLAGS (\(handler.flagNames(info).joined(separator: " "))) UID \(info.uid))")
+                }
+                let verb = uid ? "UID STORE" : "STORE"
+                if !outcome.modified.isEmpty {
+                    let seqs = outcome.modified.compactMap { u in uid ? u : sequences[u].map { UID(UInt32($0)) } }
+                    handler.complete(context, tag, "OK [MODIFIED \(Self.uidSet(seqs))] Conditional \(verb) failed.")
+                } else if expungedSome {
+                    handler.complete(context, tag, "NO [EXPUNGEISSUED] Some of the messages no longer exist.")
+                } else {
+                    handler.complete(context, tag, "OK \(verb) completed.")
+                }
+            }
+        }
+    }
+
+    // MARK: COPY and MOVE (RFC 9051 §6.4.7, §6.4.8; RFC 4315 COPYUID)
+
+    func copy(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, _ wire: String,
+              uid: Bool, move: Bool, _ box: SelectedMailbox) {
+        if move && box.readOnly { return reply(context, "\(tag) NO [READ-ONLY] The mailbox is read-only.") }
+        guard let targets = targets(context, tag, set, uid: uid, box) else { return }
+        guard let name = storeName(wire) else { return invalidName(context, tag) }
+        let uids = targets.map(\.1).filter { !box.isExpunged($0) }
+        let store = self.store
+        let (id, account) = (box.id, self.account!.id)
+        let verb = (uid ? "UID " : "") + (move ? "MOVE" : "COPY")
+        run(context, {
+            try await store.write { tx -> (UInt32, [(UID, UID)]) in
+                let target = try tx.requireMailbox(of: account, named: name)
+                let pairs = move ? try tx.move(uids: uids, from: id, to: target.id)
+                                 : try tx.copy(uids: uids, from: id, to: target.id)
+                return (target.uidValidity, pairs)
+            }
+        }) { handler, context, result in
+            switch result {
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error, missing: "TRYCREATE"))
+            case .success(let (validity, pairs)):
+                guard !pairs.isEmpty else {
+                    return handler.complete(context, tag, uids.count < targets.count
+                        ? "NO [EXPUNGEISSUED] The messages no longer exist." : "OK \(verb) completed (nothing to do).")
+                }
+                let code = "COPYUID \(validity) \(Self.uidSet(pairs.map(\.0))) \(Self.uidSet(pairs.map(\.1)))"
+                guard move else { return handler.complete(context, tag, "OK [\(code)] \(verb) completed.", refresh: true) }
+                // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.
+                handler.send(context, "* OK [\(code)] Moved.")
+                var removed: [Int] = []
+                handler.updateSelected(id) { removed = $0.remove(pairs.map(\.0)) }
+                for seq in removed { handler.send(context, "* \(seq) EXPUNGE") }
+                handler.complete(context, tag, "OK \(verb) completed.", refresh: true)
+            }
+        }
+    }
+
+    // MARK: EXPUNGE, UID EXPUNGE and CLOSE (RFC 9051 §6.4.3, §6.4.1; RFC 4315 §2.1)
+
+    func expunge(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet?, _ box: SelectedMailbox) {
+        guard !box.readOnly else { return reply(context, "\(tag) NO [READ-ONLY] The mailbox is read-only.") }
+        var only: [UID]?
+        if let set {
+            guard let targets = targets(context, tag, set, uid: true, box) else { return }
+            only = targets.map(\.1)
+        }
+        let store = self.store
+        let id = box.id
+        let uids = only
+        run(context, {
+            try await store.write { tx -> [UID] in
+                guard let uids else { return try tx.expungeDeleted(in: id) }
+                let deleted = try uids.filter { try tx.message(in: id, uid: $0)?.flags.contains(.deleted) == true }
+                return try tx.expunge(in: id, uids: deleted)
+            }
+        }) { handler, context, result in
+            switch result {
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            case .success(let expunged):
+                var removed: [Int] = []
+                handler.updateSelected(id) { removed = $0.remove(expunged) }
+                for seq in removed { handler.send(context, "* \(seq) EXPUNGE") }
+                handler.complete(context, tag, "OK \(set == nil ? "EXPUNGE" : "UID EXPUNGE") completed.", refresh: true)
+            }
+        }
+    }
+
+    func close(_ context: ChannelHandlerContext, _ tag: String, _ box: SelectedMailbox) {
+        selected = nil
+        guard !box.readOnly else { return reply(context, "\(tag) OK CLOSE completed.") }
+        let store = self.store
+        let id = box.id
+        // RFC 9051 §6.4.1: CLOSE expunges silently.
+        run(context, { try await store.write { _ = try $0.expungeDeleted(in: id) } }) { handler, context, result in
+            switch result {
+            case .success: handler.reply(context, "\(tag) OK CLOSE completed.")
+            case .failure(let error): handler.reply(context, handler.failure(tag, error))
+            }
+        }
+    }
+
+    // MARK: SEARCH (RFC 9051 §6.4.4, RFC 4731 ESEARCH)
+
+    func search(_ context: ChannelHandlerContext, _ tag: String, _ command: SearchCommand, uid: Bool, _ box: SelectedMailbox) {
+        if let charset = command.charset?.uppercased(), charset != "UTF-8", charset != "US-ASCII" {
+            return reply(context, "\(tag) NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.")
+        }
+        let store = self.store
+        let (id, account) = (box.id, self.account!.id)
+        let uids = box.uids
+        let recent = rev2 ? [] : box.recent
+        let key = command.key
+        run(context, services.offload(on: context.eventLoop) {
+            try store.read { tx in
+                let evaluator = SearchEvaluator(tx: tx, mailbox: id, uids: uids, recent: recent,
+                                                keywordNames: try tx.keywords(of: account), now: ZonedDate.now().seconds)
+                return try evaluator.run(key)
+            }
+        }) { handler, context, result in
+            switch result {
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            case .success(let seqs):
+                let numbers = uid ? seqs.map { uids[$0 - 1].rawValue } : seqs.map { UInt32($0) }
+                handler.sendSearchResult(context, tag, numbers, uid: uid, options: command.returnOptions)
+                handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")
+            }
+        }
+    }
+
+    private func sendSearchResult(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
+                                  options: [SearchReturnOption]?) {
+        guard options != nil || rev2 else {
+            return send(context, "* SEARCH" + numbers.map { " \($0)" }.joined())
+        }
+        let wanted = options ?? [.all]
+        var line = "* ESEARCH (TAG \"\(tag)\")"
+        if uid { line += " UID" }
+        if !numbers.isEmpty {
+            if wanted.contains(.min) { line += " MIN \(numbers.first!)" }
+            if wanted.contains(.max) { line += " MAX \(numbers.last!)" }
+            if wanted.contains(.all) { line += " ALL \(Self.uidSet(numbers.map { UID($0) }))" }
+        }
+        if wanted.contains(.count) { line += " COUNT \(numbers.count)" }
+        send(context, line)
+    }
+}
