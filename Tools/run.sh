@@ -23,13 +23,15 @@ fi
 cat <<TXT
 store:  $MSTORE_DATA
 user:   demo   password: demo
+IMAP:   127.0.0.1:1143 (STARTTLS offered), IMAPS: 127.0.0.1:1993 (self-signed certificate)
 POP3:   127.0.0.1:1110 (STLS offered), POP3S: 127.0.0.1:1995 (self-signed certificate)
 LMTP:   127.0.0.1:2424
-try:    curl pop3://demo:demo@127.0.0.1:1110/1
+try:    curl imap://demo:demo@127.0.0.1:1143/INBOX -X 'FETCH 1:* (FLAGS ENVELOPE)'
+        mutt -f imap://demo@127.0.0.1:1143/INBOX
+        curl pop3://demo:demo@127.0.0.1:1110/1
         python3 -c "import poplib; p=poplib.POP3('127.0.0.1',1110); p.user('demo'); p.pass_('demo'); print(p.stat())"
         python3 -c "import smtplib; smtplib.LMTP('127.0.0.1',2424).sendmail('me@x', ['demo'], b'Subject: hi\r\n\r\nhello\r\n')"
-IMAP is not built yet.
 TXT
 "$bin/mstore" mailbox status demo INBOX
-exec "$bin/mstored" --data "$MSTORE_DATA" --pop3 127.0.0.1:1110 --pop3s 127.0.0.1:1995 --lmtp 127.0.0.1:2424 \
+exec "$bin/mstored" --data "$MSTORE_DATA" --imap 127.0.0.1:1143 --imaps 127.0.0.1:1993 --pop3 127.0.0.1:1110 --pop3s 127.0.0.1:1995 --lmtp 127.0.0.1:2424 \
   --tls-cert "$tls/cert.pem" --tls-key "$tls/key.pem"

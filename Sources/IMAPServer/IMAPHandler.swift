@@ -130,7 +130,7 @@ final class IMAPHandler: ChannelInboundHandler {
             if closeConnection {
                 close(context, "* BYE \(message)")
             } else {
-                reply(context, "\(tag ?? "*") \(message)")
+                reply(context, "\(tag ?? "*") NO \(message)")
             }
         }
     }

@@ -162,7 +162,7 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         #expect(expunge.first == "* 1 EXPUNGE")
         #expect(c.run("FETCH 1:* UID").first == "* 1 FETCH (UID 3)")
         let status = c.run("STATUS Archive (MESSAGES UIDNEXT UNSEEN)")
-        #expect(status[0] == "* STATUS Archive (MESSAGES 5 UIDNEXT 6 UNSEEN 3)")
+        #expect(status[0] == "* STATUS Archive (MESSAGES 5 UIDNEXT 6 UNSEEN 4)")
         // UID EXPUNGE takes only the named \Deleted messages.
         c.run("SELECT Archive")
         c.run("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
@@ -199,8 +199,8 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         #expect(tagged(c.run("SEARCH CHARSET KOI8-R SUBJECT x")).contains("NO [BADCHARSET"))
         #expect(c.run("SEARCH RETURN (MIN MAX COUNT) ALL")[0].hasSuffix(" MIN 1 MAX 3 COUNT 3"))
         c.run("ENABLE IMAP4rev2")
-        let es = c.run("UID SEARCH SUBJECT i")
-        #expect(es[0].hasPrefix("* ESEARCH (TAG \"") && es[0].hasSuffix("\") UID ALL 1:3"))
+        let es = c.run("UID SEARCH SUBJECT r")
+        #expect(es[0].hasPrefix("* ESEARCH (TAG \"") && es[0].hasSuffix("\") UID ALL 1,3"))
         #expect(tagged(c.run("SEARCH FOO")).contains("BAD"))
     }
 
@@ -224,7 +224,7 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         #expect(c.run("LIST \"\" inbox")[0].hasSuffix("INBOX"), "INBOX is case-insensitive")
         #expect(c.run("LIST (SPECIAL-USE) \"\" *")[0] == "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"")
         c.run("ENABLE UTF8=ACCEPT")
-        #expect(c.run("LIST \"\" 日本語").first == "* LIST (\\HasNoChildren) \"/\" 日本語")
+        #expect(c.run("LIST \"\" \"日本語\"").first == "* LIST (\\HasNoChildren) \"/\" \"日本語\"")
 
         #expect(tagged(c.run("SUBSCRIBE Work")).contains("OK"))
         #expect(c.run("LSUB \"\" *")[0] == "* LSUB () \"/\" Work")
