@@ -89,7 +89,7 @@ let package = Package(
         ]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ServerSupport", "IMAPServer", "POP3Server", "SMTPServer", "MailStore", "TestSupport",
+            "ServerSupport", "IMAPProtocol", "IMAPServer", "POP3Server", "SMTPServer", "MailStore", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

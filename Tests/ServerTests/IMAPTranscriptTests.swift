@@ -1,4 +1,5 @@
 import Foundation
+import IMAPProtocol
 import MailStore
 import TestSupport
 import Testing
@@ -327,5 +328,43 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         idler.line.command("i IDLE")
         _ = idler.line.readLine()
         #expect(tagged(other.run("SELECT INBOX")).contains("OK"))
+    }
+
+    @Test func limits() async throws {
+        let daemon = try await Daemon(messages: ["alice": imapSample])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        c.run("SELECT INBOX")
+        // Sequence sets: IMAPLimits.maxSequenceRanges.
+        let many = Array(repeating: "1", count: IMAPLimits.maxSequenceRanges + 1).joined(separator: ",")
+        #expect(tagged(c.run("FETCH \(many) FLAGS")).contains("BAD"))
+        let fine = Array(repeating: "1", count: 100).joined(separator: ",")
+        #expect(c.run("FETCH \(fine) UID").count == 2, "repeats collapse to one answer")
+        // Nesting: IMAPLimits.maxNestingDepth.
+        let depth = IMAPLimits.maxNestingDepth
+        #expect(tagged(c.run("SEARCH " + String(repeating: "(", count: depth + 1) + "ALL" + String(repeating: ")", count: depth + 1))).contains("BAD"))
+        #expect(tagged(c.run("SEARCH " + String(repeating: "(", count: 4) + "ALL" + String(repeating: ")", count: 4))).contains("OK"))
+        // A literal outside APPEND: IMAPLimits.maxCommandLiteralSize.
+        c.line.command("l1 LOGIN {\(IMAPLimits.maxCommandLiteralSize + 1)}")
+        #expect(c.line.readLine() == "l1 NO [TOOBIG] Literal too large")
+        // APPEND: IMAPLimits.maxLiteralSize, refused before any byte is sent.
+        c.line.command("l2 APPEND INBOX {\(IMAPLimits.maxLiteralSize + 1)}")
+        #expect(c.line.readLine() == "l2 NO [TOOBIG] Literal too large")
+        // A non-synchronizing literal that is too large: the bytes would follow, so BYE.
+        let d = try IMAPClient.login(daemon)
+        d.line.command("l3 APPEND INBOX {\(IMAPLimits.maxLiteralSize + 1)+}")
+        #expect(d.line.readLine()?.hasPrefix("* BYE [TOOBIG]") == true)
+        #expect(d.line.isClosed())
+        // Pipelining: commands run one at a time (IMAPLimits.maxCommandsInFlight), in order.
+        let count = 2000
+        c.line.send((1...count).map { "p\($0) NOOP\r\n" }.joined())
+        var answered = 0
+        while answered < count, let l = c.line.readLine() {
+            if l.hasPrefix("p") {
+                answered += 1
+                if l != "p\(answered) OK NOOP completed." { break }
+            }
+        }
+        #expect(answered == count)
     }
 }
