@@ -5,6 +5,7 @@ import IMAPProtocol
 /// The IMAP front end: `imap` and `imaps` listeners.
 public struct IMAPFrontend: Frontend {
     public let protocolName = "imap"
+    private let uidLists = UIDListCache()
 
     public init() {}
 
@@ -15,7 +16,7 @@ public struct IMAPFrontend: Frontend {
             try channel.pipeline.syncOperations.addHandlers([
                 IdleStateHandler(readTimeout: .nanoseconds(idle.nanoseconds)),
                 framer,
-                IMAPHandler(connection: connection, framer: framer),
+                IMAPHandler(connection: connection, framer: framer, uidLists: uidLists),
             ])
         }
     }

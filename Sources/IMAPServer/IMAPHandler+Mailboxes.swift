@@ -39,6 +39,7 @@ extension IMAPHandler {
         if hadSelection, rev2 { send(context, "* OK [CLOSED] Previous mailbox closed.") }
         guard let name = storeName(wire) else { return invalidName(context, tag) }
         let store = self.store
+        let uidLists = self.uidLists
         let claimRecent = !rev2 && !readOnly
         run(context, {
             var first = UID(UInt32.max)
@@ -49,7 +50,7 @@ extension IMAPHandler {
             }
             return try store.read { tx -> SelectSnapshot in
                 let box = try tx.requireMailbox(of: account.id, named: name)
-                let uids = try tx.uids(in: box.id)
+                let uids = try uidLists.uids(tx, box)
                 var firstUnseen: Int?
                 if box.unseen > 0 {
                     var seq = 0

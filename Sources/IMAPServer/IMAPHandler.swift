@@ -38,9 +38,12 @@ final class IMAPHandler: ChannelInboundHandler {
     var commandStart: ContinuousClock.Instant = .now
     var commandName = ""
 
-    init(connection: Connection, framer: LineFramer) {
+    let uidLists: UIDListCache
+
+    init(connection: Connection, framer: LineFramer, uidLists: UIDListCache) {
         self.connection = connection
         self.framer = framer
+        self.uidLists = uidLists
     }
 
     var services: ServerServices { connection.services }

@@ -1,0 +1,88 @@
+import MailStore
+import NIOConcurrencyHelpers
+
+/// The UID lists of recently selected mailboxes, shared by every session of the process.
+///
+/// SELECT needs the whole UID list to number the messages. Reading it is a scan of the
+/// mailbox's records (about 85 ms for 1,000,000 messages); with the list cached at a modseq,
+/// a later SELECT reads only the change log since then. Sessions share the arrays
+/// copy-on-write, so 10,000 sessions on one big mailbox hold one list, not 10,000.
+final class UIDListCache: Sendable {
+    /// Most UIDs kept over all cached mailboxes (4 bytes each).
+    static let maxCachedUIDs = 16 * 1024 * 1024
+    /// Mailboxes this small are cheaper to scan than to track.
+    static let minCachedMessages = 1024
+
+    private struct Entry {
+        var uidValidity: UInt32
+        var modSeq: ModSeq
+        var uids: [UID]
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [MailboxID: Entry] = [:]
+        var total = 0
+        var clock: UInt64 = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// The UIDs of `mailbox` in the snapshot `tx` (which `mailbox` was read from), ascending.
+    func uids(_ tx: StoreReader, _ mailbox: Mailbox) throws -> [UID] {
+        guard mailbox.messages >= Self.minCachedMessages else { return try tx.uids(in: mailbox.id) }
+        let cached = state.withLockedValue { s -> Entry? in
+            s.clock += 1
+            s.entries[mailbox.id]?.lastUse = s.clock
+            return s.entries[mailbox.id]
+        }
+        var uids: [UID]
+        if let cached, cached.uidValidity == mailbox.uidValidity, cached.modSeq <= mailbox.highestModSeq {
+            if cached.modSeq == mailbox.highestModSeq { return cached.uids }
+            uids = cached.uids
+            let changes = try tx.changes(in: mailbox.id, since: cached.modSeq)
+            // Many changes cost as much as a scan; a scan is simpler to trust.
+            if changes.count > mailbox.messages / 4 {
+                uids = try tx.uids(in: mailbox.id)
+            } else {
+                Self.apply(changes, to: &uids)
+            }
+        } else {
+            uids = try tx.uids(in: mailbox.id)
+        }
+        store(mailbox, uids)
+        return uids
+    }
+
+    /// Folds change-log entries into a UID list: expunged UIDs leave; updated UIDs above the
+    /// last one are new messages (UIDs only grow, RFC 9051 §2.3.1.1). The log holds one entry per
+    /// UID, so a message added and expunged since shows only as expunged.
+    static func apply(_ changes: [Change], to uids: inout [UID]) {
+        let last = uids.last ?? UID(0)
+        var gone = Set<UID>()
+        var added: [UID] = []
+        for change in changes {
+            switch change.kind {
+            case .expunged: if change.uid <= last { gone.insert(change.uid) }
+            case .updated: if change.uid > last { added.append(change.uid) }
+            }
+        }
+        if !gone.isEmpty { uids.removeAll { gone.contains($0) } }
+        uids.append(contentsOf: added.sorted())
+    }
+
+    private func store(_ mailbox: Mailbox, _ uids: [UID]) {
+        guard uids.count <= Self.maxCachedUIDs else { return }
+        state.withLockedValue { s in
+            if let old = s.entries.removeValue(forKey: mailbox.id) { s.total -= old.uids.count }
+            while s.total + uids.count > Self.maxCachedUIDs,
+                  let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+                s.total -= s.entries.removeValue(forKey: victim)!.uids.count
+            }
+            s.clock += 1
+            s.entries[mailbox.id] = Entry(uidValidity: mailbox.uidValidity, modSeq: mailbox.highestModSeq,
+                                          uids: uids, lastUse: s.clock)
+            s.total += uids.count
+        }
+    }
+}
