@@ -367,4 +367,32 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         }
         #expect(answered == count)
     }
+
+    @Test func startTLSWithPipelinedCommandIsRefused() async throws {
+        let daemon = try await Daemon()
+        defer { daemon.stop() }
+        let c = try IMAPClient(port: daemon.imap)
+        // The injection: a command after STARTTLS in the same packet must never run.
+        c.line.send("s1 STARTTLS\r\ns2 CAPABILITY\r\n")
+        #expect(c.line.readLine()?.hasPrefix("* BYE") == true)
+        #expect(c.line.isClosed())
+        let d = try IMAPClient(port: daemon.imap)
+        #expect(tagged(d.run("STARTTLS")).hasSuffix("OK Begin TLS negotiation now."))
+    }
+
+    @Test func idleTimeoutLogsOut() async throws {
+        let daemon = try await Daemon(Daemon.Options(limits: "imap_idle_seconds = 1\n"))
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(c.line.readLine() == "* BYE Disconnected for inactivity.")
+        #expect(c.line.isClosed())
+    }
+
+    @Test func withoutTLSNoStartTLS() async throws {
+        let daemon = try await Daemon(Daemon.Options(tls: false))
+        defer { daemon.stop() }
+        let c = try IMAPClient(port: daemon.imap)
+        #expect(!c.greeting.contains("STARTTLS"))
+        #expect(tagged(c.run("STARTTLS")).contains("BAD"))
+    }
 }
