@@ -290,16 +290,16 @@ extension IMAPHandler {
 
     func append(_ context: ChannelHandlerContext, _ tag: String, _ wire: String, _ messages: [AppendMessage], _ account: Account) {
         guard let name = storeName(wire) else { return invalidName(context, tag) }
-        var prepared: [(flags: MessageFlags, keywords: [String], date: ZonedDate?, data: [UInt8])] = []
+        var items: [AppendItem] = []
         for m in messages {
             guard !m.data.isEmpty else { return reply(context, "\(tag) NO Cannot append an empty message.") }
             guard let (flags, keywords) = parseFlags(m.flags) else { return reply(context, "\(tag) BAD Invalid flag.") }
-            prepared.append((flags, keywords, m.internalDate.map(Self.zonedDate), m.data))
+            items.append(AppendItem(flags: flags, keywords: keywords, date: m.internalDate.map(Self.zonedDate), data: m.data))
         }
         let store = self.store
-        let items = prepared.map { AppendItem(flags: $0.flags, keywords: $0.keywords, date: $0.date, data: $0.data) }
+        let appended = items
         run(context, {
-            let ready = items.map { ($0, PreparedMessage($0.data)) }
+            let ready = appended.map { ($0, PreparedMessage($0.data)) }
             return try await store.write { tx -> (UInt32, [UID]) in
                 let box = try tx.requireMailbox(of: account.id, named: name)
                 var uids: [UID] = []
@@ -313,7 +313,9 @@ extension IMAPHandler {
         }) { handler, context, result in
             switch result {
             case .success(let (validity, uids)):
-                handler.complete(context, tag, "OK [APPENDUID \(validity) \(Self.uidSet(uids))] APPEND completed.")
+                // RFC 9051 §6.3.12: appending to the selected mailbox announces the new message.
+                handler.complete(context, tag, "OK [APPENDUID \(validity) \(Self.uidSet(uids))] APPEND completed.",
+                                 refresh: handler.selected?.name == name)
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error, missing: "TRYCREATE"))
             }
