@@ -13,7 +13,7 @@ SUBSCRIBE, SELECT, FETCH, STORE, EXPUNGE, APPEND) so a failure points at the cli
   imap-util.py store BOX SUBJECT OP FLAG...   OP is +FLAGS, -FLAGS or FLAGS
   imap-util.py uidnext BOX
 """
-import imaplib, os, re, sys
+import imaplib, os, re, signal, sys
 
 
 def connect():
@@ -130,4 +130,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `imap-util.py state BOX | grep -q ...` is fine
     main()
