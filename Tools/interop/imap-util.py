@@ -6,6 +6,8 @@ SUBSCRIBE, SELECT, FETCH, STORE, EXPUNGE, APPEND) so a failure points at the cli
 
   imap-util.py reset BOX...            empty INBOX; delete and recreate (subscribed) any other BOX
   imap-util.py drop BOX...             delete BOX (and its children) if it exists
+  imap-util.py empty BOX...            create BOX if missing, else expunge all it holds (keeps
+                                       the mailbox itself, so a special-use Sent stays one)
   imap-util.py append BOX FILE [FLAG...]
   imap-util.py state BOX               one line per message: UID, flags (sorted, no \\Recent), subject
   imap-util.py count BOX               the number of messages
@@ -87,11 +89,15 @@ def find_uid(m, box, subject):
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     m = connect()
-    if cmd in ("reset", "drop"):
+    if cmd in ("reset", "drop", "empty"):
         existing = mailboxes(m)
         for box in args:
-            if box.upper() == "INBOX":
-                if int(ok(m.select("INBOX"))[0]):
+            if cmd == "empty" and box not in existing and box.upper() != "INBOX":
+                ok(m.create(quoted(box)))
+                ok(m.subscribe(quoted(box)))
+                continue
+            if box.upper() == "INBOX" or cmd == "empty":
+                if int(ok(m.select(quoted(box)))[0]):
                     ok(m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)"))
                     ok(m.expunge())
                 ok(m.close())
