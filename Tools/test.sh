@@ -4,7 +4,7 @@
 # one line "N passed, M failed" over both.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-Tools/setup.sh curl openssl fetchmail getmail6 python3 swaks
+Tools/setup.sh curl openssl fetchmail getmail6 python3 swaks isync offlineimap3 mutt
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 swift build --build-tests 2>&1 | tail -n 5

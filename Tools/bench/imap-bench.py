@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""IMAP, mstored against Dovecot 2.3: same raw-socket client, same machine, same run.
+
+Parts (--parts, default all four):
+  body    FETCH 1:* (BODY.PEEK[]) over --body-count (10,000) real messages: the corpus in
+          ../shared/corpus repeated (generated mail if it is absent); msgs/s and MB/s.
+  meta    FETCH 1:* (UID FLAGS RFC822.SIZE) over --meta-count (100,000) small messages; msgs/s.
+  select  SELECT of a mailbox of --select-count (1,000,000) small messages; ms.
+  idle    memory with --idle (10,000) connections logged in, INBOX selected, in IDLE: mstored's
+          VmRSS from /proc/PID/status; for Dovecot the summed RSS and PSS of its processes (one
+          imap process per connection). The peer's config caps Dovecot at process_limit = 500
+          IMAP processes, so Dovecot gets at most --dovecot-idle-max (450) connections and the
+          per-connection figure is compared.
+Each timed part reports the median of --runs and the client's own CPU share, so a client-bound
+figure shows as such (near 100% means the client, not the server, set the pace).
+
+Loading, once per store and reused while the counts match (STATUS MESSAGES):
+  * Dovecot (users --dovecot-user, default user190, mailboxes bench-body, bench-meta and
+    bench-select): MULTIAPPEND with LITERAL+ in batches of 2,000, one transaction each.
+  * mstored (a temporary store, user bench): `mstore import` of an mbox written here (mboxrd
+    quoting, CRLF content, so the bytes match what Dovecot got).
+
+Usage: Tools/bench/imap-bench.py [--runs 3] [--parts body,meta,select,idle] [--body-count 10000]
+         [--meta-count 100000] [--select-count 1000000] [--idle 10000] [--no-dovecot] [--no-mstored]
+mstored comes from MSTORE_BIN (a directory with mstore and mstored), else a release build.
+Dovecot is started with ../shared/peer/start-dovecot.sh (as root).
+"""
+import argparse, base64, glob, hashlib, hmac, os, re, resource, selectors, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.path.join(ROOT, "..", "shared")
+PEER = os.path.join(SHARED, "peer", "start-dovecot.sh")
+CORPUS = os.path.join(SHARED, "corpus")
+DOVECOT_IMAP = 10143
+APPEND_BATCH = 2000
+RECV = 1 << 22
+
+
+# ---- messages ---------------------------------------------------------------------------------
+
+def crlf(raw):
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def corpus_messages():
+    """Every message of the shared corpus, CRLF, in a fixed order; generated mail without it."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(CORPUS, "**", "*"), recursive=True)):
+        if not os.path.isfile(path) or os.path.basename(path).startswith(".") or path.endswith(".md"):
+            continue
+        data = open(path, "rb").read()
+        if path.endswith(".mbox"):
+            # A message starts at a "From " line after a blank line; the blank line before the
+            # next one separates, it is not content. ">From " is mboxo quoting.
+            messages, current, blank = [], None, True
+            for line in data.split(b"\n"):
+                if line.startswith(b"From ") and blank:
+                    if current is not None:
+                        messages.append(current)
+                    current = []
+                elif current is not None:
+                    current.append(line[1:] if line.startswith(b">From ") else line)
+                blank = line == b""
+            if current is not None:
+                messages.append(current)
+            for lines in messages:
+                if lines and lines[-1] == b"":
+                    lines = lines[:-1]
+                if any(lines):
+                    out.append(crlf(b"\n".join(lines) + b"\n"))
+        elif re.match(rb"[!-9;-~]+:", data):  # a message starts with a header field (not README, COPYING)
+            out.append(crlf(data))
+    if not out:
+        out = [crlf(b"From: a@example.org\nSubject: generated %d\n\n" % i + b"line of text\n" * (20 + i % 200))
+               for i in range(500)]
+    return out
+
+
+def small_message(i):
+    return (b"From: Bench <bench@example.org>\r\nTo: user@example.org\r\nSubject: meta %d\r\n"
+            b"Message-ID: <meta.%d@bench>\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\n\r\nbody %d\r\n" % (i, i, i))
+
+
+# ---- a fast raw client --------------------------------------------------------------------------
+
+class Client:
+    """One IMAP connection. Reads answers by framing alone: lines, and literals skipped by their
+    length, so a FETCH of message bodies costs a few finds per message."""
+
+    def __init__(self, port, user, password, host="127.0.0.1"):
+        self.s = socket.create_connection((host, port))
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+        self.n = 0
+        self.read_line()
+        self.caps = b""
+        self.command(b"LOGIN %s %s" % (user.encode(), password.encode()))
+        self.caps = self.command(b"CAPABILITY")[2].upper()
+
+    def more(self):
+        chunk = self.s.recv(RECV)
+        if not chunk:
+            raise RuntimeError("connection closed")
+        self.buf += chunk
+        return len(chunk)
+
+    def read_line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line = bytes(self.buf[:i]); del self.buf[:i + 2]
+                return line
+            self.more()
+
+    def command(self, text, collect=True):
+        """Sends a command and reads to its tagged answer. Returns (tagged line, bytes read,
+        untagged text if collect, else the number of untagged lines that start with '* ')."""
+        self.n += 1
+        tag = b"b%d" % self.n
+        self.s.sendall(tag + b" " + text + b"\r\n")
+        return self.finish(tag, collect)
+
+    def finish(self, tag, collect):
+        buf, pos, total, untagged, kept = self.buf, 0, 0, 0, []
+        prefix = tag + b" "
+        at_start = True
+        while True:
+            nl = buf.find(b"\r\n", pos)
+            if nl < 0:
+                del buf[:pos]; pos = 0
+                total += self.more()
+                continue
+            if at_start:
+                if buf.startswith(prefix, pos):
+                    line = bytes(buf[pos:nl]); del buf[:nl + 2]
+                    if not line.startswith(prefix + b"OK"):
+                        raise RuntimeError("%s -> %r" % (tag, line))
+                    return line, total, (b"\n".join(kept) if collect else untagged)
+                if buf.startswith(b"* ", pos):
+                    untagged += 1
+            if collect:
+                kept.append(bytes(buf[pos:nl]))
+            # A line that ends in a literal {n} (or ~{n}) continues after n bytes.
+            if nl > pos and buf[nl - 1] == 0x7D:
+                lb = buf.rfind(b"{", pos, nl)
+                n = int(buf[lb + 1:nl - 1].rstrip(b"+"))
+                end = nl + 2 + n
+                while len(buf) < end:
+                    total += self.more()
+                pos, at_start = end, False
+            else:
+                pos, at_start = nl + 2, True
+
+    def append_batch(self, box, messages):
+        """One APPEND: MULTIAPPEND when offered, else one APPEND per message, pipelined;
+        LITERAL+ when offered, else synchronizing literals."""
+        plus = b"LITERAL+" in self.caps
+        if b"MULTIAPPEND" in self.caps and plus:
+            self.n += 1
+            tag = b"b%d" % self.n
+            out = [tag + b" APPEND " + box.encode()]
+            for m in messages:
+                out.append(b" {%d+}\r\n" % len(m)); out.append(m)
+            out.append(b"\r\n")
+            self.s.sendall(b"".join(out))
+            self.finish(tag, False)
+        elif plus:
+            tags = []
+            chunks = []
+            for m in messages:
+                self.n += 1
+                tags.append(b"b%d" % self.n)
+                chunks.append(tags[-1] + b" APPEND " + box.encode() + b" {%d+}\r\n" % len(m) + m + b"\r\n")
+            self.s.sendall(b"".join(chunks))
+            for t in tags:
+                self.finish(t, False)
+        else:
+            for m in messages:
+                self.n += 1
+                tag = b"b%d" % self.n
+                self.s.sendall(tag + b" APPEND " + box.encode() + b" {%d}\r\n" % len(m))
+                line = self.read_line()
+                assert line.startswith(b"+"), line
+                self.s.sendall(m + b"\r\n")
+                self.finish(tag, False)
+
+    def messages(self, box):
+        try:
+            text = self.command(b"STATUS %s (MESSAGES)" % box.encode())[2]
+        except RuntimeError:  # NO: no such mailbox
+            return None
+        return int(text.rsplit(b"MESSAGES", 1)[1].strip(b" )\r\n").split()[0].rstrip(b")"))
+
+    def logout(self):
+        try:
+            self.command(b"LOGOUT")
+        except Exception:
+            pass
+        self.s.close()
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+# ---- servers ------------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, name, port, user, password, pid_of_rss=None):
+        self.name, self.port, self.user, self.password = name, port, user, password
+        self.mstored_pid = pid_of_rss
+
+
+def ensure_loaded_dovecot(server, box, count, make):
+    c = Client(server.port, server.user, server.password)
+    have = c.messages(box)
+    if have == count:
+        c.logout(); return False
+    if have is not None:
+        c.command(b"DELETE " + box.encode())
+    c.command(b"CREATE " + box.encode())
+    t = time.perf_counter()
+    for lo in range(0, count, APPEND_BATCH):
+        c.append_batch(box, [make(i) for i in range(lo, min(count, lo + APPEND_BATCH))])
+    assert c.messages(box) == count
+    print("  loaded %d messages into Dovecot %s in %.1f s" % (count, box, time.perf_counter() - t), file=sys.stderr)
+    c.logout()
+    return True
+
+
+def write_mbox(path, count, make):
+    with open(path, "wb") as f:
+        for i in range(count):
+            m = make(i)
+            lines = m.split(b"\r\n")
+            quoted = [(b">" + l if l.lstrip(b">").startswith(b"From ") else l) for l in lines]  # mboxrd
+            f.write(b"From bench@example.org Sun Nov 29 12:00:00 2026\n" + b"\r\n".join(quoted)
+                    + (b"" if m.endswith(b"\r\n") else b"\r\n") + b"\r\n")
+
+
+def start_mstored(bindir, work, args, loads):
+    env = dict(os.environ, MSTORE_DATA=os.path.join(work, "data"))
+    subprocess.run([bindir + "/mstore", "user", "add", "bench", "--password-stdin"], input=b"pass\n", env=env,
+                   check=True, capture_output=True)
+    for _, box, count, make in loads:
+        path = os.path.join(work, box + ".mbox")
+        t = time.perf_counter()
+        write_mbox(path, count, make)
+        subprocess.run([bindir + "/mstore", "import", "bench", path, "--mailbox", box], env=env, check=True,
+                       capture_output=True)
+        os.unlink(path)
+        print("  loaded %d messages into mstored %s in %.1f s" % (count, box, time.perf_counter() - t), file=sys.stderr)
+    conf = os.path.join(work, "mstored.toml")
+    with open(conf, "w") as f:
+        f.write('log_level = "warning"\n[limits]\nmax_connections = %d\nmax_connections_per_ip = %d\n'
+                % (args.idle + 100, args.idle + 100))
+    p = subprocess.Popen([bindir + "/mstored", "--config", conf, "--imap", "127.0.0.1:0"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    port = None
+    for line in p.stdout:
+        if line.startswith("mstored: listening imap "):
+            port = int(line.rsplit(":", 1)[1])
+        if line.startswith("mstored: ready"):
+            break
+    assert port, "mstored did not listen on IMAP"
+    return p, port
+
+
+def mstored_bindir():
+    if os.environ.get("MSTORE_BIN"):
+        return os.environ["MSTORE_BIN"]
+    for product in ("mstored", "mstore"):
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True, capture_output=True)
+    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+# ---- parts ----------------------------------------------------------------------------------------
+
+def timed_fetch(server, box, items, count):
+    c = Client(server.port, server.user, server.password)
+    c.command(b"EXAMINE " + box.encode())
+    c0, t0 = cpu(), time.perf_counter()
+    _, total, fetches = c.command(b"FETCH 1:* " + items, collect=False)
+    dt, dc = time.perf_counter() - t0, cpu() - c0
+    c.logout()
+    assert fetches == count, "%s: %d FETCH responses, expected %d" % (server.name, fetches, count)
+    return count / dt, total / dt / 1e6, dc / dt, total
+
+
+def timed_select(server, box, count):
+    c = Client(server.port, server.user, server.password)
+    t0 = time.perf_counter()
+    text = c.command(b"SELECT " + box.encode())[2]
+    dt = time.perf_counter() - t0
+    c.logout()
+    assert b"* %d EXISTS" % count in text, text[:300]
+    return dt * 1000
+
+
+def proc_status(pid, key):
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def proc_pss(pid):
+    try:
+        for line in open("/proc/%d/smaps_rollup" % pid):
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def dovecot_processes():
+    master = int(open("/tmp/peer/run/master.pid").read())
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [master]
+    while todo:
+        p = todo.pop(); out.append(p); todo += children.get(p, [])
+    return out
+
+
+def memory_kib(server):
+    """(RSS, PSS) in KiB: mstored's one process, or all of Dovecot's."""
+    if server.mstored_pid:
+        return proc_status(server.mstored_pid, "VmRSS"), proc_pss(server.mstored_pid)
+    procs = dovecot_processes()
+    return sum(proc_status(p, "VmRSS") for p in procs), sum(proc_pss(p) for p in procs)
+
+
+def scram_first(user):
+    """SCRAM-SHA-256 (RFC 5802, 7677) client-first message: (bare part, base64 of the whole)."""
+    bare = "n=%s,r=%s" % (user, base64.b64encode(os.urandom(18)).decode())
+    return bare, base64.b64encode(("n,," + bare).encode())
+
+
+def scram_final(password, bare, server_first, keys):
+    """The client-final message for a server-first message; `keys` caches the PBKDF2 result per
+    salt and iteration count, so only the first of many logins pays for it (the server's side of
+    SCRAM is a few HMACs: cheap for it in any case)."""
+    sf = base64.b64decode(server_first).decode()
+    attrs = dict(kv.split("=", 1) for kv in sf.split(","))
+    salt, iterations = base64.b64decode(attrs["s"]), int(attrs["i"])
+    if (salt, iterations) not in keys:
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+        keys[(salt, iterations)] = (client_key, hashlib.sha256(client_key).digest())
+    client_key, stored_key = keys[(salt, iterations)]
+    without_proof = "c=biws,r=" + attrs["r"]
+    signature = hmac.new(stored_key, ("%s,%s,%s" % (bare, sf, without_proof)).encode(), "sha256").digest()
+    proof = bytes(x ^ y for x, y in zip(client_key, signature))
+    return base64.b64encode((without_proof + ",p=" + base64.b64encode(proof).decode()).encode())
+
+
+def idle_connections(server, n, users, concurrency=200):
+    """Opens n connections and walks each through authentication, SELECT INBOX and IDLE with
+    non-blocking sockets, at most `concurrency` of them before IDLE at once. Authenticates with
+    SCRAM-SHA-256 where the greeting offers it (mstored: its LOGIN check is a deliberately slow
+    Argon2 hash, about half a second of CPU, while SCRAM's server side is a few HMACs), else with
+    a pipelined LOGIN. Returns (open sockets, failures, seconds)."""
+    sel = selectors.DefaultSelector()
+    done, pending, started, failures, keys = [], {}, 0, 0, {}
+    select_idle = b"s SELECT INBOX\r\ni IDLE\r\n"
+
+    def start(i):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", server.port))
+        st = {"buf": b"", "phase": "greeting", "user": users[i % len(users)]}
+        pending[s] = st
+        sel.register(s, selectors.EVENT_READ, st)
+
+    def on_line(s, st, line):
+        """Advances one connection by one line; True when it is in IDLE, False on failure."""
+        phase = st["phase"]
+        if phase == "greeting":
+            if b"AUTH=SCRAM-SHA-256" in line.upper():
+                st["bare"], first = scram_first(st["user"])
+                s.sendall(b"a AUTHENTICATE SCRAM-SHA-256 " + first + b"\r\n")
+                st["phase"] = "scram"
+            else:
+                s.sendall(b"a LOGIN %s %s\r\n" % (st["user"].encode(), server.password.encode()) + select_idle)
+                st["phase"] = "idle"
+        elif phase == "scram":
+            if line.startswith(b"+ ") and "proof" not in st:
+                st["proof"] = True
+                s.sendall(scram_final(server.password, st["bare"], line[2:], keys) + b"\r\n")
+            elif line.startswith(b"+"):
+                s.sendall(b"\r\n")  # the server-final message, answered with an empty response
+            elif line.startswith(b"a OK"):
+                s.sendall(select_idle)
+                st["phase"] = "idle"
+            elif line.startswith(b"a "):
+                return False
+        elif line.startswith(b"+"):
+            return True
+        elif line[:2] in (b"a ", b"s ", b"i ") and not line[2:4] == b"OK":
+            return False
+        return None
+
+    t0 = last = time.perf_counter()
+    while len(done) + failures < n:
+        while started < n and len(pending) < concurrency:
+            start(started); started += 1
+        events = sel.select(timeout=5)
+        if events:
+            last = time.perf_counter()
+        elif time.perf_counter() - last > 60:  # no progress for a minute: count the rest as failed
+            failures += len(pending)
+            for s in pending:
+                s.close()
+            break
+        for key, _ in events:
+            s, st = key.fileobj, key.data
+            try:
+                data = s.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            outcome = None if data else False
+            st["buf"] += data
+            while outcome is None and b"\r\n" in st["buf"]:
+                line, st["buf"] = st["buf"].split(b"\r\n", 1)
+                outcome = on_line(s, st, line)
+            if outcome is not None:
+                sel.unregister(s); del pending[s]
+                if outcome:
+                    done.append(s)
+                else:
+                    s.close(); failures += 1
+        if not pending and started >= n:
+            break
+    sel.close()
+    return done, failures, time.perf_counter() - t0
+
+
+def measure_idle(server, n, users):
+    base_rss, base_pss = memory_kib(server)
+    conns, failures, setup = idle_connections(server, n, users)
+    time.sleep(2)
+    rss, pss = memory_kib(server)
+    for s in conns:
+        try:
+            s.sendall(b"DONE\r\nz LOGOUT\r\n")
+        except OSError:
+            pass
+        s.close()
+    return {"n": len(conns), "failures": failures, "setup_s": setup, "base_rss": base_rss, "rss": rss,
+            "base_pss": base_pss, "pss": pss}
+
+
+# ---- main -------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--parts", default="body,meta,select,idle")
+    ap.add_argument("--body-count", type=int, default=10000)
+    ap.add_argument("--meta-count", type=int, default=100000)
+    ap.add_argument("--select-count", type=int, default=1000000)
+    ap.add_argument("--idle", type=int, default=10000)
+    ap.add_argument("--dovecot-idle-max", type=int, default=450)
+    ap.add_argument("--dovecot-user", default="user190")
+    ap.add_argument("--dovecot-idle-users", default="user171-user180")
+    ap.add_argument("--no-dovecot", action="store_true")
+    ap.add_argument("--no-mstored", action="store_true")
+    a = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+    parts = a.parts.split(",")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, max(soft, a.idle * 2 + 1000))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if "idle" in parts and want < a.idle + 200:
+        sys.exit("ulimit -n (hard) %d is too low for %d connections" % (hard, a.idle))
+
+    corpus = corpus_messages() if "body" in parts else []
+    loads = [(part, box, count, make) for part, box, count, make in (
+        ("body", "bench-body", a.body_count, lambda i: corpus[i % len(corpus)]),
+        ("meta", "bench-meta", a.meta_count, small_message),
+        ("select", "bench-select", a.select_count, small_message)) if part in parts]
+
+    servers, work, proc = [], None, None
+    try:
+        if not a.no_dovecot:
+            subprocess.run(["bash", PEER], check=True, capture_output=True)
+            dv = Server("Dovecot", DOVECOT_IMAP, a.dovecot_user, "pass")
+            for _, box, count, make in loads:
+                ensure_loaded_dovecot(dv, box, count, make)
+            servers.append(dv)
+        if not a.no_mstored:
+            work = tempfile.mkdtemp(prefix="mstore-imap-bench-")
+            proc, port = start_mstored(mstored_bindir(), work, a, loads)
+            servers.append(Server("mstored", port, "bench", "pass", pid_of_rss=proc.pid))
+
+        rows = []
+        for part, box, count, make in loads:
+            res = {}
+            for sv in servers:
+                if part == "select":
+                    timed_select(sv, box, count)  # first open after loading builds caches: not timed
+                    res[sv.name] = [timed_select(sv, box, count) for _ in range(a.runs)]
+                else:
+                    items = b"(BODY.PEEK[])" if part == "body" else b"(UID FLAGS RFC822.SIZE)"
+                    res[sv.name] = [timed_fetch(sv, box, items, count) for _ in range(a.runs)]
+            rows.append((part, count, res))
+
+        if rows:
+            print("| workload | server | msgs/s | MB/s | client CPU | ms |")
+            print("|---|---|---:|---:|---:|---:|")
+        for part, count, res in rows:
+            for name, runs in res.items():
+                if part == "select":
+                    print("| SELECT, %s messages | %s | | | | %.1f |" % (format(count, ","), name, statistics.median(runs)))
+                else:
+                    label = "FETCH 1:* (BODY.PEEK[])" if part == "body" else "FETCH 1:* (UID FLAGS RFC822.SIZE)"
+                    print("| %s, %s messages | %s | %.0f | %.1f | %.0f%% | |" % (
+                        label, format(count, ","), name, statistics.median(r[0] for r in runs),
+                        statistics.median(r[1] for r in runs), 100 * statistics.median(r[2] for r in runs)))
+            if len(res) == 2:
+                d, m = res.get("Dovecot"), res.get("mstored")
+                if part == "select":
+                    print("| ratio (Dovecot time / mstored time) | | | | | %.2fx |" % (statistics.median(d) / statistics.median(m)))
+                else:
+                    print("| ratio (mstored / Dovecot) | | %.2fx | | | |" % (
+                        statistics.median(r[0] for r in m) / statistics.median(r[0] for r in d)))
+                    bd, bm = d[0][3], m[0][3]
+                    if part == "body" and abs(bd - bm) > 0.02 * bd:  # same messages, so about the same bytes
+                        print("(bytes sent differ: Dovecot %d, mstored %d)" % (bd, bm))
+
+        if "idle" in parts:
+            lo, hi = a.dovecot_idle_users.split("-")
+            prefix = lo.rstrip("0123456789")
+            users = ["%s%d" % (prefix, i) for i in range(int(lo[len(prefix):]), int(hi[len(prefix):]) + 1)]
+            print()
+            print("| connections in IDLE | server | set-up s | RSS before | RSS after | per connection (RSS) | per connection (PSS) |")
+            print("|---:|---|---:|---:|---:|---:|---:|")
+            for sv in servers:
+                n = a.idle if sv.mstored_pid else min(a.idle, a.dovecot_idle_max)
+                r = measure_idle(sv, n, users if not sv.mstored_pid else ["bench"])
+                k = max(r["n"], 1)
+                print("| %d%s | %s | %.1f | %.1f MiB | %.1f MiB | %.1f KiB | %.1f KiB |" % (
+                    r["n"], " (%d failed)" % r["failures"] if r["failures"] else "", sv.name, r["setup_s"],
+                    r["base_rss"] / 1024, r["rss"] / 1024, (r["rss"] - r["base_rss"]) / k,
+                    (r["pss"] - r["base_pss"]) / k))
+    finally:
+        if proc:
+            proc.terminate(); proc.wait()
+        if work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
