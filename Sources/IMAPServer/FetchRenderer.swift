@@ -63,18 +63,48 @@ struct FetchRenderer {
     /// Messages whose flags changed as a side effect: their FLAGS go out even if not asked for.
     let flagsChanged: Set<UID>
 
-    /// Writes `* n FETCH (...)` for each message; returns how many no longer exist.
-    func render(_ targets: ArraySlice<(Int, UID)>, into out: inout ByteBuffer) throws -> Int {
+    /// Writes `* n FETCH (...)` for the targets from `start`, until `FetchLimits.batchMessages`
+    /// messages or about `FetchLimits.batchBytes` bytes are written. Returns where the next batch
+    /// starts and how many targets no longer exist. Dense UID runs (the usual `1:*`) are read with
+    /// one cursor scan; sparse ones by lookup.
+    func render(_ targets: [(Int, UID)], from start: Int, into out: inout ByteBuffer) throws -> (next: Int, missing: Int) {
+        let end = min(targets.count, start + FetchLimits.batchMessages)
+        guard start < end else { return (start, 0) }
+        var index = start
         var missing = 0
-        for (seq, uid) in targets {
-            guard let record = try tx.message(in: mailbox, uid: uid) else { missing += 1; continue }
-            if let since = plan.changedSince, record.modSeq.rawValue <= since { continue }
-            try render(seq: seq, record, into: &out)
+        let (first, last) = (targets[start].1, targets[end - 1].1)
+        guard Int(last.rawValue - first.rawValue) < 4 * (end - start) else {
+            while index < end && out.readableBytes < FetchLimits.batchBytes {
+                let (seq, uid) = targets[index]
+                index += 1
+                guard let record = try tx.message(in: mailbox, uid: uid) else { missing += 1; continue }
+                try render(seq: seq, record, into: &out)
+            }
+            return (index, missing)
         }
-        return missing
+        var full = false
+        try tx.forEachMessage(in: mailbox, uids: first...last) { record in
+            while index < end && targets[index].1 < record.uid {
+                missing += 1
+                index += 1
+            }
+            if index < end && targets[index].1 == record.uid {
+                try render(seq: targets[index].0, record, into: &out)
+                index += 1
+            }
+            full = out.readableBytes >= FetchLimits.batchBytes
+            return index < end && !full
+        }
+        // The scan saw every UID up to `last`: targets it did not meet are gone.
+        if !full {
+            missing += end - index
+            index = end
+        }
+        return (index, missing)
     }
 
     private func render(seq: Int, _ record: MessageRecord, into out: inout ByteBuffer) throws {
+        if let since = plan.changedSince, record.modSeq.rawValue <= since { return }
         var structure: ParsedMessage?
         var raw: [UInt8]?
         if plan.needsContent && plan.needsStructure { raw = try tx.content(record.content) }
@@ -100,11 +130,27 @@ struct FetchRenderer {
     }
 
     private func writeFlags(_ record: MessageRecord, into out: inout ByteBuffer) {
-        var names = record.flags.flagNames
-        for k in record.keywords { if let n = keywordNames[k] { names.append(n) } }
-        if recent.contains(record.uid) { names.append("\\Recent") }
-        out.writeStaticString("FLAGS ")
-        out.writeFlags(names)
+        out.writeStaticString("FLAGS (")
+        var first = true
+        func space(_ out: inout ByteBuffer) {
+            if first { first = false } else { out.writeStaticString(" ") }
+        }
+        if !record.flags.isEmpty {
+            for (flag, name) in MessageFlags.names where record.flags.contains(flag) {
+                space(&out)
+                out.writeString(name)
+            }
+        }
+        for k in record.keywords {
+            guard let name = keywordNames[k] else { continue }
+            space(&out)
+            out.writeString(name)
+        }
+        if !recent.isEmpty && recent.contains(record.uid) {
+            space(&out)
+            out.writeStaticString("\\Recent")
+        }
+        out.writeStaticString(")")
     }
 
     private func write(_ attribute: FetchAttribute, _ record: MessageRecord, _ structure: ParsedMessage?,

@@ -70,30 +70,29 @@ extension IMAPHandler {
         var missing = 0
     }
 
-    /// Renders the next batch off the event loop, sends it, and goes on until all are sent.
-    private func fetchBatch(_ context: ChannelHandlerContext, _ tag: String, _ name: String, _ job: FetchJob) {
+    /// Renders the next batch off the event loop and sends it, until all are sent. The next
+    /// batch renders while the socket drains the last one, but is written only once that one
+    /// has gone: at most two batches per session are in memory, and the socket never idles.
+    private func fetchBatch(_ context: ChannelHandlerContext, _ tag: String, _ name: String, _ job: FetchJob,
+                            after previous: EventLoopFuture<Void>? = nil) {
         guard let box = selected else { return reply(context, "\(tag) BAD No mailbox selected.") }
         let store = self.store
         let allocator = context.channel.allocator
         let (id, account) = (box.id, self.account!.id)
         let recent = rev2 ? [] : box.recent
-        run(context, services.offload(on: context.eventLoop) {
+        let rendered = services.offload(on: context.eventLoop) {
             try store.read { tx -> (ByteBuffer, Int, Int) in
                 let needsNames = job.plan.includesFlags || !job.flagsChanged.isEmpty
                 let renderer = FetchRenderer(tx: tx, mailbox: id, plan: job.plan,
                                              keywordNames: needsNames ? try tx.keywords(of: account) : [:],
                                              recent: recent, flagsChanged: job.flagsChanged)
                 var out = allocator.buffer(capacity: 64 * 1024)
-                var index = job.next
-                var missing = 0
-                let end = min(job.targets.count, job.next + FetchLimits.batchMessages)
-                while index < end && out.readableBytes < FetchLimits.batchBytes {
-                    missing += try renderer.render(job.targets[index..<index + 1], into: &out)
-                    index += 1
-                }
-                return (out, index - job.next, missing)
+                let (next, missing) = try renderer.render(job.targets, from: job.next, into: &out)
+                return (out, next - job.next, missing)
             }
-        }) { handler, context, result in
+        }
+        let ready = previous.map { written in rendered.flatMap { r in written.map { r } } } ?? rendered
+        run(context, ready) { handler, context, result in
             switch result {
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
@@ -107,12 +106,7 @@ extension IMAPHandler {
                         ? "NO [EXPUNGEISSUED] Some of the requested messages no longer exist."
                         : "OK \(name) completed.")
                 }
-                let written = context.writeAndFlush(NIOAny(out))
-                if context.channel.isWritable {
-                    handler.fetchBatch(context, tag, name, job)
-                } else {
-                    handler.run(context, written) { handler, context, _ in handler.fetchBatch(context, tag, name, job) }
-                }
+                handler.fetchBatch(context, tag, name, job, after: context.writeAndFlush(NIOAny(out)))
             }
         }
     }
