@@ -102,7 +102,10 @@ extension CommandParser.Reader {
     mutating func authenticate() throws(ParseError) -> Command {
         let mechanism = Self.uppercased(buf[try atomRange("authentication mechanism")])
         guard skip(Char.space) else { return .authenticate(mechanism: mechanism, initialResponse: nil) }
-        if skip(Char.equals) { return .authenticate(mechanism: mechanism, initialResponse: "=") }
+        if skip(Char.equals) {
+            guard isAtEnd else { throw error("Invalid base64") }
+            return .authenticate(mechanism: mechanism, initialResponse: "=")
+        }
         return .authenticate(mechanism: mechanism, initialResponse: try base64())
     }
 

@@ -30,6 +30,8 @@ public enum CommandParser {
             let tag: String
             do throws(ParseError) {
                 tag = try reader.tag()
+                // A tag runs up to the space; anything else there makes it unreadable.
+                if let b = reader.peek, b != Char.space { throw reader.error("Invalid tag") }
             } catch {
                 return .failure(error)
             }
@@ -252,6 +254,8 @@ extension CommandParser {
             switch peek {
             case Char.quote?: return try quoted()
             case Char.openBrace?: return try literal()
+            case Char.tilde? where pos + 1 < buf.count && buf[pos + 1] == Char.openBrace:
+                throw error("literal8 is only allowed in APPEND")
             default: return nil
             }
         }
