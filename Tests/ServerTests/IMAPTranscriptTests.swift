@@ -395,4 +395,23 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         #expect(!c.greeting.contains("STARTTLS"))
         #expect(tagged(c.run("STARTTLS")).contains("BAD"))
     }
+
+    @Test func overQuotaAppendAndCopy() async throws {
+        let daemon = try await Daemon(messages: ["alice": imapSample])
+        defer { daemon.stop() }
+        let used = imapSample.reduce(0) { $0 + $1.utf8.count }
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: productPath("mstore"))
+        cli.arguments = ["user", "quota", "alice", "--storage", "\(used + 50)", "--data", daemon.data]
+        cli.standardOutput = FileHandle.nullDevice
+        try cli.run()
+        cli.waitUntilExit()
+        #expect(cli.terminationStatus == 0)
+        let c = try IMAPClient.login(daemon)
+        #expect(tagged(c.append("INBOX", "Subject: small\r\n\r\nx\r\n")).contains("OK [APPENDUID"))
+        #expect(tagged(c.append("INBOX", "Subject: big\r\n\r\n" + String(repeating: "y", count: 200) + "\r\n")).contains("NO [OVERQUOTA]"))
+        c.run("SELECT INBOX")
+        c.run("CREATE Other")
+        #expect(tagged(c.run("COPY 1:* Other")).contains("NO [OVERQUOTA]"))
+    }
 }
