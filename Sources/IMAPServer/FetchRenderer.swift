@@ -47,9 +47,21 @@ struct FetchPlan: Sendable {
             }
         }
         if attributes.contains(where: { if case .binarySize = $0 { true } else { false } }) { needsContent = true }
+        includesFlags = attributes.contains(.flags)
+        metadata = attributes.map { a -> MetadataItem? in
+            switch a {
+            case .uid: .uid
+            case .flags: .flags
+            case .rfc822Size: .size
+            case .modSeq: .modSeq
+            default: nil
+            }
+        }
     }
 
-    var includesFlags: Bool { attributes.contains(.flags) }
+    let includesFlags: Bool
+    /// The items as metadata items, nil for each that needs more than the record.
+    let metadata: [MetadataItem?]
 }
 
 /// Renders FETCH responses off the event loop, straight into a buffer.
@@ -62,6 +74,19 @@ struct FetchRenderer {
     let recent: Set<UID>
     /// Messages whose flags changed as a side effect: their FLAGS go out even if not asked for.
     let flagsChanged: Set<UID>
+    /// Set when every item comes from the record alone.
+    let metadataWriter: MetadataWriter?
+
+    init(tx: StoreReader, mailbox: MailboxID, plan: FetchPlan, keywordNames: [KeywordID: String],
+         recent: Set<UID>, flagsChanged: Set<UID>) {
+        self.tx = tx
+        self.mailbox = mailbox
+        self.plan = plan
+        self.keywordNames = keywordNames
+        self.recent = recent
+        self.flagsChanged = flagsChanged
+        metadataWriter = MetadataWriter(plan.metadata, keywords: keywordNames, recent: recent, flagsChanged: flagsChanged)
+    }
 
     /// Writes `* n FETCH (...)` for the targets from `start`, until `FetchLimits.batchMessages`
     /// messages or about `FetchLimits.batchBytes` bytes are written. Returns where the next batch
@@ -105,6 +130,7 @@ struct FetchRenderer {
 
     private func render(seq: Int, _ record: MessageRecord, into out: inout ByteBuffer) throws {
         if let since = plan.changedSince, record.modSeq.rawValue <= since { return }
+        if let metadataWriter { return metadataWriter.write(seq: seq, record, into: &out) }
         var structure: ParsedMessage?
         var raw: [UInt8]?
         if plan.needsContent && plan.needsStructure { raw = try tx.content(record.content) }

@@ -125,6 +125,19 @@ class Client:
         prefix = tag + b" "
         at_start = True
         while True:
+            # Fast path over whole lines with no literal in them (metadata FETCHes): count the
+            # untagged lines and look for the tagged one with C-speed finds, not line by line,
+            # so the client does not set the pace.
+            last = buf.rfind(b"\r\n")
+            if not collect and at_start and last >= pos and buf.find(b"}\r\n", pos, last + 2) < 0:
+                block = b"\r\n" + bytes(buf[pos:last + 2])
+                hit = block.find(b"\r\n" + prefix)
+                stop = len(block) if hit < 0 else hit
+                untagged += block.count(b"\r\n* ", 0, stop)
+                # On a hit, `pos` moves to the tagged line, which the line path below reads.
+                pos = last + 2 if hit < 0 else pos + hit
+                if hit < 0:
+                    continue
             nl = buf.find(b"\r\n", pos)
             if nl < 0:
                 del buf[:pos]; pos = 0
