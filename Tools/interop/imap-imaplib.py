@@ -409,6 +409,23 @@ def main():
         assert tagged.startswith(b"BAD"), tagged  # RFC 9051 6.2.2: a cancelled exchange is BAD
         r.close()
 
+    if "STARTTLS" in S["precaps"]:
+        @check("STARTTLS, then LOGIN over TLS (RFC 9051 6.2.1)")
+        def _():
+            import ssl
+            t = connect(login=False)
+            typ, data = t.starttls(ssl_context=ssl._create_unverified_context())
+            assert typ == "OK", (typ, data)
+            assert "STARTTLS" not in caps_of(t), "STARTTLS still offered over TLS"
+            ok(t.login(USER, PASS)); ok(t.noop()); t.logout()
+
+    if os.environ.get("IMAPS_PORT"):
+        @check("implicit TLS (IMAPS, RFC 8314): LOGIN, SELECT INBOX")
+        def _():
+            import ssl
+            t = imaplib.IMAP4_SSL(HOST, int(os.environ["IMAPS_PORT"]), ssl_context=ssl._create_unverified_context())
+            ok(t.login(USER, PASS)); ok(t.select("INBOX")); t.logout()
+
     @check("ENABLE (RFC 5161): unknown extensions ignored, known ones reported")
     def _():
         e = connect()
@@ -483,6 +500,19 @@ def main():
         assert not any(n.startswith(TOP + "/renamed") or n.endswith("space") for n in names), names
         assert m.delete(q(TOP + "/no-such"))[0] == "NO"
         assert m.delete("INBOX")[0] == "NO"
+
+    @check("a non-ASCII mailbox name in modified UTF-7 (RFC 3501 5.1.3) round-trips")
+    def _():
+        name = TOP + "/&AOQ-rger-&ZeVnLIqe-"  # "ärger-日本語" without UTF8=ACCEPT
+        ok(m.create(q(name)))
+        assert name in list_names(m, "", TOP + "/*"), list_names(m, "", TOP + "/*")
+        assert status(m, name, "MESSAGES")["MESSAGES"] == 0
+        ok(m.delete(q(name)))
+
+    @check("STATUS of a missing mailbox gets NO")
+    def _():
+        typ, data, untagged = cmd(m, "STATUS", q(TOP + "/missing"), "(MESSAGES)")
+        assert typ == "NO", (typ, data)
 
     @check("APPEND with flags and dates, APPENDUID (UIDPLUS)")
     def _():
@@ -640,6 +670,44 @@ def main():
         assert f["BINARY[2]"] == BINARY_PART, f
         assert int(f["BINARY.SIZE[2]"]) == len(BINARY_PART), f
         assert f["BINARY[1]"] == b"The text part.\r\nSecond line.", f
+
+    @check("FETCH macros FAST, ALL, FULL and RFC822.HEADER, RFC822.TEXT")
+    def _():
+        f = fetch_items(ok(m.fetch("1", "FAST")))[1]
+        assert {"FLAGS", "INTERNALDATE", "RFC822.SIZE"} <= set(f), f
+        f = fetch_items(ok(m.fetch("1", "ALL")))[1]
+        assert {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"} <= set(f), f
+        f = fetch_items(ok(m.fetch("2", "FULL")))[2]
+        assert {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"} <= set(f), f
+        head, _, text = M1.partition(b"\r\n\r\n")
+        f = fetch_items(ok(m.fetch("1", "(RFC822.HEADER RFC822.TEXT)")))[1]
+        assert f["RFC822.HEADER"] == head + b"\r\n\r\n" and f["RFC822.TEXT"] == text, f
+
+    @check("FETCH RFC822 returns the message and sets \\Seen")
+    def _():
+        ok(m.store("3", "-FLAGS.SILENT", "(\\Seen)"))
+        f = fetch_items(ok(m.fetch("3", "(RFC822)")))[3]
+        assert f["RFC822"] == M3, f
+        f = fetch_items(ok(m.fetch("3", "(FLAGS)")))[3]
+        assert b"\\Seen" in f["FLAGS"], f
+        ok(m.store("3", "-FLAGS.SILENT", "(\\Seen)"))
+
+    @check("APPEND and FETCH of a 3 MiB message, byte-exact, with a partial fetch from its middle")
+    def _():
+        big = crlf("Subject: big one\nMIME-Version: 1.0\nContent-Type: text/plain\n\n") + \
+            b"".join(b"%07d the quick brown fox jumps over the lazy dog 0123456789\r\n" % i for i in range(50000))
+        typ, data = m.append(q(DEST), None, None, big)
+        assert typ == "OK", (typ, data)
+        uid = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0]).group(1).decode()
+        c = connect()
+        c.select(q(DEST), readonly=True)
+        f = next(iter(fetch_items(ok(c.uid("FETCH", uid, "(RFC822.SIZE BODY.PEEK[] BODY.PEEK[]<1000000.100>)"))).values()))
+        assert int(f["RFC822.SIZE"]) == len(big) and f["BODY[]"] == big, (len(big), f.get("RFC822.SIZE"))
+        assert f["BODY[]<1000000>"] == big[1000000:1000100], f["BODY[]<1000000>"]
+        c.logout()
+        c = connect()
+        c.select(q(DEST))
+        ok(c.uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)")); ok(c.expunge()); c.logout()
 
     @check("UID FETCH: ranges, *, a missing UID")
     def _():

@@ -30,8 +30,9 @@ start_mstored() {  # start_mstored ARGS... ; sets $pid and port variables from t
 # - With IMAP_PORT set, an already running server, e.g. the Dovecot peer:
 #     IMAP_HOST=127.0.0.1 IMAP_PORT=10143 IMAP_USER=user1 IMAP_PASS=pass bash Tools/interop/imap-curl.sh
 #   The user must exist; the script empties its INBOX and recreates the folders it uses.
-# - Without it, a fresh mstored (IMAP and LMTP, LMTP_PORT exported too) with one user. An mstored
-#   that has no IMAP front end yet makes the script end with a SKIP line and status 0.
+# - Without it, a fresh mstored (IMAP, IMAPS and LMTP; IMAPS_PORT and LMTP_PORT exported too)
+#   with one user. An mstored that has no IMAP front end yet makes the script end with a SKIP
+#   line and status 0.
 # IMAP_TRACE=FILE puts imap-trace.py in between and logs both directions of every connection.
 imap_target() {
   if [ -n "${IMAP_PORT:-}" ]; then
@@ -40,11 +41,12 @@ imap_target() {
   else
     IMAP_HOST=127.0.0.1; IMAP_USER=${IMAP_USER:-alice}; IMAP_PASS=${IMAP_PASS:-secret}
     echo "$IMAP_PASS" | "$bin/mstore" user add "$IMAP_USER" --password-stdin >/dev/null
-    start_mstored --imap 127.0.0.1:0 --lmtp 127.0.0.1:0
+    start_mstored --imap 127.0.0.1:0 --imaps 127.0.0.1:0 --lmtp 127.0.0.1:0
     if ! kill -0 "$pid" 2>/dev/null; then echo "FAIL mstored starts"; failed=1; finish; exit 1; fi
     IMAP_PORT=$(port imap)
     if [ -z "$IMAP_PORT" ]; then echo "SKIP $(basename "$0"): mstored serves no IMAP yet"; finish; exit 0; fi
     LMTP_PORT=$(port lmtp); export LMTP_PORT
+    IMAPS_PORT=$(port imaps); [ -n "$IMAPS_PORT" ] && export IMAPS_PORT
   fi
   if [ -n "${IMAP_TRACE:-}" ]; then
     python3 "$root/Tools/interop/imap-trace.py" "$IMAP_HOST" "$IMAP_PORT" "$IMAP_TRACE" >"$work/trace.port" &
