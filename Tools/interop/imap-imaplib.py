@@ -9,7 +9,11 @@ server is known to depart from RFC 9051 in a documented way (see DEVIATIONS), `X
 the assertions follow the RFC, not the peer. Details of failures go to stderr.
 Run it through imap-imaplib.sh, which supplies the server.
 """
-import base64, imaplib, os, re, socket, sys, time, traceback
+import base64, imaplib, importlib.util, os, re, socket, sys, time, traceback
+
+_spec = importlib.util.spec_from_file_location("imap_util", os.path.join(os.path.dirname(__file__), "imap-util.py"))
+imap_util = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(imap_util)
 
 HOST = os.environ.get("IMAP_HOST", "127.0.0.1")
 PORT = int(os.environ["IMAP_PORT"])
@@ -136,10 +140,12 @@ def fetch_items(data):
 # ---- helpers ----------------------------------------------------------------------------------
 
 def connect(login=True):
-    m = imaplib.IMAP4(HOST, PORT)
+    """A connection, logged in unless login=False: with SCRAM-SHA-256 where offered (cheap for the
+    server, unlike a deliberately slow password hash behind LOGIN), else LOGIN. The checks of
+    LOGIN and AUTHENTICATE PLAIN log in explicitly."""
     if login:
-        m.login(USER, PASS)
-    return m
+        return imap_util.connect()
+    return imaplib.IMAP4(HOST, PORT)
 
 
 def ok(result, what=""):
@@ -249,7 +255,19 @@ class Raw:
             lines.append(line)
 
     def login(self):
-        _, tagged = self.command(b"LOGIN " + q(USER).encode() + b" " + q(PASS).encode())
+        if b"AUTH=SCRAM-SHA-256" in self.greeting.upper():
+            step = imap_util.scram_sha256(USER, PASS)
+            t = self.tag()
+            self.send(t + b" AUTHENTICATE SCRAM-SHA-256\r\n")
+            while True:
+                line = self.line()
+                if line.startswith(b"+"):
+                    self.send(base64.b64encode(step(base64.b64decode(line[2:]))) + b"\r\n")
+                elif line.startswith(t + b" "):
+                    tagged = line[len(t) + 1:]
+                    break
+        else:
+            _, tagged = self.command(b"LOGIN " + q(USER).encode() + b" " + q(PASS).encode())
         assert tagged.startswith(b"OK"), tagged
         return self
 
@@ -394,6 +412,20 @@ def main():
         _, tagged = r.command(b"AUTHENTICATE PLAIN " + ir)
         assert tagged.startswith(b"OK"), tagged
         r.close()
+
+    if "AUTH=SCRAM-SHA-256" in S["precaps"]:
+        @check("AUTHENTICATE SCRAM-SHA-256 (RFC 7677), the server's signature checked")
+        def _():
+            a = connect(login=False)
+            typ, data = a.authenticate("SCRAM-SHA-256", imap_util.scram_sha256(USER, PASS))
+            assert typ == "OK", (typ, data)
+            a.logout()
+            a = connect(login=False)
+            try:
+                a.authenticate("SCRAM-SHA-256", imap_util.scram_sha256(USER, PASS + "-wrong"))
+                raise AssertionError("wrong password accepted")
+            except imaplib.IMAP4.error as e:
+                assert "NO" in str(e) or "failed" in str(e).lower(), e
 
     @check("AUTHENTICATE PLAIN with a wrong password gets NO; * cancels with BAD")
     def _():
