@@ -8,13 +8,17 @@ elif [ -n "${IMAP_PORT:-}" ]; then bin=""  # an IMAP script against an outside s
 else bin=$(cd "$root" && swift build --show-bin-path); fi
 work=$(mktemp -d /tmp/mstore-interop.XXXXXX)
 export MSTORE_DATA="$work/data"
-passed=0; failed=0; pid=""
+passed=0; failed=0; pid=""; failed_names=()
+
+# A `bash -c` check traces its commands into the log (BASH_ENV; only the check's own shell, not
+# the shells it starts), so a failed check's part of the log ends at the command that failed.
+printf '[ -z "${CHECK_TRACED:-}" ] && { export CHECK_TRACED=1; set -x; }\n' >"$work/xtrace.sh"
 
 check() {  # check NAME COMMAND...
   local name=$1; shift
   echo "=== $name" >>"$work/log"
-  if "$@" >>"$work/log" 2>&1; then echo "PASS $name"; passed=$((passed+1))
-  else echo "FAIL $name"; failed=$((failed+1)); fi
+  if BASH_ENV="$work/xtrace.sh" "$@" >>"$work/log" 2>&1; then echo "PASS $name"; passed=$((passed+1))
+  else echo "FAIL $name"; failed=$((failed+1)); failed_names+=("$name"); fi
 }
 
 start_mstored() {  # start_mstored ARGS... ; sets $pid and port variables from the ready lines
@@ -62,7 +66,11 @@ finish() {
   [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
   [ -n "${trace_pid:-}" ] && { kill "$trace_pid" 2>/dev/null; wait "$trace_pid" 2>/dev/null; }
   if [ "$failed" -ne 0 ]; then
-    echo "--- log"; tail -n 40 "$work/log"
+    if [ ${#failed_names[@]} -eq 0 ]; then echo "--- log"; tail -n 40 "$work/log"; fi
+    for name in "${failed_names[@]}"; do  # each failed check's own part of the log
+      echo "--- log of: $name"
+      awk -v h="=== $name" '$0 == h { on = 1; next } /^=== / { on = 0 } on' "$work/log" | tail -n 40
+    done
     [ -n "$pid" ] && { echo "--- mstored"; tail -n 20 "$work/mstored.err"; }
   fi
   if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
