@@ -933,6 +933,71 @@ def main():
         assert status(m, "INBOX", "MESSAGES")["MESSAGES"] == 0
         assert status(m, TOP + "/old-inbox", "MESSAGES")["MESSAGES"] == 1
 
+    @check("commands and keywords in any case (Thunderbird sends 'UID fetch', 'select')")
+    def _():
+        r = Raw().login()
+        _, tagged = r.command(b"select " + q(DEST).encode())
+        assert tagged.startswith(b"OK"), tagged
+        untagged, tagged = r.command(b"UID fetch 1:* (flags rfc822.size)")
+        assert tagged.startswith(b"OK") and any(re.match(rb"\* 1 FETCH \(.*RFC822\.SIZE \d+", l, re.I)
+                                                 for l in untagged), untagged
+        untagged, tagged = r.command(b"uid search all")
+        assert tagged.startswith(b"OK") and any(l.upper().startswith((b"* SEARCH", b"* ESEARCH")) for l in untagged), untagged
+        _, tagged = r.command(b"Noop")
+        assert tagged.startswith(b"OK"), tagged
+        r.close()
+
+    @check("a mailbox name sent as a synchronizing literal")
+    def _():
+        r = Raw().login()
+        name = (TOP + "/lit\\q\"x").encode()  # a backslash and a quote: clients send such names as literals
+        t = r.tag()
+        r.send(t + b" CREATE {%d}\r\n" % len(name))
+        line = r.line()
+        assert line.startswith(b"+"), line
+        r.send(name + b"\r\n")
+        _, tagged = r.until(t)
+        assert tagged.startswith(b"OK"), tagged
+        names = list_names(m, "", TOP + "/lit*")
+        assert list(names) == [name.decode()], names
+        r.close()
+        ok(m.delete(q(name.decode())))
+
+    @check("NOOP in the selected state reports another session's APPEND, flag change and expunge")
+    def _():
+        r = Raw().login()
+        untagged, _ = r.command(b"SELECT " + q(DEST).encode())
+        n = int(next(re.match(rb"\* (\d+) EXISTS", l).group(1) for l in untagged if l.endswith(b"EXISTS")))
+        other = connect()
+        ok(other.append(q(DEST), None, None, M1))
+        untagged, tagged = r.command(b"NOOP")
+        assert tagged.startswith(b"OK") and b"* %d EXISTS" % (n + 1) in untagged, untagged
+        ok(other.select(q(DEST)))
+        ok(other.store(str(n + 1), "+FLAGS", "(\\Answered)"))
+        untagged, _ = r.command(b"NOOP")
+        assert any(re.match(rb"\* %d FETCH \(.*\\Answered" % (n + 1), l) for l in untagged), untagged
+        ok(other.store(str(n + 1), "+FLAGS.SILENT", "(\\Deleted)")); ok(other.expunge()); other.logout()
+        untagged, _ = r.command(b"NOOP")
+        assert b"* %d EXPUNGE" % (n + 1) in untagged, untagged
+        r.close()
+
+    @check("APPEND to the selected mailbox: the new message announced by EXISTS (RFC 9051 6.3.12)")
+    def _():
+        r = Raw().login()
+        untagged, _ = r.command(b"SELECT " + q(DEST).encode())
+        n = int(next(re.match(rb"\* (\d+) EXISTS", l).group(1) for l in untagged if l.endswith(b"EXISTS")))
+        t = r.tag()
+        r.send(t + b" APPEND " + q(DEST).encode() + b" {%d+}\r\n" % len(M1) + M1 + b"\r\n")
+        untagged, tagged = r.until(t)
+        assert tagged.startswith(b"OK"), tagged
+        if b"* %d EXISTS" % (n + 1) not in untagged:  # a SHOULD: by the next command at the latest
+            untagged, _ = r.command(b"NOOP")
+            assert b"* %d EXISTS" % (n + 1) in untagged, untagged
+        _, tagged = r.command(b"STORE %d +FLAGS.SILENT (\\Deleted)" % (n + 1))
+        untagged, _ = r.command(b"EXPUNGE")
+        assert b"* %d EXPUNGE" % (n + 1) in untagged, untagged
+        r.close()
+
     @check("a bad command gets BAD and the session goes on; pipelined commands answered in order")
     def _():
         r = Raw().login()
