@@ -9,7 +9,11 @@ server is known to depart from RFC 9051 in a documented way (see DEVIATIONS), `X
 the assertions follow the RFC, not the peer. Details of failures go to stderr.
 Run it through imap-imaplib.sh, which supplies the server.
 """
-import base64, imaplib, os, re, socket, sys, time, traceback
+import base64, imaplib, importlib.util, os, re, socket, sys, time, traceback
+
+_spec = importlib.util.spec_from_file_location("imap_util", os.path.join(os.path.dirname(__file__), "imap-util.py"))
+imap_util = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(imap_util)
 
 HOST = os.environ.get("IMAP_HOST", "127.0.0.1")
 PORT = int(os.environ["IMAP_PORT"])
@@ -136,10 +140,12 @@ def fetch_items(data):
 # ---- helpers ----------------------------------------------------------------------------------
 
 def connect(login=True):
-    m = imaplib.IMAP4(HOST, PORT)
+    """A connection, logged in unless login=False: with SCRAM-SHA-256 where offered (cheap for the
+    server, unlike a deliberately slow password hash behind LOGIN), else LOGIN. The checks of
+    LOGIN and AUTHENTICATE PLAIN log in explicitly."""
     if login:
-        m.login(USER, PASS)
-    return m
+        return imap_util.connect()
+    return imaplib.IMAP4(HOST, PORT)
 
 
 def ok(result, what=""):
@@ -249,7 +255,19 @@ class Raw:
             lines.append(line)
 
     def login(self):
-        _, tagged = self.command(b"LOGIN " + q(USER).encode() + b" " + q(PASS).encode())
+        if b"AUTH=SCRAM-SHA-256" in self.greeting.upper():
+            step = imap_util.scram_sha256(USER, PASS)
+            t = self.tag()
+            self.send(t + b" AUTHENTICATE SCRAM-SHA-256\r\n")
+            while True:
+                line = self.line()
+                if line.startswith(b"+"):
+                    self.send(base64.b64encode(step(base64.b64decode(line[2:]))) + b"\r\n")
+                elif line.startswith(t + b" "):
+                    tagged = line[len(t) + 1:]
+                    break
+        else:
+            _, tagged = self.command(b"LOGIN " + q(USER).encode() + b" " + q(PASS).encode())
         assert tagged.startswith(b"OK"), tagged
         return self
 
@@ -395,6 +413,20 @@ def main():
         assert tagged.startswith(b"OK"), tagged
         r.close()
 
+    if "AUTH=SCRAM-SHA-256" in S["precaps"]:
+        @check("AUTHENTICATE SCRAM-SHA-256 (RFC 7677), the server's signature checked")
+        def _():
+            a = connect(login=False)
+            typ, data = a.authenticate("SCRAM-SHA-256", imap_util.scram_sha256(USER, PASS))
+            assert typ == "OK", (typ, data)
+            a.logout()
+            a = connect(login=False)
+            try:
+                a.authenticate("SCRAM-SHA-256", imap_util.scram_sha256(USER, PASS + "-wrong"))
+                raise AssertionError("wrong password accepted")
+            except imaplib.IMAP4.error as e:
+                assert "NO" in str(e) or "failed" in str(e).lower(), e
+
     @check("AUTHENTICATE PLAIN with a wrong password gets NO; * cancels with BAD")
     def _():
         r = Raw()
@@ -408,6 +440,23 @@ def main():
         _, tagged = r.until(t)
         assert tagged.startswith(b"BAD"), tagged  # RFC 9051 6.2.2: a cancelled exchange is BAD
         r.close()
+
+    if "STARTTLS" in S["precaps"]:
+        @check("STARTTLS, then LOGIN over TLS (RFC 9051 6.2.1)")
+        def _():
+            import ssl
+            t = connect(login=False)
+            typ, data = t.starttls(ssl_context=ssl._create_unverified_context())
+            assert typ == "OK", (typ, data)
+            assert "STARTTLS" not in caps_of(t), "STARTTLS still offered over TLS"
+            ok(t.login(USER, PASS)); ok(t.noop()); t.logout()
+
+    if os.environ.get("IMAPS_PORT"):
+        @check("implicit TLS (IMAPS, RFC 8314): LOGIN, SELECT INBOX")
+        def _():
+            import ssl
+            t = imaplib.IMAP4_SSL(HOST, int(os.environ["IMAPS_PORT"]), ssl_context=ssl._create_unverified_context())
+            ok(t.login(USER, PASS)); ok(t.select("INBOX")); t.logout()
 
     @check("ENABLE (RFC 5161): unknown extensions ignored, known ones reported")
     def _():
@@ -483,6 +532,19 @@ def main():
         assert not any(n.startswith(TOP + "/renamed") or n.endswith("space") for n in names), names
         assert m.delete(q(TOP + "/no-such"))[0] == "NO"
         assert m.delete("INBOX")[0] == "NO"
+
+    @check("a non-ASCII mailbox name in modified UTF-7 (RFC 3501 5.1.3) round-trips")
+    def _():
+        name = TOP + "/&AOQ-rger-&ZeVnLIqe-"  # "ärger-日本語" without UTF8=ACCEPT
+        ok(m.create(q(name)))
+        assert name in list_names(m, "", TOP + "/*"), list_names(m, "", TOP + "/*")
+        assert status(m, name, "MESSAGES")["MESSAGES"] == 0
+        ok(m.delete(q(name)))
+
+    @check("STATUS of a missing mailbox gets NO")
+    def _():
+        typ, data, untagged = cmd(m, "STATUS", q(TOP + "/missing"), "(MESSAGES)")
+        assert typ == "NO", (typ, data)
 
     @check("APPEND with flags and dates, APPENDUID (UIDPLUS)")
     def _():
@@ -640,6 +702,44 @@ def main():
         assert f["BINARY[2]"] == BINARY_PART, f
         assert int(f["BINARY.SIZE[2]"]) == len(BINARY_PART), f
         assert f["BINARY[1]"] == b"The text part.\r\nSecond line.", f
+
+    @check("FETCH macros FAST, ALL, FULL and RFC822.HEADER, RFC822.TEXT")
+    def _():
+        f = fetch_items(ok(m.fetch("1", "FAST")))[1]
+        assert {"FLAGS", "INTERNALDATE", "RFC822.SIZE"} <= set(f), f
+        f = fetch_items(ok(m.fetch("1", "ALL")))[1]
+        assert {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"} <= set(f), f
+        f = fetch_items(ok(m.fetch("2", "FULL")))[2]
+        assert {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"} <= set(f), f
+        head, _, text = M1.partition(b"\r\n\r\n")
+        f = fetch_items(ok(m.fetch("1", "(RFC822.HEADER RFC822.TEXT)")))[1]
+        assert f["RFC822.HEADER"] == head + b"\r\n\r\n" and f["RFC822.TEXT"] == text, f
+
+    @check("FETCH RFC822 returns the message and sets \\Seen")
+    def _():
+        ok(m.store("3", "-FLAGS.SILENT", "(\\Seen)"))
+        f = fetch_items(ok(m.fetch("3", "(RFC822)")))[3]
+        assert f["RFC822"] == M3, f
+        f = fetch_items(ok(m.fetch("3", "(FLAGS)")))[3]
+        assert b"\\Seen" in f["FLAGS"], f
+        ok(m.store("3", "-FLAGS.SILENT", "(\\Seen)"))
+
+    @check("APPEND and FETCH of a 3 MiB message, byte-exact, with a partial fetch from its middle")
+    def _():
+        big = crlf("Subject: big one\nMIME-Version: 1.0\nContent-Type: text/plain\n\n") + \
+            b"".join(b"%07d the quick brown fox jumps over the lazy dog 0123456789\r\n" % i for i in range(50000))
+        typ, data = m.append(q(DEST), None, None, big)
+        assert typ == "OK", (typ, data)
+        uid = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0]).group(1).decode()
+        c = connect()
+        c.select(q(DEST), readonly=True)
+        f = next(iter(fetch_items(ok(c.uid("FETCH", uid, "(RFC822.SIZE BODY.PEEK[] BODY.PEEK[]<1000000.100>)"))).values()))
+        assert int(f["RFC822.SIZE"]) == len(big) and f["BODY[]"] == big, (len(big), f.get("RFC822.SIZE"))
+        assert f["BODY[]<1000000>"] == big[1000000:1000100], f["BODY[]<1000000>"]
+        c.logout()
+        c = connect()
+        c.select(q(DEST))
+        ok(c.uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)")); ok(c.expunge()); c.logout()
 
     @check("UID FETCH: ranges, *, a missing UID")
     def _():
@@ -832,6 +932,71 @@ def main():
         assert typ == "OK", (typ, data)
         assert status(m, "INBOX", "MESSAGES")["MESSAGES"] == 0
         assert status(m, TOP + "/old-inbox", "MESSAGES")["MESSAGES"] == 1
+
+    @check("commands and keywords in any case (Thunderbird sends 'UID fetch', 'select')")
+    def _():
+        r = Raw().login()
+        _, tagged = r.command(b"select " + q(DEST).encode())
+        assert tagged.startswith(b"OK"), tagged
+        untagged, tagged = r.command(b"UID fetch 1:* (flags rfc822.size)")
+        assert tagged.startswith(b"OK") and any(re.match(rb"\* 1 FETCH \(.*RFC822\.SIZE \d+", l, re.I)
+                                                 for l in untagged), untagged
+        untagged, tagged = r.command(b"uid search all")
+        assert tagged.startswith(b"OK") and any(l.upper().startswith((b"* SEARCH", b"* ESEARCH")) for l in untagged), untagged
+        _, tagged = r.command(b"Noop")
+        assert tagged.startswith(b"OK"), tagged
+        r.close()
+
+    @check("a mailbox name sent as a synchronizing literal")
+    def _():
+        r = Raw().login()
+        name = (TOP + "/lit\\q\"x").encode()  # a backslash and a quote: clients send such names as literals
+        t = r.tag()
+        r.send(t + b" CREATE {%d}\r\n" % len(name))
+        line = r.line()
+        assert line.startswith(b"+"), line
+        r.send(name + b"\r\n")
+        _, tagged = r.until(t)
+        assert tagged.startswith(b"OK"), tagged
+        names = list_names(m, "", TOP + "/lit*")
+        assert list(names) == [name.decode()], names
+        r.close()
+        ok(m.delete(q(name.decode())))
+
+    @check("NOOP in the selected state reports another session's APPEND, flag change and expunge")
+    def _():
+        r = Raw().login()
+        untagged, _ = r.command(b"SELECT " + q(DEST).encode())
+        n = int(next(re.match(rb"\* (\d+) EXISTS", l).group(1) for l in untagged if l.endswith(b"EXISTS")))
+        other = connect()
+        ok(other.append(q(DEST), None, None, M1))
+        untagged, tagged = r.command(b"NOOP")
+        assert tagged.startswith(b"OK") and b"* %d EXISTS" % (n + 1) in untagged, untagged
+        ok(other.select(q(DEST)))
+        ok(other.store(str(n + 1), "+FLAGS", "(\\Answered)"))
+        untagged, _ = r.command(b"NOOP")
+        assert any(re.match(rb"\* %d FETCH \(.*\\Answered" % (n + 1), l) for l in untagged), untagged
+        ok(other.store(str(n + 1), "+FLAGS.SILENT", "(\\Deleted)")); ok(other.expunge()); other.logout()
+        untagged, _ = r.command(b"NOOP")
+        assert b"* %d EXPUNGE" % (n + 1) in untagged, untagged
+        r.close()
+
+    @check("APPEND to the selected mailbox: the new message announced by EXISTS (RFC 9051 6.3.12)")
+    def _():
+        r = Raw().login()
+        untagged, _ = r.command(b"SELECT " + q(DEST).encode())
+        n = int(next(re.match(rb"\* (\d+) EXISTS", l).group(1) for l in untagged if l.endswith(b"EXISTS")))
+        t = r.tag()
+        r.send(t + b" APPEND " + q(DEST).encode() + b" {%d+}\r\n" % len(M1) + M1 + b"\r\n")
+        untagged, tagged = r.until(t)
+        assert tagged.startswith(b"OK"), tagged
+        if b"* %d EXISTS" % (n + 1) not in untagged:  # a SHOULD: by the next command at the latest
+            untagged, _ = r.command(b"NOOP")
+            assert b"* %d EXISTS" % (n + 1) in untagged, untagged
+        _, tagged = r.command(b"STORE %d +FLAGS.SILENT (\\Deleted)" % (n + 1))
+        untagged, _ = r.command(b"EXPUNGE")
+        assert b"* %d EXPUNGE" % (n + 1) in untagged, untagged
+        r.close()
 
     @check("a bad command gets BAD and the session goes on; pipelined commands answered in order")
     def _():

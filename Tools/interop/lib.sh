@@ -8,13 +8,17 @@ elif [ -n "${IMAP_PORT:-}" ]; then bin=""  # an IMAP script against an outside s
 else bin=$(cd "$root" && swift build --show-bin-path); fi
 work=$(mktemp -d /tmp/mstore-interop.XXXXXX)
 export MSTORE_DATA="$work/data"
-passed=0; failed=0; pid=""
+passed=0; failed=0; pid=""; failed_names=()
+
+# A `bash -c` check traces its commands into the log (BASH_ENV; only the check's own shell, not
+# the shells it starts), so a failed check's part of the log ends at the command that failed.
+printf '[ -z "${CHECK_TRACED:-}" ] && { export CHECK_TRACED=1; set -x; }\n' >"$work/xtrace.sh"
 
 check() {  # check NAME COMMAND...
   local name=$1; shift
   echo "=== $name" >>"$work/log"
-  if "$@" >>"$work/log" 2>&1; then echo "PASS $name"; passed=$((passed+1))
-  else echo "FAIL $name"; failed=$((failed+1)); fi
+  if BASH_ENV="$work/xtrace.sh" "$@" >>"$work/log" 2>&1; then echo "PASS $name"; passed=$((passed+1))
+  else echo "FAIL $name"; failed=$((failed+1)); failed_names+=("$name"); fi
 }
 
 start_mstored() {  # start_mstored ARGS... ; sets $pid and port variables from the ready lines
@@ -30,8 +34,9 @@ start_mstored() {  # start_mstored ARGS... ; sets $pid and port variables from t
 # - With IMAP_PORT set, an already running server, e.g. the Dovecot peer:
 #     IMAP_HOST=127.0.0.1 IMAP_PORT=10143 IMAP_USER=user1 IMAP_PASS=pass bash Tools/interop/imap-curl.sh
 #   The user must exist; the script empties its INBOX and recreates the folders it uses.
-# - Without it, a fresh mstored (IMAP and LMTP, LMTP_PORT exported too) with one user. An mstored
-#   that has no IMAP front end yet makes the script end with a SKIP line and status 0.
+# - Without it, a fresh mstored (IMAP, IMAPS and LMTP; IMAPS_PORT and LMTP_PORT exported too)
+#   with one user. An mstored that has no IMAP front end yet makes the script end with a SKIP
+#   line and status 0.
 # IMAP_TRACE=FILE puts imap-trace.py in between and logs both directions of every connection.
 imap_target() {
   if [ -n "${IMAP_PORT:-}" ]; then
@@ -40,11 +45,12 @@ imap_target() {
   else
     IMAP_HOST=127.0.0.1; IMAP_USER=${IMAP_USER:-alice}; IMAP_PASS=${IMAP_PASS:-secret}
     echo "$IMAP_PASS" | "$bin/mstore" user add "$IMAP_USER" --password-stdin >/dev/null
-    start_mstored --imap 127.0.0.1:0 --lmtp 127.0.0.1:0
+    start_mstored --imap 127.0.0.1:0 --imaps 127.0.0.1:0 --lmtp 127.0.0.1:0
     if ! kill -0 "$pid" 2>/dev/null; then echo "FAIL mstored starts"; failed=1; finish; exit 1; fi
     IMAP_PORT=$(port imap)
     if [ -z "$IMAP_PORT" ]; then echo "SKIP $(basename "$0"): mstored serves no IMAP yet"; finish; exit 0; fi
     LMTP_PORT=$(port lmtp); export LMTP_PORT
+    IMAPS_PORT=$(port imaps); [ -n "$IMAPS_PORT" ] && export IMAPS_PORT
   fi
   if [ -n "${IMAP_TRACE:-}" ]; then
     python3 "$root/Tools/interop/imap-trace.py" "$IMAP_HOST" "$IMAP_PORT" "$IMAP_TRACE" >"$work/trace.port" &
@@ -60,7 +66,11 @@ finish() {
   [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
   [ -n "${trace_pid:-}" ] && { kill "$trace_pid" 2>/dev/null; wait "$trace_pid" 2>/dev/null; }
   if [ "$failed" -ne 0 ]; then
-    echo "--- log"; tail -n 40 "$work/log"
+    if [ ${#failed_names[@]} -eq 0 ]; then echo "--- log"; tail -n 40 "$work/log"; fi
+    for name in "${failed_names[@]}"; do  # each failed check's own part of the log
+      echo "--- log of: $name"
+      awk -v h="=== $name" '$0 == h { on = 1; next } /^=== / { on = 0 } on' "$work/log" | tail -n 40
+    done
     [ -n "$pid" ] && { echo "--- mstored"; tail -n 20 "$work/mstored.err"; }
   fi
   if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
