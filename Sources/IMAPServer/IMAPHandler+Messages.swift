@@ -156,6 +156,9 @@ extension IMAPHandler {
                 if !outcome.modified.isEmpty {
                     let seqs = outcome.modified.compactMap { u in uid ? u : sequences[u].map { UID(UInt32($0)) } }
                     handler.complete(context, tag, "OK [MODIFIED \(Self.uidSet(seqs))] Conditional \(verb) failed.")
+                } else if action.flags.contains(where: { $0.lowercased() == "\\recent" }) {
+                    // RFC 9051 §2.3.2: the client cannot change \Recent; the rest was done.
+                    handler.complete(context, tag, "OK [CLIENTBUG] \\Recent cannot be changed; \(verb) completed.")
                 } else if expungedSome {
                     handler.complete(context, tag, "NO [EXPUNGEISSUED] Some of the messages no longer exist.")
                 } else {

@@ -110,7 +110,14 @@ public final class SASLExchange: @unchecked Sendable {
     /// Checks a password on the thread pool (Argon2id is slow by design).
     public func verify(user: String, password: String) async -> SASLStep {
         let store = services.store
-        let account = try? await services.offload { try store.authenticate(name: user, password: password) }
+        let cache = services.authCache
+        let account = try? await services.offload { () -> Account? in
+            guard let account = try store.read({ try $0.account(named: user) }) else { return nil }
+            if cache.matches(account, password: password) { return account }
+            guard PasswordHasher.verify(password, against: account.passwordHash) else { return nil }
+            cache.remember(account, password: password)
+            return account
+        }
         if let account = account ?? nil { return .success(account, finalData: nil) }
         return .failure(user: user)
     }

@@ -13,6 +13,7 @@ public final class ServerServices: Sendable {
     /// Present when a certificate and key are configured.
     public let tls: NIOSSLContext?
     public let authThrottle: AuthThrottle
+    public let authCache = AuthCache()
     public let metrics: ServerMetrics
     public let logger: Logger
 

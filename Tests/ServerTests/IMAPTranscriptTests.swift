@@ -130,6 +130,7 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         #expect(c.run("UID STORE 2 +FLAGS (\\Answered)")[0] == "* 2 FETCH (FLAGS (\\Seen \\Answered) UID 2)")
         #expect(c.run("FETCH 1:2 FLAGS").prefix(2) == ["* 1 FETCH (FLAGS (\\Seen))", "* 2 FETCH (FLAGS (\\Seen \\Answered))"])
         #expect(tagged(c.run("STORE 1 +FLAGS (\\Bogus)")).contains("BAD"))
+        #expect(tagged(c.run("STORE 1 +FLAGS (\\Recent)")).contains("OK [CLIENTBUG]"))
         // The new keyword shows in FLAGS at the next SELECT.
         c.run("STORE 1 +FLAGS ($Label1)")
         #expect(c.run("SELECT INBOX").contains { $0.hasPrefix("* FLAGS (") && $0.contains("$Label1") })

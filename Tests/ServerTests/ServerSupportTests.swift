@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import MailStore
 @testable import ServerSupport
 
 @Suite struct ConfigTests {
@@ -117,5 +118,26 @@ import Testing
         #expect(log.contains("session="), "session ids on log lines")
         #expect(!log.contains("Pa55-w0rd"), "no password in the log")
         #expect(!log.contains(Data("\0alice\0Pa55-w0rd-in-logs?".utf8).base64EncodedString()))
+    }
+}
+
+@Suite struct AuthCacheTests {
+    @Test func remembersOnlyTheRightPasswordForTheCurrentHash() async throws {
+        let path = NSTemporaryDirectory() + "authcache-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try MailStore(path: path)
+        defer { store.close() }
+        let account = try await store.createAccount(name: "alice", password: "secret", cost: .fast)
+        let cache = AuthCache()
+        #expect(!cache.matches(account, password: "secret"), "nothing is remembered before a full check")
+        cache.remember(account, password: "secret")
+        #expect(cache.matches(account, password: "secret"))
+        #expect(!cache.matches(account, password: "Secret"))
+        #expect(!cache.matches(account, password: ""))
+        // A new password (a new stored hash) ends the entry.
+        let credentials = try PasswordHasher.credentials(for: "other", cost: .fast)
+        try await store.write { try $0.setCredentials(account.id, credentials) }
+        let changed = try #require(try store.read { try $0.account(named: "alice") })
+        #expect(!cache.matches(changed, password: "secret"))
     }
 }
