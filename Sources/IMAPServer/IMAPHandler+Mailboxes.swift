@@ -33,14 +33,19 @@ extension IMAPHandler {
 
     // MARK: SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3)
 
-    func select(_ context: ChannelHandlerContext, _ tag: String, _ wire: String, readOnly: Bool, _ account: Account) {
+    func select(_ context: ChannelHandlerContext, _ tag: String, _ wire: String, readOnly: Bool,
+                _ parameters: SelectParameters, _ account: Account) {
+        if parameters.qresync != nil && !qresync {
+            return reply(context, "\(tag) BAD QRESYNC must be enabled first.")
+        }
         let hadSelection = selected != nil
         selected = nil
-        if hadSelection, rev2 { send(context, "* OK [CLOSED] Previous mailbox closed.") }
+        if hadSelection, rev2 || qresync { send(context, "* OK [CLOSED] Previous mailbox closed.") }
         guard let name = storeName(wire) else { return invalidName(context, tag) }
         let store = self.store
         let uidLists = self.uidLists
         let claimRecent = !rev2 && !readOnly
+        let resync = parameters.qresync
         run(context, {
             var first = UID(UInt32.max)
             let box = try store.read { try $0.requireMailbox(of: account.id, named: name) }
@@ -60,8 +65,25 @@ extension IMAPHandler {
                         return true
                     }
                 }
-                let keywords = try tx.keywords(of: account.id).values.sorted()
-                return SelectSnapshot(mailbox: box, uids: uids, firstRecent: first, firstUnseen: firstUnseen, keywords: keywords)
+                let names = try tx.keywords(of: account.id)
+                var snapshot = SelectSnapshot(mailbox: box, uids: uids, firstRecent: first, firstUnseen: firstUnseen,
+                                              keywords: names.values.sorted())
+                // RFC 7162 §3.2.5: what changed since the client's last sync, read from the change
+                // log, so it costs in proportion to the changes, not to the mailbox.
+                if let resync, resync.uidValidity == box.uidValidity {
+                    for change in try tx.changes(in: box.id, since: ModSeq(resync.modSeq)) {
+                        switch change.kind {
+                        case .expunged:
+                            if let known = resync.knownUIDs,
+                               !SearchEvaluator.contains(known, change.uid.rawValue, last: box.uidNext.rawValue) { continue }
+                            snapshot.vanished.append(change.uid)
+                        case .updated:
+                            guard let r = try tx.message(in: box.id, uid: change.uid) else { continue }
+                            snapshot.changed.append(MessageInfo(record: r, keywordNames: r.keywords.compactMap { names[$0] }))
+                        }
+                    }
+                }
+                return snapshot
             }
         }) { handler, context, result in
             switch result {
@@ -88,7 +110,13 @@ extension IMAPHandler {
                                : "* OK [PERMANENTFLAGS (\(flags) \\*)] Flags permitted.")
         send(context, "* OK [UIDVALIDITY \(snap.mailbox.uidValidity)] UIDs valid.")
         send(context, "* OK [UIDNEXT \(snap.mailbox.uidNext)] Predicted next UID.")
+        if condstore { send(context, "* OK [HIGHESTMODSEQ \(snap.mailbox.highestModSeq)] Highest.") }
         if rev2 { send(context, "* LIST () \"/\" \(quotedName(snap.mailbox.name))") }
+        if !snap.vanished.isEmpty { send(context, "* VANISHED (EARLIER) \(Self.uidSet(snap.vanished.sorted()))") }
+        for info in snap.changed {
+            guard let seq = box.sequence(of: info.uid) else { continue }
+            send(context, unsolicitedFetch(seq, info))
+        }
         reply(context, "\(tag) OK [\(readOnly ? "READ-ONLY" : "READ-WRITE")] \(readOnly ? "EXAMINE" : "SELECT") completed.")
     }
 
@@ -378,6 +406,9 @@ struct SelectSnapshot: Sendable {
     var firstRecent: UID
     var firstUnseen: Int?
     var keywords: [String]
+    /// QRESYNC: UIDs expunged since the client's modseq, and messages changed since then.
+    var vanished: [UID] = []
+    var changed: [MessageInfo] = []
 }
 
 struct AppendItem: Sendable {

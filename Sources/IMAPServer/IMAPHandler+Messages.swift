@@ -39,6 +39,13 @@ extension IMAPHandler {
     func fetch(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, _ attributes: [FetchAttribute],
                _ modifiers: FetchModifiers, uid: Bool, _ box: SelectedMailbox) {
         guard let targets = targets(context, tag, set, uid: uid, box) else { return }
+        if modifiers.vanished {
+            guard qresync else { return reply(context, "\(tag) BAD VANISHED needs QRESYNC enabled.") }
+            return sendVanished(context, tag, set, since: modifiers.changedSince ?? 0, box) { handler, context in
+                handler.fetch(context, tag, set, attributes, FetchModifiers(changedSince: modifiers.changedSince),
+                              uid: uid, box)
+            }
+        }
         let plan = FetchPlan(attributes, uid: uid, utf8: utf8, changedSince: modifiers.changedSince)
         let name = uid ? "UID FETCH" : "FETCH"
         guard plan.setsSeen && !box.readOnly else {
@@ -56,6 +63,30 @@ extension IMAPHandler {
                 handler.updateSelected(id) { $0.noteReported(updated) }
                 let job = FetchJob(targets: targets, plan: plan, flagsChanged: Set(updated.map(\.uid)))
                 handler.fetchBatch(context, tag, name, job)
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            }
+        }
+    }
+
+    /// `UID FETCH ... (CHANGEDSINCE m VANISHED)`: the UIDs of the set expunged since `m`, as
+    /// `* VANISHED (EARLIER)`, before the FETCH answers (RFC 7162 §3.2.6).
+    private func sendVanished(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, since: UInt64,
+                              _ box: SelectedMailbox, then: @escaping (IMAPHandler, ChannelHandlerContext) -> Void) {
+        let store = self.store
+        let id = box.id
+        run(context, services.offload(on: context.eventLoop) {
+            try store.read { tx -> [UID] in
+                let last = try tx.mailbox(id)?.uidNext.rawValue ?? 0
+                return try tx.changes(in: id, since: ModSeq(since)).filter {
+                    $0.kind == .expunged && SearchEvaluator.contains(set, $0.uid.rawValue, last: last)
+                }.map(\.uid).sorted()
+            }
+        }) { handler, context, result in
+            switch result {
+            case .success(let vanished):
+                if !vanished.isEmpty { handler.send(context, "* VANISHED (EARLIER) \(Self.uidSet(vanished))") }
+                then(handler, context)
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
             }
@@ -150,7 +181,8 @@ extension IMAPHandler {
                 let sequences = Dictionary(live.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
                 for info in infos {
                     guard let seq = sequences[info.uid] else { continue }
-                    handler.send(context, "* \(seq) FETCH (FLAGS (\(handler.flagNames(info).joined(separator: " "))) UID \(info.uid))")
+                    let modSeq = handler.condstore ? " MODSEQ (\(info.record.modSeq))" : ""
+                    handler.send(context, "* \(seq) FETCH (FLAGS (\(handler.flagNames(info).joined(separator: " "))) UID \(info.uid)\(modSeq))")
                 }
                 let verb = uid ? "UID STORE" : "STORE"
                 if !outcome.modified.isEmpty {
@@ -199,9 +231,9 @@ extension IMAPHandler {
                 guard move else { return handler.complete(context, tag, "OK [\(code)] \(verb) completed.", refresh: true) }
                 // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.
                 handler.send(context, "* OK [\(code)] Moved.")
-                var removed: [Int] = []
+                var removed: [(seq: Int, uid: UID)] = []
                 handler.updateSelected(id) { removed = $0.remove(pairs.map(\.0)) }
-                for seq in removed { handler.send(context, "* \(seq) EXPUNGE") }
+                for line in handler.expungeLines(removed) { handler.send(context, line) }
                 handler.complete(context, tag, "OK \(verb) completed.", refresh: true)
             }
         }
@@ -230,9 +262,9 @@ extension IMAPHandler {
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
             case .success(let expunged):
-                var removed: [Int] = []
+                var removed: [(seq: Int, uid: UID)] = []
                 handler.updateSelected(id) { removed = $0.remove(expunged) }
-                for seq in removed { handler.send(context, "* \(seq) EXPUNGE") }
+                for line in handler.expungeLines(removed) { handler.send(context, line) }
                 handler.complete(context, tag, "OK \(set == nil ? "EXPUNGE" : "UID EXPUNGE") completed.", refresh: true)
             }
         }
@@ -273,18 +305,20 @@ extension IMAPHandler {
             switch result {
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
-            case .success(let seqs):
-                let numbers = uid ? seqs.map { uids[$0 - 1].rawValue } : seqs.map { UInt32($0) }
-                handler.sendSearchResult(context, tag, numbers, uid: uid, options: command.returnOptions)
+            case .success(let matches):
+                let numbers = uid ? matches.map { uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
+                // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
+                let modSeq = key.usesModSeq ? matches.map(\.modSeq).max() : nil
+                handler.sendSearchResult(context, tag, numbers, uid: uid, modSeq: modSeq, options: command.returnOptions)
                 handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")
             }
         }
     }
 
     private func sendSearchResult(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
-                                  options: [SearchReturnOption]?) {
+                                  modSeq: UInt64?, options: [SearchReturnOption]?) {
         guard options != nil || rev2 else {
-            return send(context, "* SEARCH" + numbers.map { " \($0)" }.joined())
+            return send(context, "* SEARCH" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
         }
         let wanted = options ?? [.all]
         var line = "* ESEARCH (TAG \"\(tag)\")"
@@ -295,6 +329,7 @@ extension IMAPHandler {
             if wanted.contains(.all) { line += " ALL \(Self.uidSet(numbers.map { UID($0) }))" }
         }
         if wanted.contains(.count) { line += " COUNT \(numbers.count)" }
+        if let modSeq { line += " MODSEQ \(modSeq)" }
         send(context, line)
     }
 }

@@ -50,6 +50,9 @@ final class IMAPHandler: ChannelInboundHandler {
     var store: MailStore { services.store }
     var logger: Logger { connection.logger }
     var rev2: Bool { enabled.contains("IMAP4REV2") }
+    /// RFC 7162: CONDSTORE is on once enabled, implied by QRESYNC, or used by any command.
+    var condstore: Bool { enabled.contains("CONDSTORE") || qresync }
+    var qresync: Bool { enabled.contains("QRESYNC") }
     /// Mailbox names and strings go as UTF-8 (RFC 9051 §5.1; RFC 6855).
     var utf8: Bool { rev2 || enabled.contains("UTF8=ACCEPT") }
 
@@ -177,6 +180,8 @@ final class IMAPHandler: ChannelInboundHandler {
             guard let account else {
                 return reply(context, "\(tag) BAD \(tagged.command.name) needs authentication first.")
             }
+            // RFC 7162 §3.1: a command that uses CONDSTORE turns it on for the session.
+            if tagged.command.usesCondstore { enabled.insert("CONDSTORE") }
             dispatchAuthenticated(context, tag, tagged.command, account)
         }
     }
@@ -185,8 +190,8 @@ final class IMAPHandler: ChannelInboundHandler {
         switch command {
         case .enable(let names):
             enable(context, tag, names)
-        case .select(let name, let readOnly, _):
-            select(context, tag, name, readOnly: readOnly, account)
+        case .select(let name, let readOnly, let parameters):
+            select(context, tag, name, readOnly: readOnly, parameters, account)
         case .create(let name, let specialUse):
             create(context, tag, name, specialUse: specialUse, account)
         case .delete(let name):
@@ -254,7 +259,7 @@ final class IMAPHandler: ChannelInboundHandler {
     /// Always offered after login (RFC 9051 §7.2.2 and the extensions that work).
     static let sessionCapabilities = ["IMAP4rev2", "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
                                       "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
-                                      "BINARY", "ESEARCH"]
+                                      "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -272,7 +277,7 @@ final class IMAPHandler: ChannelInboundHandler {
 
     private func enable(_ context: ChannelHandlerContext, _ tag: String, _ names: [String]) {
         // RFC 5161 §3.1: only extensions that can be enabled are listed in ENABLED.
-        let known: Set<String> = ["IMAP4REV2", "UTF8=ACCEPT"]
+        let known: Set<String> = ["IMAP4REV2", "UTF8=ACCEPT", "CONDSTORE", "QRESYNC"]
         var newly: [String] = []
         for name in names where known.contains(name) && !enabled.contains(name) {
             enabled.insert(name)
@@ -466,15 +471,25 @@ final class IMAPHandler: ChannelInboundHandler {
             }
             return
         }
-        let lines = box.apply(update, allowExpunge: expungeAllowed) { seq, info in
-            self.unsolicitedFetch(seq, info)
-        }
+        let lines = box.apply(update, allowExpunge: expungeAllowed,
+                              format: { seq, info in self.unsolicitedFetch(seq, info) },
+                              announce: { self.expungeLines($0) })
         selected = box
         for line in lines where rev2 || !line.hasSuffix(" RECENT") { send(context, line) }
     }
 
     func unsolicitedFetch(_ seq: Int, _ info: MessageInfo) -> String {
-        "* \(seq) FETCH (UID \(info.uid) FLAGS (\(flagNames(info).joined(separator: " "))))"
+        // RFC 7162 §3.1.4.1: with CONDSTORE on, every unsolicited FETCH carries MODSEQ.
+        let modSeq = condstore ? " MODSEQ (\(info.record.modSeq))" : ""
+        return "* \(seq) FETCH (UID \(info.uid) FLAGS (\(flagNames(info).joined(separator: " ")))\(modSeq))"
+    }
+
+    /// How removed messages are announced: `* n EXPUNGE` each, or one `* VANISHED` with their UIDs
+    /// once QRESYNC is on (RFC 7162 §3.2.10).
+    func expungeLines(_ removed: [(seq: Int, uid: UID)]) -> [String] {
+        guard !removed.isEmpty else { return [] }
+        if qresync { return ["* VANISHED \(Self.uidSet(removed.map(\.uid).sorted()))"] }
+        return removed.map { "* \($0.seq) EXPUNGE" }
     }
 
     /// The flags of a message as this session shows them, with `\Recent` for IMAP4rev1.
@@ -555,6 +570,17 @@ final class IMAPHandler: ChannelInboundHandler {
 }
 
 extension Command {
+    /// Whether the command uses a CONDSTORE feature (RFC 7162 §3.1).
+    var usesCondstore: Bool {
+        switch self {
+        case .select(_, _, let p): p.condstore || p.qresync != nil
+        case .fetch(_, let attributes, let modifiers, _): modifiers.changedSince != nil || attributes.contains(.modSeq)
+        case .store(_, let action, _): action.unchangedSince != nil
+        case .search(let search, _): search.key.usesModSeq
+        default: false
+        }
+    }
+
     /// The command name for logs, metrics and responses.
     var name: String {
         switch self {
@@ -587,6 +613,19 @@ extension Command {
         case .store(_, _, let uid): uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): uid ? "UID MOVE" : "MOVE"
+        }
+    }
+}
+
+extension SearchKey {
+    /// Whether the key has a MODSEQ criterion anywhere (RFC 7162 §3.1.5).
+    var usesModSeq: Bool {
+        switch self {
+        case .modSeq: true
+        case .not(let k): k.usesModSeq
+        case .or(let a, let b): a.usesModSeq || b.usesModSeq
+        case .and(let keys): keys.contains { $0.usesModSeq }
+        default: false
         }
     }
 }

@@ -29,16 +29,16 @@ struct SearchEvaluator {
         }
     }
 
-    /// The sequence numbers of the matching messages, ascending.
-    func run(_ key: SearchKey) throws -> [Int] {
-        var found: [Int] = []
+    /// The sequence numbers of the matching messages, ascending, with their modseqs.
+    func run(_ key: SearchKey) throws -> [(seq: Int, modSeq: UInt64)] {
+        var found: [(seq: Int, modSeq: UInt64)] = []
         var index = 0
         try tx.forEachMessage(in: mailbox) { record in
             // Both runs are in UID order: walk the map alongside the store.
             while index < uids.count && uids[index] < record.uid { index += 1 }
             guard index < uids.count, uids[index] == record.uid else { return true }
             let candidate = Candidate(seq: index + 1, record: record)
-            if try matches(key, candidate) { found.append(index + 1) }
+            if try matches(key, candidate) { found.append((index + 1, record.modSeq.rawValue)) }
             return true
         }
         return found

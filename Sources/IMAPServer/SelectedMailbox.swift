@@ -101,25 +101,27 @@ struct SelectedMailbox {
         for r in records { reported[r.uid] = r.modSeq }
     }
 
-    /// Removes expunged messages this session expunged itself (their EXPUNGE is sent at once).
-    /// Returns the sequence numbers to announce, in the order to send them.
-    mutating func remove(_ expunged: [UID]) -> [Int] {
-        var sequences: [Int] = []
+    /// Removes expunged messages from the map. Returns each one's sequence number (at the time
+    /// its EXPUNGE is sent, so in the order to send them: highest first) and UID.
+    mutating func remove(_ expunged: [UID]) -> [(seq: Int, uid: UID)] {
+        var removed: [(seq: Int, uid: UID)] = []
         for uid in expunged.sorted(by: >) {
             guard let seq = sequence(of: uid) else { continue }
             uids.remove(at: seq - 1)
             pendingExpunges.remove(uid)
             recent.remove(uid)
             reported[uid] = nil
-            sequences.append(seq)
+            removed.append((seq, uid))
         }
-        return sequences
+        return removed
     }
 
-    /// Folds in what changed in the store and returns the untagged responses to send now.
-    /// Expunges wait in `pendingExpunges` while `allowExpunge` is false (during FETCH, STORE
-    /// and SEARCH, RFC 9051 §7.5.1).
-    mutating func apply(_ update: MailboxUpdate, allowExpunge: Bool, format: (Int, MessageInfo) -> String) -> [String] {
+    /// Folds in what changed in the store and returns the untagged responses to send now:
+    /// flag changes (`format`), expunges (`announce`, unless held back) and EXISTS. Expunges wait
+    /// in `pendingExpunges` while `allowExpunge` is false (during FETCH, STORE and SEARCH, RFC
+    /// 9051 §7.5.1).
+    mutating func apply(_ update: MailboxUpdate, allowExpunge: Bool, format: (Int, MessageInfo) -> String,
+                        announce: ([(seq: Int, uid: UID)]) -> [String]) -> [String] {
         var lines: [String] = []
         if update.modSeq > knownModSeq {
             for info in update.changed {
@@ -132,7 +134,7 @@ struct SelectedMailbox {
             knownModSeq = update.modSeq
         }
         if allowExpunge && !pendingExpunges.isEmpty {
-            lines += remove(Array(pendingExpunges)).map { "* \($0) EXPUNGE" }
+            lines += announce(remove(Array(pendingExpunges)))
         }
         let fresh = update.appended.filter { $0 > lastUID }
         if !fresh.isEmpty {
@@ -140,8 +142,6 @@ struct SelectedMailbox {
             if !readOnly { recent.formUnion(fresh) }
             lines.append("* \(uids.count) EXISTS")
             lines.append("* \(recent.count) RECENT")
-        } else if allowExpunge && lines.contains(where: { $0.hasSuffix(" EXPUNGE") }) {
-            // Nothing new; the count went down with the EXPUNGEs, which say so already.
         }
         return lines
     }

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// CONDSTORE and QRESYNC (RFC 7162) against a real mstored.
+@Suite(.serialized) struct IMAPSyncTests {
+    /// Twelve small messages.
+    static let messages = (1...12).map { "Subject: m\($0)\r\n\r\nbody \($0)\r\n" }
+
+    static func highestModSeq(_ lines: [String]) -> UInt64? {
+        for l in lines where l.hasPrefix("* OK [HIGHESTMODSEQ ") {
+            return UInt64(l.dropFirst("* OK [HIGHESTMODSEQ ".count).prefix { $0.isNumber })
+        }
+        return nil
+    }
+
+    @Test func condstore() async throws {
+        let daemon = try await Daemon(messages: ["alice": Self.messages])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(c.run("CAPABILITY")[0].contains(" CONDSTORE QRESYNC"))
+        #expect(c.run("ENABLE CONDSTORE").first == "* ENABLED CONDSTORE")
+        let select = c.run("SELECT INBOX")
+        let start = try #require(Self.highestModSeq(select))
+        let modseq = c.run("FETCH 1 (MODSEQ)")[0]
+        #expect(modseq.hasPrefix("* 1 FETCH (MODSEQ (") && modseq.hasSuffix("))"))
+
+        // STORE answers carry MODSEQ; UNCHANGEDSINCE below the message's modseq is refused.
+        let stored = c.run("STORE 2 +FLAGS (\\Flagged)")
+        #expect(stored[0].hasPrefix("* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2 MODSEQ ("))
+        let modified = c.run("STORE 2 (UNCHANGEDSINCE \(start)) +FLAGS (\\Seen)")
+        #expect(tagged(modified).contains("OK [MODIFIED 2]"))
+        #expect(c.run("FETCH 2 (FLAGS)")[0] == "* 2 FETCH (FLAGS (\\Flagged \\Recent))", "nothing was changed")
+        #expect(tagged(c.run("STORE 3 (UNCHANGEDSINCE \(start)) +FLAGS.SILENT (\\Seen)")).contains("OK STORE"))
+
+        // CHANGEDSINCE: only the two messages changed since the start.
+        let changed = c.run("UID FETCH 1:* (FLAGS) (CHANGEDSINCE \(start))")
+        #expect(changed.count == 3)
+        #expect(changed[0].hasPrefix("* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ ("))
+        #expect(changed[1].hasPrefix("* 3 FETCH (UID 3 FLAGS (\\Seen \\Recent) MODSEQ ("))
+
+        // SEARCH MODSEQ reports the highest modseq of what it found.
+        let search = c.run("SEARCH MODSEQ \(start + 1)")
+        #expect(search[0].hasPrefix("* SEARCH 2 3 (MODSEQ "))
+        let status = c.run("STATUS INBOX (HIGHESTMODSEQ)")
+        #expect(status[0] == "* STATUS INBOX (HIGHESTMODSEQ \(start + 2))")
+    }
+
+    @Test func condstoreIsTurnedOnByUse() async throws {
+        let daemon = try await Daemon(messages: ["alice": Self.messages])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(Self.highestModSeq(c.run("SELECT INBOX")) == nil, "no HIGHESTMODSEQ before CONDSTORE is used")
+        c.run("FETCH 1 (MODSEQ)")
+        #expect(c.run("STORE 1 +FLAGS (\\Seen)")[0].contains(" MODSEQ ("))
+        #expect(Self.highestModSeq(c.run("SELECT INBOX (CONDSTORE)")) != nil)
+    }
+
+    @Test func qresyncResyncsOnlyWhatChanged() async throws {
+        let daemon = try await Daemon(messages: ["alice": Self.messages])
+        defer { daemon.stop() }
+        // The client's last sync.
+        let a = try IMAPClient.login(daemon)
+        #expect(tagged(a.run("SELECT INBOX (QRESYNC (1 1))")).contains("BAD"), "QRESYNC must be enabled first")
+        #expect(a.run("ENABLE QRESYNC").first == "* ENABLED QRESYNC")
+        let first = a.run("SELECT INBOX")
+        let modseq = try #require(Self.highestModSeq(first))
+        let validity = try #require(first.first { $0.hasPrefix("* OK [UIDVALIDITY ") }?
+            .dropFirst("* OK [UIDVALIDITY ".count).prefix { $0.isNumber })
+        a.run("LOGOUT")
+
+        // Meanwhile another client changes flags on three messages and expunges two.
+        let b = try IMAPClient.login(daemon)
+        b.run("SELECT INBOX")
+        b.run("STORE 4:6 +FLAGS.SILENT (\\Answered)")
+        b.run("STORE 1,9 +FLAGS.SILENT (\\Deleted)")
+        b.run("EXPUNGE")
+
+        // The resync names exactly those.
+        let c = try IMAPClient.login(daemon)
+        c.run("ENABLE QRESYNC")
+        let resync = c.run("SELECT INBOX (QRESYNC (\(validity) \(modseq)))")
+        #expect(resync.contains("* VANISHED (EARLIER) 1,9"))
+        let fetches = resync.filter { $0.contains(" FETCH (") }
+        #expect(fetches.count == 3)
+        #expect(fetches.allSatisfy { $0.contains("\\Answered") && $0.contains("MODSEQ (") })
+        #expect(fetches.first?.hasPrefix("* 3 FETCH (UID 4 ") == true, "numbered after the expunge")
+        // known-uids limits what VANISHED reports.
+        c.run("UNSELECT")
+        let limited = c.run("SELECT INBOX (QRESYNC (\(validity) \(modseq) 5:12))")
+        #expect(limited.contains("* VANISHED (EARLIER) 9"))
+        // Another UIDVALIDITY: a full resync, nothing incremental.
+        c.run("UNSELECT")
+        let other = c.run("SELECT INBOX (QRESYNC (1 \(modseq)))")
+        #expect(!other.contains { $0.hasPrefix("* VANISHED") })
+
+        // With QRESYNC on, expunges arrive as VANISHED, never EXPUNGE.
+        b.run("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        b.run("EXPUNGE")
+        let noop = c.run("NOOP")
+        #expect(noop.contains("* VANISHED 2"))
+        #expect(!noop.contains { $0.hasSuffix(" EXPUNGE") })
+        c.run("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        #expect(c.run("EXPUNGE").first == "* VANISHED 3")
+        // UID FETCH ... (CHANGEDSINCE m VANISHED).
+        let vanished = c.run("UID FETCH 1:* (FLAGS) (CHANGEDSINCE \(modseq) VANISHED)")
+        #expect(vanished.first == "* VANISHED (EARLIER) 1:3,9")
+    }
+}
