@@ -6,6 +6,8 @@ Parts (--parts, default all four):
           ../shared/corpus repeated (generated mail if it is absent); msgs/s and MB/s.
   meta    FETCH 1:* (UID FLAGS RFC822.SIZE) over --meta-count (100,000) small messages; msgs/s.
   select  SELECT of a mailbox of --select-count (1,000,000) small messages; ms.
+  qresync SELECT (QRESYNC ...) of the --select-count mailbox after 10 flag changes, against a full
+          FETCH 1:* (FLAGS) of it; ms.
   idle    memory with --idle (10,000) connections logged in, INBOX selected, in IDLE: mstored's
           VmRSS from /proc/PID/status; for Dovecot the summed RSS and PSS of its processes (one
           imap process per connection). The peer's config caps Dovecot at process_limit = 500
@@ -366,6 +368,30 @@ def timed_select(server, box, count):
     return dt * 1000
 
 
+def timed_resync(server, box, count, run):
+    """QRESYNC after 10 flag changes, against a full FLAGS fetch of the same mailbox: ms each."""
+    c = Client(server.port, server.user, server.password)
+    c.command(b"ENABLE QRESYNC")
+    text = c.command(b"SELECT " + box.encode())[2]
+    validity = re.search(rb"UIDVALIDITY (\d+)", text).group(1)
+    modseq = re.search(rb"HIGHESTMODSEQ (\d+)", text).group(1)
+    w = Client(server.port, server.user, server.password)
+    w.command(b"SELECT " + box.encode())
+    w.command(b"STORE 1:10 FLAGS.SILENT ($bench%d)" % run)
+    w.logout()
+    c.command(b"UNSELECT")
+    t0 = time.perf_counter()
+    _, _, fetches = c.command(b"SELECT %s (QRESYNC (%s %s))" % (box.encode(), validity, modseq), collect=False)
+    resync = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _, _, all_flags = c.command(b"FETCH 1:* (FLAGS)", collect=False)
+    full = time.perf_counter() - t0
+    c.logout()
+    # SELECT's own untagged lines (EXISTS, FLAGS, ...) are counted too: at least the 10 FETCHes.
+    assert fetches >= 10 and all_flags == count, (fetches, all_flags)
+    return resync * 1000, full * 1000
+
+
 def proc_status(pid, key):
     try:
         for line in open("/proc/%d/status" % pid):
@@ -560,7 +586,8 @@ def main():
     loads = [(part, box, count, make) for part, box, count, make in (
         ("body", "bench-body", a.body_count, lambda i: corpus[i % len(corpus)]),
         ("meta", "bench-meta", a.meta_count, small_message),
-        ("select", "bench-select", a.select_count, small_message)) if part in parts]
+        ("select", "bench-select", a.select_count, small_message))
+        if part in parts or (part == "select" and "qresync" in parts)]
 
     servers, work, proc = [], None, None
     try:
@@ -576,7 +603,18 @@ def main():
             servers.append(Server("mstored", port, "bench", "pass", pid_of_rss=proc.pid))
 
         rows, first = [], {}
+        if "qresync" in parts:
+            box, count = "bench-select", a.select_count
+            print("| QRESYNC after 10 flag changes, %s messages | server | resync ms | FETCH 1:* (FLAGS) ms | ratio |" % format(count, ","))
+            print("|---|---|---:|---:|---:|")
+            for sv in servers:
+                runs = [timed_resync(sv, box, count, r) for r in range(a.runs)]
+                rs, fl = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+                print("| | %s | %.1f | %.0f | %.0fx faster |" % (sv.name, rs, fl, fl / rs))
+            print()
         for part, box, count, make in loads:
+            if part == "select" and "select" not in parts:
+                continue
             res = {}
             for sv in servers:
                 if part == "select":
