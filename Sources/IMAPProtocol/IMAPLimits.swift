@@ -14,6 +14,8 @@ public enum IMAPLimits {
     public static let maxNestingDepth = 32
     /// Most ranges in one sequence set.
     public static let maxSequenceRanges = 16 * 1024
+    /// ID fields kept for the log (RFC 2971 §3.3 allows a client 30).
+    public static let maxIDFields = 30
     /// Commands run one at a time, in order (RFC 9051 §5.5 lets a server serialize them). What a
     /// client pipelines meanwhile waits unread: the line framer stops reading from the socket
     /// once its high-water mark of bytes is buffered, so a pipeline costs bounded memory.

@@ -210,6 +210,7 @@ extension IMAPHandler {
             patterns.append(decoded)
         }
         let selectSubscribed = command.selectionOptions.contains("SUBSCRIBED")
+        let recursive = command.selectionOptions.contains("RECURSIVEMATCH")
         let specialOnly = command.selectionOptions.contains("SPECIAL-USE")
         let returnSubscribed = selectSubscribed || command.returnOptions.contains("SUBSCRIBED")
         let statusItems = command.returnStatus
@@ -227,7 +228,16 @@ extension IMAPHandler {
             }
             let byName = Dictionary(boxes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             var names = Set(boxes.map(\.name))
-            if selectSubscribed { names = subscribed }
+            // RFC 5258 §3.5: with RECURSIVEMATCH, a parent of a subscribed mailbox is listed with
+            // CHILDINFO even when it is not subscribed itself.
+            var parentsOfSubscribed = Set<String>()
+            if selectSubscribed {
+                names = subscribed
+                if recursive {
+                    for name in subscribed { parentsOfSubscribed.formUnion(MailboxName.ancestors(of: name)) }
+                    names.formUnion(parentsOfSubscribed)
+                }
+            }
             for name in names.sorted() where patterns.contains(where: { MailboxName.matches(name, pattern: $0) }) {
                 let box = byName[name]
                 if specialOnly, box?.specialUse.isEmpty != false { continue }
@@ -241,7 +251,8 @@ extension IMAPHandler {
                     attributes.append("\\NonExistent")
                 }
                 if returnSubscribed, subscribed.contains(name) { attributes.append("\\Subscribed") }
-                handler.send(context, "* LIST (\(attributes.joined(separator: " "))) \"/\" \(handler.quotedName(name))")
+                let childInfo = parentsOfSubscribed.contains(name) ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""
+                handler.send(context, "* LIST (\(attributes.joined(separator: " "))) \"/\" \(handler.quotedName(name))\(childInfo)")
                 if let statusItems, let box, !box.isNoSelect {
                     handler.send(context, handler.statusLine(box, statusItems))
                 }

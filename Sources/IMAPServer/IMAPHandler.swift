@@ -157,7 +157,14 @@ final class IMAPHandler: ChannelInboundHandler {
             send(context, "* BYE Logging out.")
             mode = .closed
             context.writeLastLine("\(tag) OK LOGOUT completed.")
-        case .id:
+        case .id(let fields):
+            // RFC 2971 §3.1: the client's identity goes to the log, bounded in size.
+            if let fields, !fields.isEmpty {
+                let text = fields.prefix(IMAPLimits.maxIDFields)
+                    .map { "\($0.name.prefix(30))=\(($0.value ?? "NIL").prefix(128))" }.joined(separator: " ")
+                connection.logger[metadataKey: "client"] = "\(text)"
+                logger.info("client id")
+            }
             send(context, "* ID (\"name\" \"mstore\" \"vendor\" \"mstore\")")
             complete(context, tag, "OK ID completed.")
 
@@ -259,7 +266,8 @@ final class IMAPHandler: ChannelInboundHandler {
     /// Always offered after login (RFC 9051 §7.2.2 and the extensions that work).
     static let sessionCapabilities = ["IMAP4rev2", "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
                                       "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
-                                      "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC"]
+                                      "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
+                                      "CREATE-SPECIAL-USE"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }

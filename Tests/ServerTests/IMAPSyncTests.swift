@@ -106,3 +106,30 @@ import Testing
         #expect(vanished.first == "* VANISHED (EARLIER) 1:3,9")
     }
 }
+
+/// LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819) and CREATE-SPECIAL-USE (RFC 6154).
+@Suite(.serialized) struct IMAPListExtendedTests {
+    @Test func selectionAndReturnOptions() async throws {
+        let daemon = try await Daemon(messages: ["alice": IMAPSyncTests.messages])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        let caps = c.run("CAPABILITY")[0]
+        for cap in ["LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE"] { #expect(caps.contains(" \(cap)")) }
+        c.run("CREATE Foo/Bar")
+        c.run("CREATE Drafts (USE (\\Drafts))")
+        c.run("SUBSCRIBE Foo/Bar")
+        c.run("SUBSCRIBE Gone")
+        let subscribed = c.run("LIST (SUBSCRIBED) \"\" *")
+        #expect(subscribed.contains("* LIST (\\HasNoChildren \\Subscribed) \"/\" Foo/Bar"))
+        #expect(subscribed.contains("* LIST (\\NonExistent \\Subscribed) \"/\" Gone"))
+        #expect(subscribed.count == 3)
+        let recursive = c.run("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %")
+        #expect(recursive.contains { $0.hasSuffix("\"/\" Foo (\"CHILDINFO\" (\"SUBSCRIBED\"))") })
+        #expect(!recursive.contains { $0.hasSuffix("Foo/Bar") }, "% does not reach the child")
+        let multiple = c.run("LIST \"\" (INBOX Drafts) RETURN (SUBSCRIBED CHILDREN SPECIAL-USE)")
+        #expect(multiple.prefix(2) == ["* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts", "* LIST (\\HasNoChildren) \"/\" INBOX"])
+        let status = c.run("LIST \"\" INBOX RETURN (STATUS (MESSAGES UNSEEN))")
+        #expect(status.prefix(2) == ["* LIST (\\HasNoChildren) \"/\" INBOX", "* STATUS INBOX (MESSAGES 12 UNSEEN 12)"])
+        #expect(tagged(c.run("CREATE Junk2 (USE (\\Bogus))")).contains("NO [USEATTR]"))
+    }
+}
