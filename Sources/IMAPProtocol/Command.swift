@@ -135,6 +135,8 @@ public enum StatusItem: String, Sendable, Equatable, CaseIterable {
     case recent = "RECENT"
     case highestModSeq = "HIGHESTMODSEQ"
     case appendLimit = "APPENDLIMIT"
+    /// OBJECTID, RFC 8474 §4.
+    case mailboxID = "MAILBOXID"
 }
 
 /// One message of an APPEND.
@@ -256,6 +258,11 @@ public indirect enum SearchKey: Sendable, Equatable {
     case modSeq(UInt64)
     /// WITHIN: seconds.
     case older(Int), younger(Int)
+    /// OBJECTID (RFC 8474 §6): EMAILID and THREADID.
+    case emailID(String), threadID(String)
+    /// SAVEDATE (RFC 8514 §4): SAVEDBEFORE, SAVEDON, SAVEDSINCE and SAVEDATESUPPORTED.
+    case savedBefore(IMAPDate), savedOn(IMAPDate), savedSince(IMAPDate)
+    case saveDateSupported
 }
 
 /// A FETCH data item. RFC 9051 §6.4.5. ALL, FAST and FULL are expanded by the parser.

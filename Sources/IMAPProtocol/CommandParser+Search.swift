@@ -106,6 +106,12 @@ extension CommandParser.Reader {
         case "OLDER": try sp(); return .older(Int(try nzNumber()))
         case "YOUNGER": try sp(); return .younger(Int(try nzNumber()))
         case "MODSEQ": try sp(); return .modSeq(try searchModSeq())
+        case "EMAILID": try sp(); return .emailID(try atom("objectid"))
+        case "THREADID": try sp(); return .threadID(try atom("objectid"))
+        case "SAVEDBEFORE": try sp(); return .savedBefore(try date())
+        case "SAVEDON": try sp(); return .savedOn(try date())
+        case "SAVEDSINCE": try sp(); return .savedSince(try date())
+        case "SAVEDATESUPPORTED": return .saveDateSupported
         case "NOT":
             try sp()
             try enterSearchKey()

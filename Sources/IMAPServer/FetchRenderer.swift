@@ -207,9 +207,9 @@ struct FetchRenderer {
             out.writeDecimal(record.modSeq.rawValue)
             out.writeStaticString(")")
         case .emailID:
-            out.writeString("EMAILID (M\(String(record.emailID.rawValue, radix: 16)))")
+            out.writeString("EMAILID (\(IMAPHandler.objectID("M", record.emailID.rawValue)))")
         case .threadID:
-            out.writeString("THREADID (T\(String(record.threadID.rawValue, radix: 16)))")
+            out.writeString("THREADID (\(IMAPHandler.objectID("T", record.threadID.rawValue)))")
         case .saveDate:
             out.writeStaticString("SAVEDATE ")
             out.writeIMAPDateTime(seconds: record.saveDate, zoneMinutes: 0)

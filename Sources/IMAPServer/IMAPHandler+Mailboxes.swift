@@ -110,6 +110,7 @@ extension IMAPHandler {
                                : "* OK [PERMANENTFLAGS (\(flags) \\*)] Flags permitted.")
         send(context, "* OK [UIDVALIDITY \(snap.mailbox.uidValidity)] UIDs valid.")
         send(context, "* OK [UIDNEXT \(snap.mailbox.uidNext)] Predicted next UID.")
+        send(context, "* OK [MAILBOXID (\(Self.objectID("F", UInt64(snap.mailbox.id.rawValue))))] Ok.")
         if condstore { send(context, "* OK [HIGHESTMODSEQ \(snap.mailbox.highestModSeq)] Highest.") }
         if rev2 { send(context, "* LIST () \"/\" \(quotedName(snap.mailbox.name))") }
         if !snap.vanished.isEmpty { send(context, "* VANISHED (EARLIER) \(Self.uidSet(snap.vanished.sorted()))") }
@@ -134,10 +135,12 @@ extension IMAPHandler {
         if name == "INBOX" { return reply(context, "\(tag) NO [ALREADYEXISTS] INBOX already exists.") }
         let store = self.store
         let use = uses
-        run(context, { try await store.write { _ = try $0.createMailbox(account: account.id, name: name, specialUse: use) } }) {
+        run(context, { try await store.write { try $0.createMailbox(account: account.id, name: name, specialUse: use).id } }) {
             handler, context, result in
             switch result {
-            case .success: handler.complete(context, tag, "OK CREATE completed.")
+            case .success(let id):
+                // RFC 8474 §4.1: the new mailbox's id in the tagged OK.
+                handler.complete(context, tag, "OK [MAILBOXID (\(Self.objectID("F", UInt64(id.rawValue))))] CREATE completed.")
             case .failure(let error): handler.reply(context, handler.failure(tag, error))
             }
         }
@@ -315,6 +318,7 @@ extension IMAPHandler {
             case .recent: "RECENT \(box.firstRecentUID < box.uidNext ? recentCount(box) : 0)"
             case .highestModSeq: "HIGHESTMODSEQ \(box.highestModSeq)"
             case .appendLimit: "APPENDLIMIT \(IMAPLimits.maxLiteralSize)"
+            case .mailboxID: "MAILBOXID (\(Self.objectID("F", UInt64(box.id.rawValue))))"
             }
         }
         return "* STATUS \(quotedName(box.name)) (\(values.joined(separator: " ")))"
@@ -360,6 +364,10 @@ extension IMAPHandler {
             }
         }
     }
+
+    /// An RFC 8474 object id: a letter for the kind (`M` email, `T` thread, `F` mailbox) and the
+    /// store's number in hex. Store numbers are never reused, so ids stay unique.
+    static func objectID(_ kind: Character, _ n: UInt64) -> String { "\(kind)\(String(n, radix: 16))" }
 
     static func zonedDate(_ d: IMAPDateTime) -> ZonedDate {
         let days = daysFromCivil(year: d.year, month: d.month, day: d.day)

@@ -267,7 +267,7 @@ final class IMAPHandler: ChannelInboundHandler {
     static let sessionCapabilities = ["IMAP4rev2", "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
                                       "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
-                                      "CREATE-SPECIAL-USE"]
+                                      "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }

@@ -74,8 +74,16 @@ struct SearchEvaluator {
         case .uid(let set): return Self.contains(set, r.uid.rawValue, last: uids.last?.rawValue ?? 0)
         case .sequenceSet(let set): return Self.contains(set, UInt32(c.seq), last: UInt32(uids.count))
         case .modSeq(let n): return r.modSeq.rawValue >= n
-        case .older(let s): return now - r.saveDate >= Int64(s)
-        case .younger(let s): return now - r.saveDate <= Int64(s)
+        // RFC 5032: OLDER and YOUNGER compare the INTERNALDATE with now.
+        case .older(let s): return now - r.internalDate.seconds >= Int64(s)
+        case .younger(let s): return now - r.internalDate.seconds <= Int64(s)
+        case .emailID(let id): return id == IMAPHandler.objectID("M", r.emailID.rawValue)
+        case .threadID(let id): return id == IMAPHandler.objectID("T", r.threadID.rawValue)
+        // RFC 8514: the save date, in UTC; every mailbox records it.
+        case .savedBefore(let d): return Self.day(r.saveDate, 0) < Self.days(d)
+        case .savedOn(let d): return Self.day(r.saveDate, 0) == Self.days(d)
+        case .savedSince(let d): return Self.day(r.saveDate, 0) >= Self.days(d)
+        case .saveDateSupported: return true
         case .not(let k): return try !matches(k, c)
         case .or(let a, let b): return try matches(a, c) || matches(b, c)
         case .and(let keys):

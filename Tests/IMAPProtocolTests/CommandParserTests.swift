@@ -196,6 +196,11 @@ let fixtures4: [ParseFixture] = [
     P(#"a SEARCH MODSEQ "/flags/\\draft" all 620162338"#, .search(SearchCommand(key: .modSeq(620162338)), uid: false)),
     P("a SEARCH MODSEQ 0", .search(SearchCommand(key: .modSeq(0)), uid: false)),
     P("a SEARCH OLDER 3600 YOUNGER 60", .search(SearchCommand(key: .and([.older(3600), .younger(60)])), uid: false)),
+    P("a SEARCH EMAILID M1f THREADID T2", .search(SearchCommand(key: .and([.emailID("M1f"), .threadID("T2")])), uid: false)),
+    P("a SEARCH SAVEDBEFORE 1-Feb-2024 SAVEDON 2-Feb-2024 SAVEDSINCE 3-Feb-2024 SAVEDATESUPPORTED",
+      .search(SearchCommand(key: .and([.savedBefore(IMAPDate(year: 2024, month: 2, day: 1)), .savedOn(IMAPDate(year: 2024, month: 2, day: 2)),
+                                      .savedSince(IMAPDate(year: 2024, month: 2, day: 3)), .saveDateSupported])), uid: false)),
+    P("a STATUS INBOX (MAILBOXID)", .status(mailbox: "INBOX", items: [.mailboxID])),
     P("a search text hello to x", .search(SearchCommand(key: .and([.text("hello"), .to("x")])), uid: false)),
     P("a SEARCH 2,4:* $", .search(SearchCommand(key: .and([.sequenceSet(seq(num(2), SequenceRange(.number(4), star))), .sequenceSet(.savedResult)])), uid: false)),
 ]

@@ -100,6 +100,12 @@ enum CommandWriter {
         case .modSeq(let n): return text("MODSEQ \(n)")
         case .older(let n): return text("OLDER \(n)")
         case .younger(let n): return text("YOUNGER \(n)")
+        case .emailID(let id): return text("EMAILID \(id)")
+        case .threadID(let id): return text("THREADID \(id)")
+        case .savedBefore(let d): return text("SAVEDBEFORE ") + date(d)
+        case .savedOn(let d): return text("SAVEDON ") + date(d)
+        case .savedSince(let d): return text("SAVEDSINCE ") + date(d)
+        case .saveDateSupported: return text("SAVEDATESUPPORTED")
         }
     }
 

@@ -133,3 +133,40 @@ import Testing
         #expect(tagged(c.run("CREATE Junk2 (USE (\\Bogus))")).contains("NO [USEATTR]"))
     }
 }
+
+/// OBJECTID (RFC 8474), SAVEDATE (RFC 8514), WITHIN (RFC 5032) and PREVIEW (RFC 8970).
+@Suite(.serialized) struct IMAPObjectIDTests {
+    @Test func idsAreStableAcrossRenameAndMove() async throws {
+        let daemon = try await Daemon(messages: ["alice": Array(IMAPSyncTests.messages.prefix(3))])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        let caps = c.run("CAPABILITY")[0]
+        for cap in ["OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW"] { #expect(caps.contains(" \(cap)")) }
+        let created = tagged(c.run("CREATE Box"))
+        #expect(created.contains("OK [MAILBOXID (F"))
+        let boxID = created.split(separator: "(")[1].split(separator: ")")[0]
+        #expect(c.run("STATUS Box (MAILBOXID)")[0] == "* STATUS Box (MAILBOXID (\(boxID)))")
+        c.run("RENAME Box Renamed")
+        #expect(c.run("STATUS Renamed (MAILBOXID)")[0] == "* STATUS Renamed (MAILBOXID (\(boxID)))", "kept across RENAME")
+        #expect(c.run("SELECT Renamed").contains("* OK [MAILBOXID (\(boxID))] Ok."))
+
+        c.run("SELECT INBOX")
+        let ids = c.run("FETCH 1 (EMAILID THREADID)")[0]
+        #expect(ids.hasPrefix("* 1 FETCH (EMAILID (M") && ids.contains(" THREADID (T"))
+        let emailID = ids.split(separator: "(")[2].split(separator: ")")[0]
+        #expect(c.run("SEARCH EMAILID \(emailID)")[0] == "* SEARCH 1")
+        c.run("MOVE 1 Renamed")
+        c.run("SELECT Renamed")
+        #expect(c.run("FETCH 1 (EMAILID)")[0] == "* 1 FETCH (EMAILID (\(emailID)))", "kept across MOVE")
+
+        // SAVEDATE: the time it was saved into this mailbox (just now), searchable by day.
+        #expect(c.run("FETCH 1 (SAVEDATE)")[0].hasPrefix("* 1 FETCH (SAVEDATE \""))
+        #expect(c.run("SEARCH SAVEDATESUPPORTED SAVEDSINCE 1-Jan-2020")[0] == "* SEARCH 1")
+        #expect(c.run("SEARCH SAVEDBEFORE 1-Jan-2020")[0] == "* SEARCH")
+        // WITHIN: delivered just now.
+        #expect(c.run("SEARCH YOUNGER 3600")[0] == "* SEARCH 1")
+        #expect(c.run("SEARCH OLDER 3600")[0] == "* SEARCH")
+        // PREVIEW: the start of the text.
+        #expect(c.run("FETCH 1 (PREVIEW)")[0] == "* 1 FETCH (PREVIEW \"body 1\")")
+    }
+}
