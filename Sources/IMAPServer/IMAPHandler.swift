@@ -72,6 +72,13 @@ final class IMAPHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ServerShutdownEvent {
+            // RFC 9051 §7.1.5: BYE before the server closes the connection.
+            mode = .closed
+            send(context, "* BYE [UNAVAILABLE] Server shutting down.")
+            context.flush()
+            return
+        }
         if event is IdleStateHandler.IdleStateEvent {
             logger.info("idle timeout")
             close(context, "* BYE Disconnected for inactivity.")

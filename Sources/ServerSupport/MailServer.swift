@@ -98,9 +98,19 @@ public final class MailServer: Sendable {
     public func shutdown() async {
         let (listeners, connections) = state.withLockedValue { s in (s.listeners, Array(s.connections.values)) }
         for l in listeners { try? await l.close() }
-        for c in connections { try? await c.close() }
+        // Each session may say goodbye first (IMAP's `* BYE`); the close follows on the same
+        // event loop, after the goodbye is written.
+        for c in connections {
+            try? await c.eventLoop.flatSubmit {
+                c.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent())
+                return c.close()
+            }.get()
+        }
     }
 }
+
+/// Fired on every connection's pipeline just before the daemon closes it at shutdown.
+public struct ServerShutdownEvent: Sendable {}
 
 /// Sends one line as soon as the connection is up, then closes it.
 private final class RefusalHandler: ChannelInboundHandler {

@@ -415,4 +415,19 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         c.run("CREATE Other")
         #expect(tagged(c.run("COPY 1:* Other")).contains("NO [OVERQUOTA]"))
     }
+
+    @Test func sigtermSaysByeAndKeepsEverything() async throws {
+        let daemon = try await Daemon(messages: ["alice": imapSample])
+        let c = try IMAPClient.login(daemon)
+        c.run("SELECT INBOX")
+        c.run("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        #expect(daemon.stop() == 0, "exits 0 on SIGTERM")
+        #expect(c.line.readLine() == "* BYE [UNAVAILABLE] Server shutting down.")
+        #expect(c.line.isClosed())
+        // No EXPUNGE or CLOSE ran: all three messages are still there.
+        let count = try daemon.withStore { store in
+            try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX").messages }
+        }
+        #expect(count == 3)
+    }
 }
