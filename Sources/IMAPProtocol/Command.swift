@@ -58,6 +58,9 @@ public enum Command: Sendable, Equatable {
     case store(SequenceSet, StoreAction, uid: Bool)
     case copy(SequenceSet, mailbox: String, uid: Bool)
     case move(SequenceSet, mailbox: String, uid: Bool)
+    /// REPLACE and UID REPLACE (RFC 8508): append `message` to `mailbox` and expunge the
+    /// message `number` (a sequence number, or a UID with `uid`), atomically.
+    case replace(UInt32, mailbox: String, message: AppendMessage, uid: Bool)
 }
 
 /// One ID field: a name and a value or NIL.

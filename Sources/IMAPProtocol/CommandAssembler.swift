@@ -14,7 +14,7 @@
 /// the command: `line` answers `.complete` with the whole command, literals inline.
 ///
 /// Literal sizes are checked before any of their bytes are read: a literal larger than
-/// `maxLiteralSize` (APPEND) or `maxCommandLiteralSize` (any other command), more than
+/// `maxLiteralSize` (APPEND, REPLACE) or `maxCommandLiteralSize` (any other command), more than
 /// `maxLiterals` literals, or a command larger than `maxLiteralSize + IMAPLimits.maxLineLength`
 /// in all (so MULTIAPPEND messages share one APPENDLIMIT-sized buffer) gives `.reject`, and the
 /// command is dropped: the next line starts a new command. `{N-}` is not a literal (LITERAL-
@@ -125,13 +125,16 @@ public struct CommandAssembler: Sendable {
 
     /// Reads the tag and whether the command is APPEND from the first line.
     private mutating func readCommandWord(_ line: some Collection<UInt8>) {
-        var fields = line.split(separator: CommandParser.Char.space, maxSplits: 2, omittingEmptySubsequences: false).makeIterator()
+        var fields = line.split(separator: CommandParser.Char.space, maxSplits: 3, omittingEmptySubsequences: false).makeIterator()
         if let first = fields.next(), !first.isEmpty, first.count <= 256,
            first.allSatisfy({ CommandParser.Reader.isAstringChar($0) && $0 != CommandParser.Char.plus }) {
             tag = String(decoding: first, as: UTF8.self)
         }
-        if let word = fields.next() {
-            isAppend = word.count == 6 && CommandParser.Reader.uppercased(word) == "APPEND"
+        // APPEND, REPLACE and UID REPLACE (RFC 8508) carry messages: the APPENDLIMIT applies.
+        func word(_ w: some Collection<UInt8>) -> String { w.count <= 8 ? CommandParser.Reader.uppercased(w) : "" }
+        if let second = fields.next() {
+            let name = word(second)
+            isAppend = name == "APPEND" || name == "REPLACE" || (name == "UID" && fields.next().map(word) == "REPLACE")
         }
     }
 

@@ -50,6 +50,7 @@ extension CommandParser.Reader {
             try sp()
             return .status(mailbox: mailbox, items: try statusAttributes())
         case "APPEND": try sp(); return try append()
+        case "REPLACE": try sp(); return try replace(uid: false)
         case "SEARCH": return .search(try search(), uid: false)
         case "FETCH": try sp(); return try fetch(uid: false)
         case "STORE": try sp(); return try store(uid: false)
@@ -71,6 +72,7 @@ extension CommandParser.Reader {
         case "STORE": try sp(); return try store(uid: true)
         case "COPY", "MOVE": try sp(); return try copyOrMove(move: name == "MOVE", uid: true)
         case "EXPUNGE": try sp(); return .expunge(uids: try sequenceSet())
+        case "REPLACE": try sp(); return try replace(uid: true)
         default: throw error("Unknown UID command \(name)")
         }
     }
@@ -297,33 +299,57 @@ extension CommandParser.Reader {
     }
 
     // append         = "APPEND" SP mailbox 1*append-message                      ; RFC 3502
-    // append-message = append-opts SP append-data
-    // append-opts    = [SP flag-list] [SP date-time]
-    // append-data    = literal / literal8                                         ; RFC 3516
     mutating func append() throws(ParseError) -> Command {
         let mailbox = try mailbox()
         var messages: [AppendMessage] = []
         repeat {
             try sp()
-            var message = AppendMessage(data: [])
-            if peek == Char.openParen {
-                message.flags = try flagList()
-                try sp()
-            }
-            if peek == Char.quote {
-                message.internalDate = try dateTime()
-                try sp()
-            }
-            guard peek == Char.openBrace || peek == Char.tilde else { throw error("Expected a message literal") }
-            let (count, binary) = try literalHeader(binaryAllowed: true)
-            let r = pos..<(pos + count)
-            pos += count
-            // CHAR8 = %x01-ff: NUL needs literal8.
-            if !binary, buf[r].contains(0) { throw error("NUL in message; send it as literal8") }
-            message.data = Array(buf[r])
-            message.isBinary = binary
-            messages.append(message)
+            messages.append(try appendMessage())
         } while !isAtEnd
         return .append(mailbox: mailbox, messages: messages)
+    }
+
+    // append-message = append-opts SP append-data
+    // append-opts    = [flag-list SP] [date-time SP]
+    // append-data    = literal / literal8                                         ; RFC 3516
+    // append-data    =/ "UTF8" SP "(" literal8 ")"                                ; RFC 6855 §4
+    mutating func appendMessage() throws(ParseError) -> AppendMessage {
+        var message = AppendMessage(data: [])
+        if peek == Char.openParen {
+            message.flags = try flagList()
+            try sp()
+        }
+        if peek == Char.quote {
+            message.internalDate = try dateTime()
+            try sp()
+        }
+        let utf8 = keyword("UTF8")
+        if utf8 {
+            try sp()
+            try expect(Char.openParen, "Expected ( after UTF8")
+            guard peek == Char.tilde else { throw error("UTF8 needs a literal8") }
+        }
+        guard peek == Char.openBrace || peek == Char.tilde else { throw error("Expected a message literal") }
+        let (count, binary) = try literalHeader(binaryAllowed: true)
+        let r = pos..<(pos + count)
+        pos += count
+        // CHAR8 = %x01-ff: NUL needs literal8.
+        if !binary, buf[r].contains(0) { throw error("NUL in message; send it as literal8") }
+        if utf8 { try expect(Char.closeParen, "Expected ) after the UTF8 literal") }
+        message.data = Array(buf[r])
+        message.isBinary = binary
+        return message
+    }
+
+    // replace = "REPLACE" SP seq-number SP mailbox SP append-message             ; RFC 8508
+    // uid-replace = "UID REPLACE" SP uniqueid SP mailbox SP append-message
+    mutating func replace(uid: Bool) throws(ParseError) -> Command {
+        let number = try nzNumber()
+        try sp()
+        let mailbox = try mailbox()
+        try sp()
+        let message = try appendMessage()
+        guard isAtEnd else { throw error("Unexpected data after the message") }
+        return .replace(number, mailbox: mailbox, message: message, uid: uid)
     }
 }

@@ -239,6 +239,56 @@ extension IMAPHandler {
         }
     }
 
+    // MARK: REPLACE (RFC 8508)
+
+    /// Appends the new message and expunges the old one in one durable write: neither happens
+    /// without the other.
+    func replace(_ context: ChannelHandlerContext, _ tag: String, _ number: UInt32, _ wire: String,
+                 _ message: AppendMessage, uid: Bool, _ box: SelectedMailbox) {
+        guard !box.readOnly else { return reply(context, "\(tag) NO [READ-ONLY] The mailbox is read-only.") }
+        let old: UID
+        if uid {
+            old = UID(number)
+        } else {
+            guard number >= 1, Int(number) <= box.count else {
+                return reply(context, "\(tag) BAD Invalid message sequence number.")
+            }
+            old = box.uids[Int(number) - 1]
+        }
+        guard box.sequence(of: old) != nil, !box.isExpunged(old) else {
+            return reply(context, "\(tag) NO [NONEXISTENT] No such message.")
+        }
+        guard let name = storeName(wire) else { return invalidName(context, tag) }
+        guard !message.data.isEmpty else { return reply(context, "\(tag) NO Cannot append an empty message.") }
+        guard let (flags, keywords) = parseFlags(message.flags) else { return reply(context, "\(tag) BAD Invalid flag.") }
+        let item = AppendItem(flags: flags, keywords: keywords, date: message.internalDate.map(Self.zonedDate), data: message.data)
+        let store = self.store
+        let (id, account) = (box.id, self.account!.id)
+        run(context, {
+            let prepared = PreparedMessage(item.data)
+            return try await store.write { tx -> (UInt32, UID) in
+                let target = try tx.requireMailbox(of: account, named: name)
+                guard try tx.message(in: id, uid: old) != nil else { throw MailStoreError.unknownMessage(old) }
+                let record = try tx.append(to: target.id, prepared, flags: item.flags, keywords: item.keywords,
+                                           internalDate: item.date)
+                _ = try tx.expunge(in: id, uids: [old])
+                return (target.uidValidity, record.uid)
+            }
+        }) { handler, context, result in
+            switch result {
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error, missing: "TRYCREATE"))
+            case .success(let (validity, newUID)):
+                // RFC 8508 §3.3: APPENDUID in an untagged OK, then the expunge of the old one.
+                handler.send(context, "* OK [APPENDUID \(validity) \(newUID)] Replacement appended.")
+                var removed: [(seq: Int, uid: UID)] = []
+                handler.updateSelected(id) { removed = $0.remove([old]) }
+                for line in handler.expungeLines(removed) { handler.send(context, line) }
+                handler.complete(context, tag, "OK \(uid ? "UID REPLACE" : "REPLACE") completed.", refresh: true)
+            }
+        }
+    }
+
     // MARK: EXPUNGE, UID EXPUNGE and CLOSE (RFC 9051 §6.4.3, §6.4.1; RFC 4315 §2.1)
 
     func expunge(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet?, _ box: SelectedMailbox) {

@@ -261,6 +261,8 @@ final class IMAPHandler: ChannelInboundHandler {
             copy(context, tag, set, name, uid: uid, move: false, box)
         case .move(let set, let name, let uid):
             copy(context, tag, set, name, uid: uid, move: true, box)
+        case .replace(let number, let name, let message, let uid):
+            replace(context, tag, number, name, message, uid: uid, box)
         default:
             reply(context, "\(tag) BAD Unexpected \(command.name).")
         }
@@ -274,7 +276,8 @@ final class IMAPHandler: ChannelInboundHandler {
     static let sessionCapabilities = ["IMAP4rev2", "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
                                       "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
-                                      "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW"]
+                                      "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
+                                      "UTF8=ACCEPT"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -628,6 +631,7 @@ extension Command {
         case .store(_, _, let uid): uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): uid ? "UID MOVE" : "MOVE"
+        case .replace(_, _, _, let uid): uid ? "UID REPLACE" : "REPLACE"
         }
     }
 }

@@ -201,6 +201,9 @@ let fixtures4: [ParseFixture] = [
       .search(SearchCommand(key: .and([.savedBefore(IMAPDate(year: 2024, month: 2, day: 1)), .savedOn(IMAPDate(year: 2024, month: 2, day: 2)),
                                       .savedSince(IMAPDate(year: 2024, month: 2, day: 3)), .saveDateSupported])), uid: false)),
     P("a STATUS INBOX (MAILBOXID)", .status(mailbox: "INBOX", items: [.mailboxID])),
+    P("a REPLACE 3 Drafts (\\Draft) {5}\r\nhello", .replace(3, mailbox: "Drafts", message: AppendMessage(flags: ["\\Draft"], data: Array("hello".utf8)), uid: false)),
+    P("a UID REPLACE 7 INBOX {2}\r\nhi", .replace(7, mailbox: "INBOX", message: AppendMessage(data: Array("hi".utf8)), uid: true)),
+    P("a APPEND INBOX UTF8 (~{2}\r\nhi)", .append(mailbox: "INBOX", messages: [AppendMessage(data: Array("hi".utf8), isBinary: true)])),
     P("a search text hello to x", .search(SearchCommand(key: .and([.text("hello"), .to("x")])), uid: false)),
     P("a SEARCH 2,4:* $", .search(SearchCommand(key: .and([.sequenceSet(seq(num(2), SequenceRange(.number(4), star))), .sequenceSet(.savedResult)])), uid: false)),
 ]

@@ -208,6 +208,11 @@ enum CommandWriter {
                 if let d = msg.internalDate { out += [0x20] + dateTime(d) }
                 out += text(" \(msg.isBinary ? "~" : ""){\(msg.data.count)}\r\n") + msg.data
             }
+        case .replace(let n, let m, let msg, let uid):
+            out += uidPrefix(uid) + text("REPLACE \(n) ") + string(m)
+            if !msg.flags.isEmpty { out += [0x20] + join(msg.flags.map(text), paren: true) }
+            if let d = msg.internalDate { out += [0x20] + dateTime(d) }
+            out += text(" \(msg.isBinary ? "~" : ""){\(msg.data.count)}\r\n") + msg.data
         case .idle: out += text("IDLE")
         case .check: out += text("CHECK")
         case .close: out += text("CLOSE")

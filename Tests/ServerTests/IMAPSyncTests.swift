@@ -170,3 +170,53 @@ import Testing
         #expect(c.run("FETCH 1 (PREVIEW)")[0] == "* 1 FETCH (PREVIEW \"body 1\")")
     }
 }
+
+/// REPLACE (RFC 8508) and UTF8=ACCEPT (RFC 6855).
+@Suite(.serialized) struct IMAPReplaceTests {
+    @Test func replaceIsAppendAndExpungeInOne() async throws {
+        let daemon = try await Daemon(messages: ["alice": Array(IMAPSyncTests.messages.prefix(3))])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(c.run("CAPABILITY")[0].contains(" REPLACE"))
+        c.run("CREATE Drafts")
+        c.run("SELECT INBOX")
+        let draft = "Subject: draft v2\r\n\r\nnew text\r\n"
+        let tag = c.nextTag()
+        c.line.command("\(tag) REPLACE 2 Drafts (\\Draft) {\(draft.utf8.count)}")
+        #expect(c.line.readLine()?.hasPrefix("+") == true)
+        c.line.sendBytes(Array(draft.utf8) + Array("\r\n".utf8))
+        let answer = c.read(until: tag)
+        #expect(answer.contains { $0.hasPrefix("* OK [APPENDUID ") && $0.hasSuffix(" 1] Replacement appended.") })
+        #expect(answer.contains("* 2 EXPUNGE"))
+        #expect(answer.last == "\(tag) OK REPLACE completed.")
+        #expect(c.run("STATUS Drafts (MESSAGES)")[0] == "* STATUS Drafts (MESSAGES 1)")
+        #expect(c.run("FETCH 1:* UID").prefix(2) == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)"])
+        // UID REPLACE within the mailbox, LITERAL+; a missing target mailbox appends nothing.
+        let v3 = "Subject: v3\r\n\r\nx\r\n"
+        c.line.send("u1 UID REPLACE 3 INBOX {\(v3.utf8.count)+}\r\n\(v3)\r\n")
+        let inPlace = c.read(until: "u1")
+        #expect(inPlace.contains("* 2 EXPUNGE") && inPlace.last == "u1 OK UID REPLACE completed.")
+        #expect(inPlace.contains("* 2 EXISTS"), "the replacement is announced in the same mailbox")
+        c.line.send("u2 UID REPLACE 1 Nowhere {\(v3.utf8.count)+}\r\n\(v3)\r\n")
+        #expect(c.read(until: "u2").last?.hasPrefix("u2 NO [TRYCREATE]") == true)
+        #expect(c.run("FETCH 1 UID")[0] == "* 1 FETCH (UID 1)", "the old message stays when the append fails")
+        c.line.send("u3 UID REPLACE 99 INBOX {\(v3.utf8.count)+}\r\n\(v3)\r\n")
+        #expect(c.read(until: "u3").last?.hasPrefix("u3 NO [NONEXISTENT]") == true)
+    }
+
+    @Test func utf8AcceptAppend() async throws {
+        let daemon = try await Daemon()
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(c.run("CAPABILITY")[0].contains(" UTF8=ACCEPT"))
+        #expect(c.run("ENABLE UTF8=ACCEPT").first == "* ENABLED UTF8=ACCEPT")
+        let message = "Subject: Grüße\r\nFrom: jörg@example.org\r\n\r\nÄpfel\r\n"
+        let bytes = Array(message.utf8)
+        c.line.send("a1 APPEND INBOX UTF8 (~{\(bytes.count)+}\r\n")
+        c.line.sendBytes(bytes + Array(")\r\n".utf8))
+        #expect(c.read(until: "a1").last?.contains("OK [APPENDUID") == true)
+        c.run("SELECT INBOX")
+        let envelope = c.run("FETCH 1 (ENVELOPE)")[0]
+        #expect(envelope.contains("\"Grüße\""), "UTF-8 goes out as quoted UTF-8 once enabled")
+    }
+}
