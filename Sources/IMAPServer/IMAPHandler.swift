@@ -32,7 +32,7 @@ final class IMAPHandler: ChannelInboundHandler {
     let connection: Connection
     let framer: LineFramer
     private var assembler = CommandAssembler()
-    private var feed: Task<Void, Never>?
+    var feed: Task<Void, Never>?
     /// Whether the command in progress may be followed by EXPUNGE responses (RFC 9051 §7.5.1).
     var expungeAllowed = true
     var commandStart: ContinuousClock.Instant = .now
@@ -212,6 +212,8 @@ final class IMAPHandler: ChannelInboundHandler {
             startIdle(context, tag: tag)
         case .starttls, .login, .authenticate:
             reply(context, "\(tag) BAD Already authenticated.")
+        case .compress, .unauthenticate, .getQuota, .getQuotaRoot, .setQuota:
+            dispatchExtension(context, tag, command, account)
         default:
             guard let box = selected else {
                 return reply(context, "\(tag) BAD \(command.name) needs a selected mailbox.")
@@ -266,6 +268,8 @@ final class IMAPHandler: ChannelInboundHandler {
             if connection.canStartTLS { caps.append("STARTTLS") }
             if !connection.allowsPlaintextAuth { caps.append("LOGINDISABLED") }
             caps += offeredMechanisms().map { "AUTH=\($0.rawValue)" }
+        } else {
+            caps += Self.authenticatedCapabilities
         }
         return caps.joined(separator: " ")
     }
@@ -286,6 +290,8 @@ final class IMAPHandler: ChannelInboundHandler {
 
     private func startTLS(_ context: ChannelHandlerContext, tag: String) {
         guard connection.canStartTLS else { return reply(context, "\(tag) BAD TLS is not available.") }
+        // TLS goes under compression, never over it (RFC 4978 §3): here after UNAUTHENTICATE.
+        guard !isCompressed(context) else { return reply(context, "\(tag) BAD STARTTLS after COMPRESS.") }
         guard framer.bufferedBytes == 0 else {
             logger.notice("STARTTLS with pipelined data: closing")
             return close(context, "* BYE Data after STARTTLS.")
@@ -587,6 +593,11 @@ extension Command {
         case .store(_, _, let uid): uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): uid ? "UID MOVE" : "MOVE"
+        case .compress: "COMPRESS"
+        case .unauthenticate: "UNAUTHENTICATE"
+        case .getQuota: "GETQUOTA"
+        case .getQuotaRoot: "GETQUOTAROOT"
+        case .setQuota: "SETQUOTA"
         }
     }
 }
