@@ -23,14 +23,16 @@ final class DeflateStream {
     private let stream: UnsafeMutablePointer<z_stream>
 
     init(_ direction: Direction) throws {
-        self.direction = direction
-        stream = .allocate(capacity: 1)
+        // Set up before any property is stored, so a failure never reaches deinit.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let rc = direction == .compress ? czlib_deflate_init_raw(stream, Z_DEFAULT_COMPRESSION) : czlib_inflate_init_raw(stream)
         guard rc == Z_OK else {
             stream.deallocate()
             throw CompressionError(code: rc, what: "zlib init")
         }
+        self.direction = direction
+        self.stream = stream
     }
 
     deinit {
@@ -50,6 +52,7 @@ final class DeflateStream {
             defer { stream.pointee.next_in = nil; stream.pointee.avail_in = 0 }
             while true {
                 var out = allocator.buffer(capacity: Self.chunkSize)
+                let room = out.writableBytes
                 var rc: Int32 = Z_OK
                 let written = out.withUnsafeMutableWritableBytes { (space: UnsafeMutableRawBufferPointer) -> Int in
                     let target = space.bindMemory(to: Bytef.self)
@@ -62,7 +65,7 @@ final class DeflateStream {
                     return target.count - left
                 }
                 out.moveWriterIndex(forwardBy: written)
-                let outputFull = written == out.capacity
+                let outputFull = written == room
                 if written > 0 { emit(out) }
                 switch rc {
                 case Z_OK:

@@ -112,7 +112,7 @@ extension IMAPHandler {
             }
         }) { handler, context, result in
             switch result {
-            case .success(let (current?, box)):
+            case .success((let current?, let box)):
                 let resources = Self.quotaResources(current)
                 if let box {
                     // RFC 9208 §4.3: no roots when the account has no limit.
