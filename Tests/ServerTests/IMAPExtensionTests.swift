@@ -81,13 +81,14 @@ import Testing
     @Test func compressionRatioOnCorpus() async throws {
         let root = "/work/shared/corpus/notmuch-maildir"
         guard let walker = FileManager.default.enumerator(atPath: root) else { return }
-        var mails: [String] = []
+        var paths: [String] = []
         while let path = walker.nextObject() as? String {
-            guard path.contains("/cur/") || path.contains("/new/") else { continue }
-            if let data = FileManager.default.contents(atPath: root + "/" + path) {
-                mails.append(String(decoding: data, as: UTF8.self))
-            }
+            if path.contains("/cur/") || path.contains("/new/") { paths.append(path) }
         }
+        // In name order, as imap-compress.py appends them: deflate's 32 KiB window makes the
+        // ratio depend on which messages sit next to each other.
+        let mails = paths.sorted().compactMap { FileManager.default.contents(atPath: root + "/" + $0) }
+            .map { String(decoding: $0, as: UTF8.self) }
         guard !mails.isEmpty else { return }
         let daemon = try await Daemon(messages: ["alice": mails])
         defer { daemon.stop() }
