@@ -37,15 +37,10 @@ extension IMAPHandler {
 
     // MARK: COMPRESS (RFC 4978)
 
-    /// Whether the deflate layer is in the pipeline.
-    func isCompressed(_ context: ChannelHandlerContext) -> Bool {
-        (try? context.pipeline.syncOperations.handler(type: DeflateHandler.self)) != nil
-    }
-
     /// `C: a COMPRESS DEFLATE` / `S: a OK DEFLATE active`, then raw deflate both ways.
     private func compress(_ context: ChannelHandlerContext, _ tag: String, _ mechanism: String) {
         // RFC 4978 §3: a second COMPRESS is refused with COMPRESSIONACTIVE.
-        if isCompressed(context) {
+        if compressed {
             return reply(context, "\(tag) NO [COMPRESSIONACTIVE] DEFLATE is active already.")
         }
         guard mechanism == "DEFLATE" else { return reply(context, "\(tag) BAD Unsupported compression mechanism.") }
@@ -72,6 +67,7 @@ extension IMAPHandler {
             context.close(promise: nil)
             return
         }
+        compressed = true
         logger.info("compression on")
         finish(context)
     }

@@ -27,6 +27,8 @@ final class IMAPHandler: ChannelInboundHandler {
     var selected: SelectedMailbox?
     /// Extensions the client turned on with ENABLE, upper-cased.
     var enabled: Set<String> = []
+    /// COMPRESS=DEFLATE is on (RFC 4978); it stays on for the rest of the connection.
+    var compressed = false
     /// The change feed said the selected mailbox changed since the last refresh.
     var dirty = false
     let connection: Connection
@@ -265,7 +267,7 @@ final class IMAPHandler: ChannelInboundHandler {
     func capabilities() -> String {
         var caps = Self.sessionCapabilities
         if account == nil {
-            if connection.canStartTLS { caps.append("STARTTLS") }
+            if connection.canStartTLS && !compressed { caps.append("STARTTLS") }
             if !connection.allowsPlaintextAuth { caps.append("LOGINDISABLED") }
             caps += offeredMechanisms().map { "AUTH=\($0.rawValue)" }
         } else {
@@ -291,7 +293,7 @@ final class IMAPHandler: ChannelInboundHandler {
     private func startTLS(_ context: ChannelHandlerContext, tag: String) {
         guard connection.canStartTLS else { return reply(context, "\(tag) BAD TLS is not available.") }
         // TLS goes under compression, never over it (RFC 4978 §3): here after UNAUTHENTICATE.
-        guard !isCompressed(context) else { return reply(context, "\(tag) BAD STARTTLS after COMPRESS.") }
+        guard !compressed else { return reply(context, "\(tag) BAD STARTTLS after COMPRESS.") }
         guard framer.bufferedBytes == 0 else {
             logger.notice("STARTTLS with pipelined data: closing")
             return close(context, "* BYE Data after STARTTLS.")

@@ -49,10 +49,31 @@ import Testing
         // Compression stays on after UNAUTHENTICATE; STARTTLS cannot go over it.
         #expect(tagged(z.run("UNAUTHENTICATE")).contains("OK"))
         #expect(tagged(z.run("STARTTLS")).contains("BAD"))
+        #expect(!z.run("CAPABILITY")[0].contains("STARTTLS"), "not offered over compression")
         #expect(tagged(z.run("LOGIN alice secret")).contains("OK"))
         let logout = z.run("LOGOUT")
         #expect(logout.first == "* BYE Logging out.")
         #expect(tagged(logout).contains("OK LOGOUT"))
+    }
+
+    /// The sync flush at every channel flush: IDLE's unsolicited EXISTS is not held back in
+    /// the compressor.
+    @Test func idleOverDeflateIsNotHeldBack() async throws {
+        let daemon = try await Daemon(messages: ["alice": imapSample])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(tagged(c.run("COMPRESS DEFLATE")).contains("OK"))
+        let z = try DeflateClient(fd: c.line.fd)
+        z.run("SELECT INBOX")
+        z.send(Array("i1 IDLE\r\n".utf8))
+        #expect(z.readLine()?.hasPrefix("+") == true)
+        let other = try IMAPClient.login(daemon)
+        let start = Date()
+        #expect(tagged(other.append("INBOX", "Subject: during idle\r\n\r\nx\r\n")).contains("OK"))
+        #expect(z.readLine() == "* 4 EXISTS")
+        #expect(Date().timeIntervalSince(start) < 1.0)
+        z.send(Array("DONE\r\n".utf8))
+        #expect(z.readLine() == "i1 OK IDLE terminated.")
     }
 
     @Test func compressWithPipelinedDataIsRefused() async throws {
