@@ -5,7 +5,8 @@ maildir, fetches all of it with and without compression, checks both answers are
 prints the bytes received on the wire each way.
 
 The server comes from IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS; CORPUS is a Maildir (default
-/work/shared/corpus/notmuch-maildir). Prints `PASS name` or `FAIL name: why`.
+/work/shared/corpus/notmuch-maildir). Prints `PASS name` or `FAIL name: why`; a server that does
+not offer COMPRESS=DEFLATE gets one SKIP line, unless REQUIRE_COMPRESS is set (for mstored).
 Run it through imap-compress.sh, which supplies the server.
 """
 import imaplib, os, sys, zlib
@@ -104,6 +105,11 @@ def main():
     c.login(USER, PASS)
     typ, data = c.capability()  # imaplib keeps the greeting's list; ask again after login
     caps = data[0].decode().split()
+    if "COMPRESS=DEFLATE" not in caps and not os.environ.get("REQUIRE_COMPRESS"):
+        # Another server without it (Dovecot needs its imap_zlib plugin): nothing to check.
+        print("SKIP imap-compress.py: the server does not offer COMPRESS=DEFLATE")
+        c.logout()
+        return
     check("COMPRESS=DEFLATE is advertised after login", "COMPRESS=DEFLATE" in caps, repr(caps))
     c.delete(BOX)
     c.create(BOX)
