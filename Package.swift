@@ -26,6 +26,8 @@ let package = Package(
         // System libraries from Debian: liblmdb-dev and libargon2-dev.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        // zlib1g-dev: raw deflate for IMAP COMPRESS=DEFLATE (RFC 4978).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Safe LMDB wrapper: no mail concepts.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
@@ -61,7 +63,7 @@ let package = Package(
         ]),
 
         // IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501) with the extensions clients need.
-        .target(name: "IMAPServer", dependencies: ["IMAPProtocol", "ServerSupport", "MailStore"]),
+        .target(name: "IMAPServer", dependencies: ["IMAPProtocol", "ServerSupport", "MailStore", "CZlib"]),
 
         // POP3 (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Server", dependencies: ["ServerSupport", "MailStore"]),
@@ -89,7 +91,7 @@ let package = Package(
         ]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ServerSupport", "IMAPProtocol", "IMAPServer", "POP3Server", "SMTPServer", "MailStore", "TestSupport",
+            "ServerSupport", "IMAPProtocol", "IMAPServer", "POP3Server", "SMTPServer", "MailStore", "TestSupport", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

@@ -61,6 +61,28 @@ public enum Command: Sendable, Equatable {
     /// REPLACE and UID REPLACE (RFC 8508): append `message` to `mailbox` and expunge the
     /// message `number` (a sequence number, or a UID with `uid`), atomically.
     case replace(UInt32, mailbox: String, message: AppendMessage, uid: Bool)
+
+    // Extensions (CommandParser+Extensions.swift).
+    /// RFC 4978: the mechanism, upper-cased (only `DEFLATE` is defined).
+    case compress(mechanism: String)
+    /// RFC 8437: back to the not-authenticated state.
+    case unauthenticate
+    /// RFC 9208 §4.2: a quota root name, such as `""`.
+    case getQuota(root: String)
+    /// RFC 9208 §4.3.
+    case getQuotaRoot(mailbox: String)
+    /// RFC 9208 §4.1: resource names upper-cased, with their new limits.
+    case setQuota(root: String, limits: [QuotaLimit])
+}
+
+/// One `resource-name SP resource-limit` of SETQUOTA (RFC 9208 §4.1).
+public struct QuotaLimit: Sendable, Equatable {
+    public var resource: String
+    public var limit: UInt64
+    public init(resource: String, limit: UInt64) {
+        self.resource = resource
+        self.limit = limit
+    }
 }
 
 /// One ID field: a name and a value or NIL.

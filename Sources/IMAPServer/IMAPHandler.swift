@@ -27,12 +27,14 @@ final class IMAPHandler: ChannelInboundHandler {
     var selected: SelectedMailbox?
     /// Extensions the client turned on with ENABLE, upper-cased.
     var enabled: Set<String> = []
+    /// COMPRESS=DEFLATE is on (RFC 4978); it stays on for the rest of the connection.
+    var compressed = false
     /// The change feed said the selected mailbox changed since the last refresh.
     var dirty = false
     let connection: Connection
     let framer: LineFramer
     private var assembler = CommandAssembler()
-    private var feed: Task<Void, Never>?
+    var feed: Task<Void, Never>?
     /// Whether the command in progress may be followed by EXPUNGE responses (RFC 9051 §7.5.1).
     var expungeAllowed = true
     var commandStart: ContinuousClock.Instant = .now
@@ -231,6 +233,8 @@ final class IMAPHandler: ChannelInboundHandler {
             startIdle(context, tag: tag)
         case .starttls, .login, .authenticate:
             reply(context, "\(tag) BAD Already authenticated.")
+        case .compress, .unauthenticate, .getQuota, .getQuotaRoot, .setQuota:
+            dispatchExtension(context, tag, command, account)
         default:
             guard let box = selected else {
                 return reply(context, "\(tag) BAD \(command.name) needs a selected mailbox.")
@@ -286,9 +290,11 @@ final class IMAPHandler: ChannelInboundHandler {
     func capabilities() -> String {
         var caps = Self.sessionCapabilities
         if account == nil {
-            if connection.canStartTLS { caps.append("STARTTLS") }
+            if connection.canStartTLS && !compressed { caps.append("STARTTLS") }
             if !connection.allowsPlaintextAuth { caps.append("LOGINDISABLED") }
             caps += offeredMechanisms().map { "AUTH=\($0.rawValue)" }
+        } else {
+            caps += Self.authenticatedCapabilities
         }
         return caps.joined(separator: " ")
     }
@@ -309,6 +315,8 @@ final class IMAPHandler: ChannelInboundHandler {
 
     private func startTLS(_ context: ChannelHandlerContext, tag: String) {
         guard connection.canStartTLS else { return reply(context, "\(tag) BAD TLS is not available.") }
+        // TLS goes under compression, never over it (RFC 4978 §3): here after UNAUTHENTICATE.
+        guard !compressed else { return reply(context, "\(tag) BAD STARTTLS after COMPRESS.") }
         guard framer.bufferedBytes == 0 else {
             logger.notice("STARTTLS with pipelined data: closing")
             return close(context, "* BYE Data after STARTTLS.")
@@ -632,6 +640,11 @@ extension Command {
         case .copy(_, _, let uid): uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): uid ? "UID MOVE" : "MOVE"
         case .replace(_, _, _, let uid): uid ? "UID REPLACE" : "REPLACE"
+        case .compress: "COMPRESS"
+        case .unauthenticate: "UNAUTHENTICATE"
+        case .getQuota: "GETQUOTA"
+        case .getQuotaRoot: "GETQUOTAROOT"
+        case .setQuota: "SETQUOTA"
         }
     }
 }

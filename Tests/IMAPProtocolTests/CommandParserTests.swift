@@ -261,8 +261,9 @@ let fixtures6: [ParseFixture] = [
 ]
 
 let parseFixtures: [ParseFixture] = fixturesAny + fixtures1 + fixtures2 + fixtures3 + fixtures4 + fixtures5 + fixtures6
+    + extensionFixtures
 
-let badFixtures: [BadFixture] = [
+let badFixtures: [BadFixture] = extensionBadFixtures + [
     B("", tag: nil, "Missing or invalid tag"),
     B(" NOOP", tag: nil),
     B("a+ NOOP", tag: nil, "Invalid tag"),

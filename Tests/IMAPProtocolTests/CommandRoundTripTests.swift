@@ -242,6 +242,12 @@ enum CommandWriter {
             out += text(op + "FLAGS" + (a.silent ? ".SILENT " : " ")) + join(a.flags.map(text), paren: true)
         case .copy(let s, let m, let uid): out += uidPrefix(uid) + text("COPY ") + set(s) + [0x20] + string(m)
         case .move(let s, let m, let uid): out += uidPrefix(uid) + text("MOVE ") + set(s) + [0x20] + string(m)
+        case .compress(let m): out += text("COMPRESS ") + text(m)
+        case .unauthenticate: out += text("UNAUTHENTICATE")
+        case .getQuota(let r): out += text("GETQUOTA ") + string(r)
+        case .getQuotaRoot(let m): out += text("GETQUOTAROOT ") + string(m)
+        case .setQuota(let r, let limits):
+            out += text("SETQUOTA ") + string(r) + [0x20] + join(limits.map { text("\($0.resource) \($0.limit)") }, paren: true)
         }
     }
 }
