@@ -93,7 +93,7 @@ func makeFlagMaildir(_ path: String) throws -> Int {
             let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/out.maildir/cur").sorted()
             #expect(names.first == "1421628010.0000000001.mstore:2,")
             #expect(names.contains("1424306410.0000000032.mstore:2,DFRST"))
-            #expect(names.contains("1422146410.0000000007.mstore:2,DFR"))
+            #expect(names.contains("1422232810.0000000008.mstore:2,DFR"))
             let mtime = try FileManager.default.attributesOfItem(atPath: dir + "/out.maildir/cur/" + names[0])[.modificationDate] as? Date
             #expect(mtime?.timeIntervalSince1970 == 1_421_628_010)
             #expect(try mstore(["import", "bob", dir + "/out.maildir", "--data", data]).status == 0)
