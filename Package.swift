@@ -74,6 +74,8 @@ let package = Package(
         .executableTarget(name: "mstore", dependencies: [
             "MailStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // SHA-256 of backup files.
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "mstored", dependencies: [
             "MailStore", "ServerSupport", "IMAPServer", "POP3Server", "SMTPServer",

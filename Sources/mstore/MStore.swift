@@ -7,7 +7,8 @@ struct MStore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mstore",
         abstract: "Maintain an mstore mail store.",
-        subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Import.self, Fetch.self, Check.self, Stats.self,
+        subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Import.self, Export.self, Fetch.self,
+                      Expunge.self, Check.self, Stats.self, Backup.self, Restore.self, QuotaUpkeep.self,
                       AppendLoop.self])
 }
 

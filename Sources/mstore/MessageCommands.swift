@@ -69,27 +69,51 @@ struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show store figures.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
+    @Option(name: .long, help: "How many of the largest mailboxes to show.") var top = 10
+
+    struct MailboxRow: Encodable { var user: String, mailbox: String, messages: Int, bytes: Int }
 
     struct Row: Encodable {
         var users: Int, mailboxes: Int, messages: Int, logicalBytes: Int, storage: BackendStatistics
+        /// Distinct stored contents and their bytes.
+        var contents: Int, contentBytes: Int
+        /// logicalBytes / contentBytes: above 1 when messages share content (multi-recipient
+        /// delivery, COPY); 1 for an empty store.
+        var dedupRatio: Double
+        /// The largest mailboxes by bytes, largest first.
+        var largestMailboxes: [MailboxRow]
+    }
+
+    func validate() throws {
+        if top < 0 { throw ValidationError("--top must not be negative") }
     }
 
     func run() throws {
         let s = try store.open()
+        let top = top
         let row = try s.read { tx in
             var mailboxes = 0, messages = 0, bytes = 0
+            var all: [MailboxRow] = []
             let accounts = try tx.accounts()
             for a in accounts {
-                mailboxes += try tx.mailboxes(of: a.id).count
+                let boxes = try tx.mailboxes(of: a.id)
+                mailboxes += boxes.count
                 messages += a.usedMessages
                 bytes += a.usedBytes
+                all += boxes.map { MailboxRow(user: a.name, mailbox: $0.name, messages: $0.messages, bytes: $0.size) }
             }
+            let content = try tx.contentStatistics()
+            let largest = all.sorted { ($0.bytes, $1.user, $1.mailbox) > ($1.bytes, $0.user, $0.mailbox) }.prefix(top)
             return Row(users: accounts.count, mailboxes: mailboxes, messages: messages, logicalBytes: bytes,
-                       storage: try s.storageStatistics())
+                       storage: try s.storageStatistics(), contents: content.contents, contentBytes: content.bytes,
+                       dedupRatio: content.bytes == 0 ? 1 : Double(bytes) / Double(content.bytes),
+                       largestMailboxes: Array(largest))
         }
         try output.print(row) {
             "users=\(row.users) mailboxes=\(row.mailboxes) messages=\(row.messages) logical_bytes=\(row.logicalBytes) "
-                + "file_bytes=\(row.storage.fileSize) map_size=\(row.storage.mapSize) readers=\(row.storage.readers)"
+                + "file_bytes=\(row.storage.fileSize) map_size=\(row.storage.mapSize) readers=\(row.storage.readers) "
+                + "contents=\(row.contents) content_bytes=\(row.contentBytes) "
+                + "dedup_ratio=\((row.dedupRatio * 100).rounded() / 100)"
         }
     }
 }
