@@ -35,6 +35,8 @@ final class IMAPHandler: ChannelInboundHandler {
     let framer: LineFramer
     private var assembler = CommandAssembler()
     var feed: Task<Void, Never>?
+    /// The INPROGRESS timer of the command running now.
+    private var progress: RepeatedTask?
     /// Whether the command in progress may be followed by EXPUNGE responses (RFC 9051 §7.5.1).
     var expungeAllowed = true
     var commandStart: ContinuousClock.Instant = .now
@@ -69,6 +71,7 @@ final class IMAPHandler: ChannelInboundHandler {
         mode = .closed
         feed?.cancel()
         feed = nil
+        progress?.cancel()
         logger.info("disconnect")
         context.fireChannelInactive()
     }
@@ -155,6 +158,7 @@ final class IMAPHandler: ChannelInboundHandler {
     private func dispatch(_ context: ChannelHandlerContext, _ tagged: TaggedCommand) {
         let tag = tagged.tag
         expungeAllowed = true
+        if account != nil { startProgress(context, tag: tag) }
         switch tagged.command {
         // Any state.
         case .capability:
@@ -281,7 +285,7 @@ final class IMAPHandler: ChannelInboundHandler {
                                       "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
                                       "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
-                                      "UTF8=ACCEPT"]
+                                      "UTF8=ACCEPT", "INPROGRESS"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -442,6 +446,8 @@ final class IMAPHandler: ChannelInboundHandler {
     }
 
     private func startIdle(_ context: ChannelHandlerContext, tag: String) {
+        // IDLE waits for the client, so it needs no INPROGRESS.
+        progress?.cancel()
         mode = .idle(tag: tag)
         send(context, "+ idling")
         context.flush()
@@ -562,7 +568,26 @@ final class IMAPHandler: ChannelInboundHandler {
         finish(context)
     }
 
+    /// Until the command ends, says every `imapProgressInterval` that it is still running
+    /// (RFC 9585), so a client does not time out a long SEARCH, COPY or FETCH. Not during IDLE or
+    /// an AUTHENTICATE exchange, which wait for the client.
+    private func startProgress(_ context: ChannelHandlerContext, tag: String) {
+        progress?.cancel()
+        let interval = services.config.limits.imapProgressInterval
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        progress = context.eventLoop.scheduleRepeatedTask(initialDelay: .nanoseconds(interval.nanoseconds),
+                                                          delay: .nanoseconds(interval.nanoseconds)) { _ in
+            let (handler, context) = bound.value
+            guard case .command = handler.mode, context.channel.isActive else { return }
+            // A tag has no quote or backslash (RFC 9051 §9 tag), so it quotes as is.
+            context.writeLine("* OK [INPROGRESS (\"\(tag)\" NIL NIL)] Still working.")
+            context.flush()
+        }
+    }
+
     func finish(_ context: ChannelHandlerContext) {
+        progress?.cancel()
+        progress = nil
         services.metrics.command("imap", commandName, nanoseconds: (ContinuousClock.now - commandStart).nanoseconds)
         framer.resume()
     }

@@ -52,6 +52,8 @@ public struct Limits: Sendable, Equatable {
     public var imapIdleTimeout: Duration = .seconds(1800)
     /// RFC 5321 §4.5.3.2: 5 minutes.
     public var smtpIdleTimeout: Duration = .seconds(300)
+    /// How often a long IMAP command says it is still working (RFC 9585 INPROGRESS).
+    public var imapProgressInterval: Duration = .seconds(10)
 
     public init() {}
 }
@@ -100,6 +102,7 @@ public struct ServerConfig: Sendable {
     /// pop3_idle_seconds = 600
     /// imap_idle_seconds = 1800
     /// smtp_idle_seconds = 300
+    /// imap_progress_ms = 10000
     /// ```
     public static func load(path: String) throws -> ServerConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("cannot read \(path)") }
@@ -146,7 +149,7 @@ public struct ServerConfig: Sendable {
         }
         if let limits = try reader.section(table, "limits") {
             let keys = ["max_connections", "max_connections_per_ip", "auth_failure_delay_ms", "auth_failure_max_delay_ms",
-                        "pop3_idle_seconds", "imap_idle_seconds", "smtp_idle_seconds"]
+                        "pop3_idle_seconds", "imap_idle_seconds", "smtp_idle_seconds", "imap_progress_ms"]
             try reader.checkKeys(limits, allowed: keys, section: "limits")
             var l = config.limits
             if let v = try reader.positive(limits, "max_connections") { l.maxConnections = v }
@@ -156,6 +159,7 @@ public struct ServerConfig: Sendable {
             if let v = try reader.positive(limits, "pop3_idle_seconds") { l.pop3IdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "imap_idle_seconds") { l.imapIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "smtp_idle_seconds") { l.smtpIdleTimeout = .seconds(v) }
+            if let v = try reader.positive(limits, "imap_progress_ms") { l.imapProgressInterval = .milliseconds(v) }
             config.limits = l
         }
         if (config.tlsCertificate == nil) != (config.tlsKey == nil) {
