@@ -162,6 +162,8 @@ public enum StatusItem: String, Sendable, Equatable, CaseIterable {
     case appendLimit = "APPENDLIMIT"
     /// OBJECTID, RFC 8474 §4.
     case mailboxID = "MAILBOXID"
+    /// RFC 9208 §4.4: storage of the `\Deleted` messages, in units of 1024 octets.
+    case deletedStorage = "DELETED-STORAGE"
 }
 
 /// One message of an APPEND.

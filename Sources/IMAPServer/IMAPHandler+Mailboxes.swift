@@ -219,13 +219,17 @@ extension IMAPHandler {
         let statusItems = command.returnStatus
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { tx -> ([Mailbox], Set<String>) in
+            try store.read { tx -> ([Mailbox], Set<String>, [MailboxID: Int]) in
                 let boxes = try tx.mailboxes(of: account.id)
                 let subscribed = returnSubscribed ? Set(try tx.subscriptions(of: account.id)) : []
-                return (boxes, subscribed)
+                var deletedBytes: [MailboxID: Int] = [:]
+                if statusItems?.contains(.deletedStorage) == true {
+                    for box in boxes { deletedBytes[box.id] = try Self.deletedBytes(tx, box) }
+                }
+                return (boxes, subscribed, deletedBytes)
             }
         }) { handler, context, result in
-            guard case .success(let (boxes, subscribed)) = result else {
+            guard case .success(let (boxes, subscribed, deletedBytes)) = result else {
                 if case .failure(let error) = result { handler.reply(context, handler.failure(tag, error)) }
                 return
             }
@@ -257,7 +261,7 @@ extension IMAPHandler {
                 let childInfo = parentsOfSubscribed.contains(name) ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""
                 handler.send(context, "* LIST (\(attributes.joined(separator: " "))) \"/\" \(handler.quotedName(name))\(childInfo)")
                 if let statusItems, let box, !box.isNoSelect {
-                    handler.send(context, handler.statusLine(box, statusItems))
+                    handler.send(context, handler.statusLine(box, statusItems, deletedBytes: deletedBytes[box.id]))
                 }
             }
             handler.complete(context, tag, "OK LIST completed.")
@@ -291,14 +295,18 @@ extension IMAPHandler {
     func status(_ context: ChannelHandlerContext, _ tag: String, _ wire: String, _ items: [StatusItem], _ account: Account) {
         guard let name = storeName(wire) else { return invalidName(context, tag) }
         let store = self.store
+        let wantsDeleted = items.contains(.deletedStorage)
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { try $0.requireMailbox(of: account.id, named: name) }
+            try store.read { tx -> (Mailbox, Int?) in
+                let box = try tx.requireMailbox(of: account.id, named: name)
+                return (box, wantsDeleted ? try Self.deletedBytes(tx, box) : nil)
+            }
         }) { handler, context, result in
             switch result {
-            case .success(let box) where box.isNoSelect:
+            case .success(let (box, _)) where box.isNoSelect:
                 handler.reply(context, "\(tag) NO [CANNOT] Mailbox cannot hold messages.")
-            case .success(let box):
-                handler.send(context, handler.statusLine(box, items))
+            case .success(let (box, deletedBytes)):
+                handler.send(context, handler.statusLine(box, items, deletedBytes: deletedBytes))
                 handler.complete(context, tag, "OK STATUS completed.")
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
@@ -306,7 +314,18 @@ extension IMAPHandler {
         }
     }
 
-    func statusLine(_ box: Mailbox, _ items: [StatusItem]) -> String {
+    /// Octets of the `\Deleted` messages: a scan, skipped when the count says there are none.
+    static func deletedBytes(_ tx: StoreReader, _ box: Mailbox) throws -> Int {
+        guard box.deleted > 0 else { return 0 }
+        var total = 0
+        try tx.forEachMessage(in: box.id) { r in
+            if r.flags.contains(.deleted) { total += r.size }
+            return true
+        }
+        return total
+    }
+
+    func statusLine(_ box: Mailbox, _ items: [StatusItem], deletedBytes: Int? = nil) -> String {
         let values = items.map { item -> String in
             switch item {
             case .messages: "MESSAGES \(box.messages)"
@@ -319,6 +338,8 @@ extension IMAPHandler {
             case .highestModSeq: "HIGHESTMODSEQ \(box.highestModSeq)"
             case .appendLimit: "APPENDLIMIT \(IMAPLimits.maxLiteralSize)"
             case .mailboxID: "MAILBOXID (\(Self.objectID("F", UInt64(box.id.rawValue))))"
+            // RFC 9208 §4.4: in units of 1024 octets, rounded up like the STORAGE usage.
+            case .deletedStorage: "DELETED-STORAGE \(((deletedBytes ?? 0) + 1023) / 1024)"
             }
         }
         return "* STATUS \(quotedName(box.name)) (\(values.joined(separator: " ")))"

@@ -242,3 +242,20 @@ import Testing
         #expect(!after.contains { $0.contains("INPROGRESS (\"\(searchTag)\"") })
     }
 }
+
+/// STATUS DELETED-STORAGE (RFC 9208 §4.4), which QUOTA=RES-STORAGE brings.
+@Suite(.serialized) struct IMAPDeletedStorageTests {
+    @Test func deletedStorageCountsTheDeletedMessagesInKiB() async throws {
+        let big = "Subject: big\r\n\r\n" + String(repeating: "x", count: 3000) + "\r\n"
+        let daemon = try await Daemon(messages: ["alice": [big, big + "y", "Subject: small\r\n\r\nz\r\n"]])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(c.run("STATUS INBOX (DELETED DELETED-STORAGE)")[0] == "* STATUS INBOX (DELETED 0 DELETED-STORAGE 0)")
+        c.run("SELECT INBOX")
+        c.run("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+        let kib = (big.utf8.count * 2 + 1 + 1023) / 1024
+        #expect(c.run("STATUS INBOX (DELETED DELETED-STORAGE)")[0] == "* STATUS INBOX (DELETED 2 DELETED-STORAGE \(kib))")
+        let list = c.run("LIST \"\" INBOX RETURN (STATUS (DELETED-STORAGE))")
+        #expect(list.contains("* STATUS INBOX (DELETED-STORAGE \(kib))"))
+    }
+}
