@@ -3,10 +3,11 @@ import Foundation
 import MailMessage
 import MailStore
 
-/// `mstore import USER SOURCE [--mailbox NAME]`: an mbox file or a Maildir, detected.
+/// `mstore import USER SOURCE [--mailbox NAME]`: an mbox file or a Maildir (with its Maildir++
+/// folders), detected.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import an mbox file or a Maildir into a mailbox (default INBOX).")
+        abstract: "Import an mbox file or a Maildir (and its Maildir++ folders) into a mailbox (default INBOX).")
     @OptionGroup var store: StoreOptions
     @Argument var user: String
     @Argument var source: String
@@ -29,7 +30,22 @@ struct Import: AsyncParsableCommand {
         // Reject a bad source before anything is written.
         if isDirectory.boolValue { try Maildir.validate(source) } else { try Mbox.validate(source) }
         let s = try store.open()
-        let (user, name) = (user, mailbox)
+        // A Maildir++ tree (RFC-less but universal: Courier, Dovecot) also holds folders as
+        // `.Sub.Folder` directories beside cur/ and new/; each becomes `Sub/Folder`.
+        var sources = [(path: source, mailbox: mailbox)]
+        if isDirectory.boolValue {
+            let prefix = mailbox == "INBOX" ? "" : mailbox + "/"
+            sources += Maildir.subfolders(source).map { (source + "/." + $0, prefix + $0.replacingOccurrences(of: ".", with: "/")) }
+        }
+        for (path, name) in sources {
+            let total = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, into: name)
+            print("imported \(total) messages into \(name)")
+        }
+    }
+
+    /// Imports one mbox file or one Maildir folder into `name`, creating it if needed.
+    private func importOne(_ s: MailStore, path: String, isMaildir: Bool, into name: String) async throws -> Int {
+        let user = user
         let target = try await s.write { tx in
             let account = try tx.requireAccount(named: user)
             return try tx.mailbox(of: account.id, named: name)?.id
@@ -49,13 +65,13 @@ struct Import: AsyncParsableCommand {
             batch.append(item)
             if batch.count >= Self.batchSize { try await flush() }
         }
-        if isDirectory.boolValue {
-            try await Maildir.read(source, add)
+        if isMaildir {
+            try await Maildir.read(path, add)
         } else {
-            try await Mbox.read(source, add)
+            try await Mbox.read(path, add)
         }
         if !batch.isEmpty { try await flush() }
-        print("imported \(total) messages into \(name)")
+        return total
     }
 }
 
@@ -67,6 +83,14 @@ enum Maildir {
 
     static func validate(_ path: String) throws {
         guard !directories(path).isEmpty else { throw UserError("\(path) is not a Maildir (no cur/ or new/)") }
+    }
+
+    /// The Maildir++ folders under a Maildir, without their leading dot (`Sub.Folder`), sorted so
+    /// a parent comes before its children.
+    static func subfolders(_ path: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.filter { $0.hasPrefix(".") && $0 != "." && $0 != ".." && !directories(path + "/" + $0).isEmpty }
+            .map { String($0.dropFirst()) }.filter { !$0.isEmpty }.sorted()
     }
 
     static func read(_ path: String, _ add: (Import.Item) async throws -> Void) async throws {

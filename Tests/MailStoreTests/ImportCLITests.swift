@@ -53,4 +53,32 @@ import Testing
         #expect(box.map(\.flags) == [[.flagged, .seen], []])
         #expect(try store.checkConsistency() == [])
     }
+
+    @Test func importsAMaildirPlusPlusTree() async throws {
+        let dir = temporaryStorePath()
+        let data = dir + "/data"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try run("mstore", ["user", "add", "ann", "--data", data, "--password-stdin"], input: Array("pw\n".utf8)).0 == 0)
+        let root = dir + "/Maildir"
+        for folder in ["", "/.Sent", "/.Work.Projects", "/.Work"] {
+            for sub in ["cur", "new", "tmp"] {
+                try FileManager.default.createDirectory(atPath: root + folder + "/" + sub, withIntermediateDirectories: true)
+            }
+            try "Subject: in \(folder)\n\nx\n".write(toFile: root + folder + "/cur/1.host:2,S", atomically: true, encoding: .utf8)
+        }
+        // A dot directory that is not a Maildir is left alone.
+        try FileManager.default.createDirectory(atPath: root + "/.cache", withIntermediateDirectories: true)
+        let (status, out) = try run("mstore", ["import", "ann", root, "--data", data])
+        #expect(status == 0)
+        #expect(out.contains("imported 1 messages into Work/Projects"))
+        let store = try MailStore(path: data)
+        defer { store.close() }
+        let counts = try store.read { tx in
+            let a = try tx.requireAccount(named: "ann")
+            return try tx.mailboxes(of: a.id).map { "\($0.name)=\($0.messages)" }
+        }
+        #expect(counts == ["INBOX=1", "Sent=1", "Work=1", "Work/Projects=1"])
+        #expect(try store.checkConsistency() == [])
+    }
 }
