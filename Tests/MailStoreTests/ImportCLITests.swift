@@ -3,12 +3,18 @@ import Testing
 @testable import MailStore
 
 @Suite struct ImportCLITests {
-    @Test func importsMboxAndMaildirAndRefusesBadSources() async throws {
+    /// A scratch directory with a store (`dir/data`) that has the user ann.
+    func storeWithAnn() throws -> (dir: String, data: String) {
         let dir = temporaryStorePath()
         let data = dir + "/data"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try run("mstore", ["user", "add", "ann", "--data", data, "--password-stdin"], input: Array("pw\n".utf8)).0 == 0)
+        return (dir, data)
+    }
+
+    @Test func importsMboxAndMaildirAndRefusesBadSources() async throws {
+        let (dir, data) = try storeWithAnn()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
 
         let mbox = """
             From alice@example.org Mon Jan 19 00:40:10 2015
@@ -55,11 +61,8 @@ import Testing
     }
 
     @Test func importsAMaildirPlusPlusTree() async throws {
-        let dir = temporaryStorePath()
-        let data = dir + "/data"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (dir, data) = try storeWithAnn()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try run("mstore", ["user", "add", "ann", "--data", data, "--password-stdin"], input: Array("pw\n".utf8)).0 == 0)
         let root = dir + "/Maildir"
         for folder in ["", "/.Sent", "/.Work.Projects", "/.Work"] {
             for sub in ["cur", "new", "tmp"] {
