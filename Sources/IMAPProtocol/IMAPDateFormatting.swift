@@ -125,3 +125,19 @@ extension ByteBuffer {
         }
     }
 }
+
+extension IMAPDate {
+    /// Days from 1970-01-01, for comparing with a stored date's day.
+    public var daysSince1970: Int {
+        Int(IMAPDateFormatting.days(from: .init(year: year, month: month, day: day)))
+    }
+}
+
+extension IMAPDateTime {
+    /// The instant, in seconds since 1970-01-01T00:00:00Z.
+    public var secondsSince1970: Int64 {
+        let local = IMAPDateFormatting.days(from: .init(year: year, month: month, day: day)) * 86_400
+            + Int64(hour * 3600 + minute * 60 + second)
+        return local - Int64(zoneMinutes * 60)
+    }
+}

@@ -155,28 +155,12 @@ struct FetchRenderer {
         out.writeStaticString(")\r\n")
     }
 
+    /// FLAGS on the general path; record-only FETCHes take `MetadataWriter`'s faster one.
     private func writeFlags(_ record: MessageRecord, into out: inout ByteBuffer) {
-        out.writeStaticString("FLAGS (")
-        var first = true
-        func space(_ out: inout ByteBuffer) {
-            if first { first = false } else { out.writeStaticString(" ") }
-        }
-        if !record.flags.isEmpty {
-            for (flag, name) in MessageFlags.names where record.flags.contains(flag) {
-                space(&out)
-                out.writeString(name)
-            }
-        }
-        for k in record.keywords {
-            guard let name = keywordNames[k] else { continue }
-            space(&out)
-            out.writeString(name)
-        }
-        if !recent.isEmpty && recent.contains(record.uid) {
-            space(&out)
-            out.writeStaticString("\\Recent")
-        }
-        out.writeStaticString(")")
+        var names = record.flags.flagNames + record.keywords.compactMap { keywordNames[$0] }
+        if recent.contains(record.uid) { names.append("\\Recent") }
+        out.writeStaticString("FLAGS ")
+        out.writeFlags(names)
     }
 
     private func write(_ attribute: FetchAttribute, _ record: MessageRecord, _ structure: ParsedMessage?,

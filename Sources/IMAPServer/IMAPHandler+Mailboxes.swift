@@ -391,20 +391,7 @@ extension IMAPHandler {
     static func objectID(_ kind: Character, _ n: UInt64) -> String { "\(kind)\(String(n, radix: 16))" }
 
     static func zonedDate(_ d: IMAPDateTime) -> ZonedDate {
-        let days = daysFromCivil(year: d.year, month: d.month, day: d.day)
-        let local = Int64(days) * 86400 + Int64(d.hour * 3600 + d.minute * 60 + d.second)
-        return ZonedDate(seconds: local - Int64(d.zoneMinutes * 60), zoneMinutes: Int16(d.zoneMinutes))
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
+        ZonedDate(seconds: d.secondsSince1970, zoneMinutes: Int16(d.zoneMinutes))
     }
 
     /// System flags and keywords from flag names; nil when a `\` name is not a system flag.

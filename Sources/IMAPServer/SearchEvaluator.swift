@@ -65,12 +65,12 @@ struct SearchEvaluator {
         case .unkeyword(let k): return !keywords(c).contains(k.lowercased())
         case .larger(let n): return r.size > n
         case .smaller(let n): return r.size < n
-        case .before(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) < Self.days(d)
-        case .on(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) == Self.days(d)
-        case .since(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) >= Self.days(d)
-        case .sentBefore(let d): return try sentDay(c) < Self.days(d)
-        case .sentOn(let d): return try sentDay(c) == Self.days(d)
-        case .sentSince(let d): return try sentDay(c) >= Self.days(d)
+        case .before(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) < d.daysSince1970
+        case .on(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) == d.daysSince1970
+        case .since(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) >= d.daysSince1970
+        case .sentBefore(let d): return try sentDay(c) < d.daysSince1970
+        case .sentOn(let d): return try sentDay(c) == d.daysSince1970
+        case .sentSince(let d): return try sentDay(c) >= d.daysSince1970
         case .uid(let set): return Self.contains(set, r.uid.rawValue, last: uids.last?.rawValue ?? 0)
         case .sequenceSet(let set): return Self.contains(set, UInt32(c.seq), last: UInt32(uids.count))
         case .modSeq(let n): return r.modSeq.rawValue >= n
@@ -80,9 +80,9 @@ struct SearchEvaluator {
         case .emailID(let id): return id == IMAPHandler.objectID("M", r.emailID.rawValue)
         case .threadID(let id): return id == IMAPHandler.objectID("T", r.threadID.rawValue)
         // RFC 8514: the save date, in UTC; every mailbox records it.
-        case .savedBefore(let d): return Self.day(r.saveDate, 0) < Self.days(d)
-        case .savedOn(let d): return Self.day(r.saveDate, 0) == Self.days(d)
-        case .savedSince(let d): return Self.day(r.saveDate, 0) >= Self.days(d)
+        case .savedBefore(let d): return Self.day(r.saveDate, 0) < d.daysSince1970
+        case .savedOn(let d): return Self.day(r.saveDate, 0) == d.daysSince1970
+        case .savedSince(let d): return Self.day(r.saveDate, 0) >= d.daysSince1970
         case .saveDateSupported: return true
         case .not(let k): return try !matches(k, c)
         case .or(let a, let b): return try matches(a, c) || matches(b, c)
@@ -156,7 +156,6 @@ struct SearchEvaluator {
         return Int(local >= 0 ? local / 86400 : (local - 86399) / 86400)
     }
 
-    static func days(_ d: IMAPDate) -> Int { IMAPHandler.daysFromCivil(year: d.year, month: d.month, day: d.day) }
 
     static func contains(_ set: SequenceSet, _ n: UInt32, last: UInt32) -> Bool {
         for range in set.ranges {

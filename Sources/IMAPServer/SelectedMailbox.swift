@@ -34,12 +34,8 @@ struct SelectedMailbox {
 
     /// The sequence number of `uid`, if it is in the map.
     func sequence(of uid: UID) -> Int? {
-        var low = 0, high = uids.count
-        while low < high {
-            let mid = (low + high) / 2
-            if uids[mid] < uid { low = mid + 1 } else { high = mid }
-        }
-        return low < uids.count && uids[low] == uid ? low + 1 : nil
+        let index = lowerBound(uid)
+        return index < uids.count && uids[index] == uid ? index + 1 : nil
     }
 
     func isExpunged(_ uid: UID) -> Bool { pendingExpunges.contains(uid) }
