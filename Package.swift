@@ -32,8 +32,11 @@ let package = Package(
         // Safe LMDB wrapper: no mail concepts.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
 
+        // glibc's memmem, for substring search.
+        .target(name: "CMemmem"),
+
         // Protocol-neutral RFC 5322 / MIME parsing.
-        .target(name: "MailMessage"),
+        .target(name: "MailMessage", dependencies: ["CMemmem"]),
 
         // The engine.
         .target(name: "MailStore", dependencies: [
@@ -88,7 +91,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"]),
         .testTarget(name: "IMAPProtocolTests", dependencies: [
-            "IMAPProtocol", "MailMessage",
+            "IMAPProtocol", "MailMessage", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "MailStoreTests", dependencies: ["MailStore", "TestSupport"]),

@@ -341,21 +341,20 @@ extension IMAPHandler {
             return reply(context, "\(tag) NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.")
         }
         let store = self.store
-        let (id, account) = (box.id, self.account!.id)
+        let id = box.id
         let uids = box.uids
         let recent = rev2 ? [] : box.recent
         let key = command.key
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx in
-                let evaluator = SearchEvaluator(tx: tx, mailbox: id, uids: uids, recent: recent,
-                                                keywordNames: try tx.keywords(of: account), now: ZonedDate.now().seconds)
-                return try evaluator.run(key)
+                try SearchEvaluator(tx: tx, mailbox: id, uids: uids, recent: recent, now: ZonedDate.now().seconds).run(key)
             }
         }) { handler, context, result in
             switch result {
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
-            case .success(let matches):
+            case .success(let (matches, plan)):
+                handler.logger.debug("search plan", metadata: ["plan": "\(plan)"])
                 let numbers = uid ? matches.map { uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
                 // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
                 let modSeq = key.usesModSeq ? matches.map(\.modSeq).max() : nil

@@ -1,168 +1,109 @@
-import Foundation
 import IMAPProtocol
 import MailMessage
 import MailStore
 
-/// Evaluates a SEARCH key over the selected mailbox's messages by reading them (RFC 9051
-/// §6.4.4). Keys on flags, sizes, dates and numbers use the message record only; keys on
-/// headers and text parse what they need, once per message.
+/// Answers an IMAP SEARCH key (RFC 9051 §6.4.4) over the selected mailbox through the store's
+/// search planner: the key is translated into a `SearchQuery` against the session's view
+/// (sequence numbers and `\Recent` become UIDs), and the matches are mapped back to the
+/// session's sequence numbers.
 struct SearchEvaluator {
     let tx: StoreReader
     let mailbox: MailboxID
     /// The session's sequence map: sequence number n is `uids[n - 1]`.
     let uids: [UID]
     let recent: Set<UID>
-    let keywordNames: [KeywordID: String]
     let now: Int64
 
-    /// One message under test, with what has been read of it so far.
-    final class Candidate {
-        let seq: Int
-        let record: MessageRecord
-        var structure: ParsedMessage?
-        var raw: [UInt8]?
-        var text: SearchText?
-        var keywords: Set<String>?
-        init(seq: Int, record: MessageRecord) {
-            self.seq = seq
-            self.record = record
-        }
-    }
-
-    /// The sequence numbers of the matching messages, ascending, with their modseqs.
-    func run(_ key: SearchKey) throws -> [(seq: Int, modSeq: UInt64)] {
+    /// The sequence numbers of the matching messages, ascending, with their modseqs, and the
+    /// planner's account of how it answered.
+    func run(_ key: SearchKey) throws -> (matches: [(seq: Int, modSeq: UInt64)], plan: String) {
+        let outcome = try tx.search(in: mailbox, query(key))
         var found: [(seq: Int, modSeq: UInt64)] = []
+        found.reserveCapacity(outcome.matches.count)
+        // Both runs are in UID order; messages the session has not been told of are left out.
         var index = 0
-        try tx.forEachMessage(in: mailbox) { record in
-            // Both runs are in UID order: walk the map alongside the store.
+        for record in outcome.matches {
             while index < uids.count && uids[index] < record.uid { index += 1 }
-            guard index < uids.count, uids[index] == record.uid else { return true }
-            let candidate = Candidate(seq: index + 1, record: record)
-            if try matches(key, candidate) { found.append((index + 1, record.modSeq.rawValue)) }
-            return true
+            guard index < uids.count, uids[index] == record.uid else { continue }
+            found.append((index + 1, record.modSeq.rawValue))
         }
-        return found
+        return (found, outcome.plan)
     }
 
-    private func matches(_ key: SearchKey, _ c: Candidate) throws -> Bool {
-        let r = c.record
+    func query(_ key: SearchKey) -> SearchQuery {
         switch key {
-        case .all: return true
-        case .answered: return r.flags.contains(.answered)
-        case .deleted: return r.flags.contains(.deleted)
-        case .draft: return r.flags.contains(.draft)
-        case .flagged: return r.flags.contains(.flagged)
-        case .seen: return r.flags.contains(.seen)
-        case .unanswered: return !r.flags.contains(.answered)
-        case .undeleted: return !r.flags.contains(.deleted)
-        case .undraft: return !r.flags.contains(.draft)
-        case .unflagged: return !r.flags.contains(.flagged)
-        case .unseen: return !r.flags.contains(.seen)
-        case .recent: return recent.contains(r.uid)
-        case .new: return recent.contains(r.uid) && !r.flags.contains(.seen)
-        case .old: return !recent.contains(r.uid)
-        case .keyword(let k): return keywords(c).contains(k.lowercased())
-        case .unkeyword(let k): return !keywords(c).contains(k.lowercased())
-        case .larger(let n): return r.size > n
-        case .smaller(let n): return r.size < n
-        case .before(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) < d.daysSince1970
-        case .on(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) == d.daysSince1970
-        case .since(let d): return Self.day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)) >= d.daysSince1970
-        case .sentBefore(let d): return try sentDay(c) < d.daysSince1970
-        case .sentOn(let d): return try sentDay(c) == d.daysSince1970
-        case .sentSince(let d): return try sentDay(c) >= d.daysSince1970
-        case .uid(let set): return Self.contains(set, r.uid.rawValue, last: uids.last?.rawValue ?? 0)
-        case .sequenceSet(let set): return Self.contains(set, UInt32(c.seq), last: UInt32(uids.count))
-        case .modSeq(let n): return r.modSeq.rawValue >= n
+        case .all, .saveDateSupported: return .all
+        case .answered: return .flags(.answered)
+        case .deleted: return .flags(.deleted)
+        case .draft: return .flags(.draft)
+        case .flagged: return .flags(.flagged)
+        case .seen: return .flags(.seen)
+        case .unanswered: return .not(.flags(.answered))
+        case .undeleted: return .not(.flags(.deleted))
+        case .undraft: return .not(.flags(.draft))
+        case .unflagged: return .not(.flags(.flagged))
+        case .unseen: return .not(.flags(.seen))
+        case .recent: return .uids(recent.map { $0.rawValue...$0.rawValue })
+        case .new: return .and([query(.recent), .not(.flags(.seen))])
+        case .old: return .not(query(.recent))
+        case .keyword(let k): return .keyword(k)
+        case .unkeyword(let k): return .not(.keyword(k))
+        case .larger(let n): return .larger(n)
+        case .smaller(let n): return .smaller(n)
+        case .before(let d): return .internalDate(.before(day: d.daysSince1970))
+        case .on(let d): return .internalDate(.on(day: d.daysSince1970))
+        case .since(let d): return .internalDate(.since(day: d.daysSince1970))
+        case .sentBefore(let d): return .sentDate(.before(day: d.daysSince1970))
+        case .sentOn(let d): return .sentDate(.on(day: d.daysSince1970))
+        case .sentSince(let d): return .sentDate(.since(day: d.daysSince1970))
+        case .savedBefore(let d): return .saveDate(.before(day: d.daysSince1970))
+        case .savedOn(let d): return .saveDate(.on(day: d.daysSince1970))
+        case .savedSince(let d): return .saveDate(.since(day: d.daysSince1970))
+        case .uid(let set):
+            return .uids(Self.ranges(set, last: uids.last?.rawValue ?? 0))
+        case .sequenceSet(let set):
+            // Sequence ranges map onto UID ranges: the store holds no UID between two of the
+            // session's that the session does not know (new messages come after all of them).
+            return .uids(Self.ranges(set, last: UInt32(uids.count)).compactMap { r in
+                guard r.lowerBound >= 1, Int(r.lowerBound) <= uids.count else { return nil }
+                return uids[Int(r.lowerBound) - 1].rawValue...uids[min(Int(r.upperBound), uids.count) - 1].rawValue
+            })
+        case .modSeq(let n): return .modSeq(atLeast: n)
         // RFC 5032: OLDER and YOUNGER compare the INTERNALDATE with now.
-        case .older(let s): return now - r.internalDate.seconds >= Int64(s)
-        case .younger(let s): return now - r.internalDate.seconds <= Int64(s)
-        case .emailID(let id): return id == IMAPHandler.objectID("M", r.emailID.rawValue)
-        case .threadID(let id): return id == IMAPHandler.objectID("T", r.threadID.rawValue)
-        // RFC 8514: the save date, in UTC; every mailbox records it.
-        case .savedBefore(let d): return Self.day(r.saveDate, 0) < d.daysSince1970
-        case .savedOn(let d): return Self.day(r.saveDate, 0) == d.daysSince1970
-        case .savedSince(let d): return Self.day(r.saveDate, 0) >= d.daysSince1970
-        case .saveDateSupported: return true
-        case .not(let k): return try !matches(k, c)
-        case .or(let a, let b): return try matches(a, c) || matches(b, c)
-        case .and(let keys):
-            for k in keys where try !matches(k, c) { return false }
-            return true
-        case .from(let s): return try Self.has(text(c).from, s) || headerContains(c, "from", s)
-        case .to(let s): return try Self.has(text(c).to, s) || headerContains(c, "to", s)
-        case .cc(let s): return try Self.has(text(c).cc, s) || headerContains(c, "cc", s)
-        case .bcc(let s): return try Self.has(text(c).bcc, s) || headerContains(c, "bcc", s)
-        case .subject(let s): return try Self.has(text(c).subject, s) || headerContains(c, "subject", s)
-        case .header(let name, let s): return try headerContains(c, name.lowercased(), s)
-        case .body(let s): return try text(c).bodies.contains { Self.has($0, s) }
-        case .text(let s):
-            if try text(c).bodies.contains(where: { Self.has($0, s) }) { return true }
-            let (structure, raw) = try parsed(c)
-            let header = String(decoding: raw[structure.root.headerSectionRange], as: UTF8.self)
-            return Self.has(header, s) || Self.has(EncodedWords.decode(header), s)
+        case .older(let s): return .receivedAtOrBefore(now - Int64(s))
+        case .younger(let s): return .receivedAtOrAfter(now - Int64(s))
+        case .emailID(let id): return Self.objectNumber(id, "M").map { .emailID(EmailID(rawValue: $0)) } ?? .uids([])
+        case .threadID(let id): return Self.objectNumber(id, "T").map { .threadID(ThreadID(rawValue: $0)) } ?? .uids([])
+        case .from(let s): return .text(.from, s)
+        case .to(let s): return .text(.to, s)
+        case .cc(let s): return .text(.cc, s)
+        case .bcc(let s): return .text(.bcc, s)
+        case .subject(let s): return .text(.subject, s)
+        case .body(let s): return .text(.body, s)
+        case .text(let s): return .text(.text, s)
+        case .header(let name, let s): return .header(name: name, s)
+        case .not(let k): return .not(query(k))
+        case .or(let a, let b): return .or(query(a), query(b))
+        case .and(let keys): return .and(keys.map(query))
         }
     }
 
-    private func keywords(_ c: Candidate) -> Set<String> {
-        if let k = c.keywords { return k }
-        let k = Set(c.record.keywords.compactMap { keywordNames[$0]?.lowercased() })
-        c.keywords = k
-        return k
+    /// The number in an object id this server gave out (`IMAPHandler.objectID`), or nil.
+    static func objectNumber(_ id: String, _ kind: Character) -> UInt64? {
+        guard id.first == kind else { return nil }
+        return UInt64(id.dropFirst(), radix: 16)
     }
 
-    private func parsed(_ c: Candidate) throws -> (ParsedMessage, [UInt8]) {
-        if let s = c.structure, let raw = c.raw { return (s, raw) }
-        let raw = try tx.content(c.record.content)
-        let structure = try tx.structure(of: c.record.content) ?? ParsedMessage.parse(raw)
-        c.raw = raw
-        c.structure = structure
-        return (structure, raw)
-    }
-
-    private func text(_ c: Candidate) throws -> SearchText {
-        if let t = c.text { return t }
-        let (structure, raw) = try parsed(c)
-        let t = structure.searchText(in: raw)
-        c.text = t
-        return t
-    }
-
-    /// HEADER name string: a field of that name whose value contains the string; an empty
-    /// string matches any message with the field (RFC 9051 §6.4.4).
-    private func headerContains(_ c: Candidate, _ name: String, _ s: String) throws -> Bool {
-        let (structure, raw) = try parsed(c)
-        let header = HeaderSection(raw[structure.root.headerSectionRange])
-        let fields = header.fields(named: name)
-        if s.isEmpty { return !fields.isEmpty }
-        return fields.contains { Self.has($0.value, s) || Self.has($0.decodedValue, s) }
-    }
-
-    private func sentDay(_ c: Candidate) throws -> Int {
-        let (structure, _) = try parsed(c)
-        // Without a usable Date: field, the internal date stands in (as Dovecot does).
-        if let d = structure.sentDate { return Self.day(d.secondsSince1970, d.zoneOffsetMinutes) }
-        return Self.day(c.record.internalDate.seconds, Int(c.record.internalDate.zoneMinutes))
-    }
-
-    /// Case-insensitive substring match.
-    static func has(_ haystack: String, _ needle: String) -> Bool {
-        needle.isEmpty || haystack.range(of: needle, options: [.caseInsensitive]) != nil
-    }
-
-    /// The day number (since 1970-01-01) of an instant in its own zone.
-    static func day(_ seconds: Int64, _ zoneMinutes: Int) -> Int {
-        let local = seconds + Int64(zoneMinutes) * 60
-        return Int(local >= 0 ? local / 86400 : (local - 86399) / 86400)
-    }
-
-
-    static func contains(_ set: SequenceSet, _ n: UInt32, last: UInt32) -> Bool {
-        for range in set.ranges {
+    /// A sequence set's ranges, with `*` as `last` and each range in ascending order.
+    static func ranges(_ set: SequenceSet, last: UInt32) -> [ClosedRange<UInt32>] {
+        set.ranges.map { range in
             func value(_ s: SequenceNumber) -> UInt32 { if case .number(let v) = s { return v } else { return last } }
             let (a, b) = (value(range.first), value(range.last))
-            if n >= min(a, b) && n <= max(a, b) { return true }
+            return min(a, b)...max(a, b)
         }
-        return false
+    }
+
+    static func contains(_ set: SequenceSet, _ n: UInt32, last: UInt32) -> Bool {
+        ranges(set, last: last).contains { $0.contains(n) }
     }
 }

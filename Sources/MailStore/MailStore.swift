@@ -28,12 +28,13 @@ public final class MailStore: Sendable {
         public init() {}
     }
 
-    /// The schema version this binary writes and understands.
-    public static let schemaVersion = 1
+    /// The schema version this binary writes and understands. 2 added the full-text index.
+    public static let schemaVersion = 2
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter
     private let feed: ChangeFeed
+    private let segmentCache = TextSegmentCache()
     public let path: String
 
     /// Opens (creating if needed) the store in directory `path`.
@@ -65,15 +66,20 @@ public final class MailStore: Sendable {
             try tx.kv.withValue(.meta, Keys.schemaVersion) { v in v.map { Int(readU32($0, at: 0)) } }
         }
         switch found {
-        case nil:
+        case let version? where version > Self.schemaVersion:
+            throw MailStoreError.unsupportedSchema(found: version, supported: Self.schemaVersion)
+        case let version? where version == Self.schemaVersion:
+            break
+        default:
+            // A new store, or one from before the full-text index: index what it holds.
             let results = try backend.commitGroup([{ kv in
+                let tx = StoreWriter(kv: kv, now: ZonedDate.now())
+                for account in try tx.accounts() {
+                    for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
+                }
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(Self.schemaVersion)))
             }])
             if let error = results.first ?? nil { throw MailStoreError.storage("\(error)") }
-        case let version? where version > Self.schemaVersion:
-            throw MailStoreError.unsupportedSchema(found: version, supported: Self.schemaVersion)
-        default:
-            break
         }
     }
 
@@ -82,7 +88,7 @@ public final class MailStore: Sendable {
     /// Runs `body` in a read snapshot on the calling thread.
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
         do {
-            return try backend.read { try body(StoreReader(kv: $0)) }
+            return try backend.read { try body(StoreReader(kv: $0, segmentCache: segmentCache)) }
         } catch let error as MailStoreError {
             throw error
         } catch {

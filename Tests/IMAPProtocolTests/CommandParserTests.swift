@@ -1,5 +1,6 @@
 import IMAPProtocol
 import MailMessage
+import TestSupport
 import Testing
 
 // Shorthands for building expected values.
@@ -461,18 +462,5 @@ extension Result {
     var isFailure: Bool {
         if case .failure = self { return true }
         return false
-    }
-}
-
-/// A small deterministic generator for reproducible junk.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

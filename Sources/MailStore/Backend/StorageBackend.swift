@@ -86,6 +86,10 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     case keywords
     /// AccountID + mailbox name → empty.
     case subscriptions
+    /// MailboxID + segment id → segment facts: the mailbox's full-text index, oldest first.
+    case textSegments
+    /// Segment id + piece index → segment bytes.
+    case textChunks
 
     var name: String { "s\(rawValue)-\(self)" }
 }

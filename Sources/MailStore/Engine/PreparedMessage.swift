@@ -9,6 +9,8 @@ public struct PreparedMessage: Sendable {
     public let bytes: [UInt8]
     let sha256: [UInt8]
     let structure: [UInt8]
+    /// The words the full-text index keeps for it.
+    let terms: IndexTerms
 
     /// RFC822.SIZE.
     public var size: Int { bytes.count }
@@ -17,6 +19,8 @@ public struct PreparedMessage: Sendable {
         let bytes = ParsedMessage.crlfNormalized(raw)
         self.bytes = bytes
         self.sha256 = Array(SHA256.hash(data: bytes))
-        self.structure = ParsedMessage.parse(bytes).serialized()
+        let parsed = ParsedMessage.parse(bytes)
+        self.structure = parsed.serialized()
+        self.terms = IndexTerms(SearchDocument(parsed, raw: bytes))
     }
 }

@@ -4,8 +4,13 @@ import MailMessage
 /// `StoreWriter`), and must not escape that closure.
 public class StoreReader {
     let kv: any KVReader
+    /// Decoded index segments shared across reads; nil in writes.
+    let segmentCache: TextSegmentCache?
 
-    init(kv: any KVReader) { self.kv = kv }
+    init(kv: any KVReader, segmentCache: TextSegmentCache? = nil) {
+        self.kv = kv
+        self.segmentCache = segmentCache
+    }
 
     // MARK: Accounts
 

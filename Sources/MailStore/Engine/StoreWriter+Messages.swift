@@ -1,3 +1,5 @@
+import MailMessage
+
 /// How STORE changes flags (RFC 9051 §6.4.6).
 public enum FlagOperation: Sendable {
     case replace
@@ -119,6 +121,7 @@ extension StoreWriter {
             internalDate: internalDate ?? now, saveDate: now.seconds, size: message.size,
             modSeq: bumpModSeq(&mailbox), emailID: emailID, threadID: ThreadID(rawValue: emailID.rawValue))
         try insert(record, into: &mailbox, account: &account)
+        try indexMessages(mailboxID, [(record.uid, message.terms)])
         try saveChanged(mailbox, account)
         return record
     }
@@ -163,6 +166,7 @@ extension StoreWriter {
         let names = source.account == target.account ? [:] : try keywords(of: source.account)
         let modSeq = bumpModSeq(&target)
         var pairs: [(UID, UID)] = []
+        var indexed: [(uid: UID, terms: IndexTerms)] = []
         for old in records {
             let keywordIDs = source.account == target.account
                 ? old.keywords : try keywordIDs(account: &account, names: old.keywords.compactMap { names[$0] })
@@ -173,7 +177,9 @@ extension StoreWriter {
                 emailID: old.emailID, threadID: old.threadID)
             try insert(new, into: &target, account: &account)
             pairs.append((old.uid, new.uid))
+            indexed.append((new.uid, try indexTerms(of: old.content)))
         }
+        try indexMessages(targetID, indexed)
         try saveChanged(target, account)
         return pairs
     }
@@ -265,6 +271,8 @@ extension StoreWriter {
             expunged.append(uid)
         }
         if modSeq != nil { try saveChanged(mailbox, account) }
+        // Postings of expunged messages go at the next merge; an empty mailbox needs none.
+        if mailbox.messages == 0 { try dropIndex(mailboxID) }
         return expunged
     }
 

@@ -140,6 +140,7 @@ public final class StoreWriter: StoreReader {
     /// Removes the mailbox record, its name, its messages and its change log.
     private func removeMailboxRecord(_ mailbox: Mailbox) throws {
         _ = try expunge(in: mailbox.id, uids: try uids(in: mailbox.id))
+        try dropIndex(mailbox.id)
         var logKeys: [[UInt8]] = []
         try w.scan(.changes, prefix: Keys.mailboxPrefix(mailbox.id)) { k, _ in logKeys.append(Array(k)); return true }
         for k in logKeys { try w.delete(.changes, k) }

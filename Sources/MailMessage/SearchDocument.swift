@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CMemmem
+
+/// Case folding, word splitting and substring tests for SEARCH.
+///
+/// IMAP search keys match substrings without regard to case (RFC 9051 §6.4.4). Text and search
+/// strings are both folded by `fold`, and a key matches when the folded string is a byte
+/// substring of the folded text. Folding maps each Unicode scalar on its own (to upper case,
+/// then to lower case), so it is context-free: `fold(a + b) == fold(a) + fold(b)`. That is what
+/// lets a word index answer substring queries exactly (see `words(in:)`).
+public enum SearchFolding {
+    /// Separates the pieces of one field's text; search strings cannot contain it (RFC 9051 §4.3).
+    public static let separator: UInt8 = 0
+
+    /// The folded UTF-8 of `s`: ASCII letters lowercased; other scalars mapped through full
+    /// Unicode upper then lower case, so that `ß` matches `SS` and `ﬁ` matches `FI`.
+    public static func fold(_ s: String) -> [UInt8] {
+        var out: [UInt8] = []
+        fold(s, into: &out)
+        return out
+    }
+
+    /// Appends the folded UTF-8 of `s` to `out`.
+    public static func fold(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        let ascii = s.withUTF8 { buf -> Bool in
+            guard !buf.contains(where: { $0 >= 0x80 }) else { return false }
+            out.reserveCapacity(out.count + buf.count)
+            for b in buf { out.append(b >= 65 && b <= 90 ? b | 0x20 : b) }
+            return true
+        }
+        if ascii { return }
+        for scalar in s.unicodeScalars {
+            if scalar.isASCII {
+                let b = UInt8(scalar.value)
+                out.append(b >= 65 && b <= 90 ? b | 0x20 : b)
+                continue
+            }
+            let properties = scalar.properties
+            if !properties.changesWhenUppercased && !properties.changesWhenLowercased {
+                out.append(contentsOf: String(scalar).utf8)
+                continue
+            }
+            for upper in properties.uppercaseMapping.unicodeScalars {
+                out.append(contentsOf: upper.properties.lowercaseMapping.utf8)
+            }
+        }
+    }
+
+    /// Whether `b` belongs to a word: an ASCII letter or digit, or any byte of a non-ASCII
+    /// scalar. Folded text has no upper-case ASCII.
+    @inline(__always)
+    public static func isWordByte(_ b: UInt8) -> Bool {
+        b >= 0x80 || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+    }
+
+    /// The words of folded text: the maximal runs of word bytes.
+    ///
+    /// If a folded needle occurs in folded text, each word of the needle lies inside one word
+    /// of the text, since a run of word bytes cannot cross a non-word byte. So the text's words
+    /// that contain each needle word give a superset of the matches, and when the needle is a
+    /// single word with nothing around it, exactly the matches.
+    public static func words(in folded: [UInt8]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = -1
+        for (i, b) in folded.enumerated() {
+            if isWordByte(b) {
+                if start < 0 { start = i }
+            } else if start >= 0 {
+                result.append(start..<i)
+                start = -1
+            }
+        }
+        if start >= 0 { result.append(start..<folded.count) }
+        return result
+    }
+
+    /// Whether `needle` occurs in `haystack`. An empty needle occurs everywhere.
+    public static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard needle.count <= haystack.count else { return false }
+        return haystack.withUnsafeBytes { h in
+            needle.withUnsafeBytes { n in cmemmem(h.baseAddress, h.count, n.baseAddress, n.count) != nil }
+        }
+    }
+}
+
+/// The folded text a message offers to each SEARCH key, and the words indexed for it.
+public struct SearchDocument: Sendable {
+    /// The parts of a message that search keys look at.
+    public enum Field: Int, CaseIterable, Sendable {
+        /// FROM, TO, CC, BCC: the addresses as displayed, and every such field raw and decoded.
+        case from, to, cc, bcc
+        /// SUBJECT: the decoded subject and every Subject field raw and decoded.
+        case subject
+        /// TEXT's header part: the whole header section, raw and with encoded words decoded.
+        case header
+        /// BODY: decoded text bodies (HTML without markup), nested messages' subjects and
+        /// attachment file names.
+        case body
+    }
+
+    /// Folded text per field, indexed by `Field.rawValue`; pieces separated by `SearchFolding.separator`.
+    public var fields: [[UInt8]]
+
+    public init(fields: [[UInt8]]) { self.fields = fields }
+
+    public subscript(_ field: Field) -> [UInt8] { fields[field.rawValue] }
+
+    /// The document of the message `raw`, parsed as `structure`.
+    public init(_ structure: ParsedMessage, raw: some Collection<UInt8>) {
+        let text = structure.searchText(in: raw)
+        let headerBytes = Array(raw.dropFirst(structure.root.headerSectionRange.lowerBound)
+            .prefix(structure.root.headerSectionRange.count))
+        let header = HeaderSection(headerBytes)
+        var fields = [[UInt8]](repeating: [], count: Field.allCases.count)
+
+        func add(_ s: String, to field: Field) {
+            if !fields[field.rawValue].isEmpty { fields[field.rawValue].append(SearchFolding.separator) }
+            SearchFolding.fold(s, into: &fields[field.rawValue])
+        }
+        func addHeaderFields(_ name: String, to field: Field) {
+            for f in header.fields(named: name) {
+                let value = f.value
+                add(value, to: field)
+                let decoded = EncodedWords.decode(value)
+                if decoded != value { add(decoded, to: field) }
+            }
+        }
+        add(text.from, to: .from); addHeaderFields("from", to: .from)
+        add(text.to, to: .to); addHeaderFields("to", to: .to)
+        add(text.cc, to: .cc); addHeaderFields("cc", to: .cc)
+        add(text.bcc, to: .bcc); addHeaderFields("bcc", to: .bcc)
+        add(text.subject, to: .subject); addHeaderFields("subject", to: .subject)
+        let headerText = Bytes.string(headerBytes)
+        add(headerText, to: .header)
+        let decodedHeader = EncodedWords.decode(headerText)
+        if decodedHeader != headerText { add(decodedHeader, to: .header) }
+        for body in text.bodies { add(body, to: .body) }
+        for name in text.attachmentNames { add(name, to: .body) }
+        self.fields = fields
+    }
+
+    /// Whether HEADER `name` `needle` matches: a field of that name whose value, raw or
+    /// decoded, contains the folded needle; an empty needle asks only that the field exists.
+    public static func headerMatches(_ header: HeaderSection, name: String, folded needle: [UInt8]) -> Bool {
+        let fields = header.fields(named: name)
+        if needle.isEmpty { return !fields.isEmpty }
+        return fields.contains { f in
+            let value = f.value
+            if SearchFolding.contains(SearchFolding.fold(value), needle) { return true }
+            let decoded = EncodedWords.decode(value)
+            return decoded != value && SearchFolding.contains(SearchFolding.fold(decoded), needle)
+        }
+    }
+}
+
+/// The distinct words of each field of a document, sorted bytewise: what the full-text index
+/// stores for one message.
+public struct IndexTerms: Sendable, Equatable {
+    /// The longest term kept. A longer word is indexed as overlapping windows of this length,
+    /// each starting `windowStep` bytes after the last, so that any piece of it up to
+    /// `longestExactProbe` bytes lies whole inside one window.
+    public static let maxTermBytes = 48
+    public static let windowStep = 24
+    /// The longest needle word that can be looked up exactly: `maxTermBytes - windowStep + 1`.
+    public static let longestExactProbe = maxTermBytes - windowStep + 1
+
+    /// Per field (`SearchDocument.Field.rawValue`): the terms, each preceded by
+    /// `SearchFolding.separator`, and a final separator. Empty fields hold just the separator.
+    public var fields: [[UInt8]]
+
+    public init(fields: [[UInt8]]) { self.fields = fields }
+
+    public init(_ document: SearchDocument) {
+        fields = document.fields.map(Self.terms)
+    }
+
+    /// The sorted distinct words of folded text, in the separator-joined form.
+    static func terms(_ folded: [UInt8]) -> [UInt8] {
+        var pieces: [Range<Int>] = []
+        for word in SearchFolding.words(in: folded) {
+            if word.count <= maxTermBytes {
+                pieces.append(word)
+                continue
+            }
+            var start = word.lowerBound
+            while true {
+                var end = min(start + maxTermBytes, word.upperBound)
+                // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
+                while end < word.upperBound, folded[end] & 0xC0 == 0x80 { end -= 1 }
+                pieces.append(start..<end)
+                if end == word.upperBound { break }
+                var next = start + windowStep
+                while next < word.upperBound, folded[next] & 0xC0 == 0x80 { next += 1 }
+                start = next
+            }
+        }
+        return folded.withUnsafeBufferPointer { buf -> [UInt8] in
+            pieces.sort { a, b in Self.compare(buf, a, b) < 0 }
+            var out: [UInt8] = [SearchFolding.separator]
+            out.reserveCapacity(folded.count / 2)
+            var last: Range<Int>?
+            for p in pieces {
+                if let l = last, Self.compare(buf, l, p) == 0 { continue }
+                out.append(contentsOf: buf[p])
+                out.append(SearchFolding.separator)
+                last = p
+            }
+            return out
+        }
+    }
+
+    /// Bytewise order of two ranges of `buf`.
+    static func compare(_ buf: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Int {
+        let n = min(a.count, b.count)
+        let c = n == 0 ? 0 : Int(memcmp(buf.baseAddress! + a.lowerBound, buf.baseAddress! + b.lowerBound, n))
+        return c != 0 ? c : a.count - b.count
+    }
+}

@@ -1,0 +1,291 @@
+import MailMessage
+
+extension StoreReader {
+    /// The messages of `mailbox` that match `query`, in UID order.
+    ///
+    /// Text keys are answered from the full-text index: a search string that is one word is
+    /// answered by the index alone; a longer one takes the index's candidates and checks each
+    /// by reading it. Keys on flags, sizes, dates, UIDs and modseqs use the message records.
+    /// Only HEADER with an empty string, sent dates and text without any word read every
+    /// message; `SearchOutcome.plan` says which keys did. With `useIndex` false every text key
+    /// reads every message: the naive evaluation that tests compare the index against.
+    public func search(in mailbox: MailboxID, _ query: SearchQuery, useIndex: Bool = true) throws -> SearchOutcome {
+        var planner = SearchPlanner(tx: self, mailbox: try requireMailbox(mailbox), useIndex: useIndex)
+        return try planner.run(query)
+    }
+}
+
+/// Turns a query into index lookups and per-message tests, and runs it.
+struct SearchPlanner {
+    let tx: StoreReader
+    let mailbox: Mailbox
+    /// Sets are bitmaps below this; nil when the mailbox's UIDs are too high for bitmaps.
+    let universe: UInt32?
+    let useIndex: Bool
+    private var segments: [TextSegment]?
+    private var notes: [String] = []
+    private var contentReads = 0
+
+    init(tx: StoreReader, mailbox: Mailbox, useIndex: Bool) {
+        self.tx = tx
+        self.mailbox = mailbox
+        self.useIndex = useIndex
+        universe = mailbox.uidNext.rawValue <= SearchLimits.maxBitmapUIDs ? mailbox.uidNext.rawValue : nil
+    }
+
+    /// What reading a message's content can decide.
+    enum ContentTest {
+        /// One of the fields contains the folded needle.
+        case text([SearchDocument.Field], [UInt8])
+        case header(name: String, [UInt8])
+        case sentDate(SearchQuery.DateTest)
+    }
+
+    indirect enum Node {
+        case constant(Bool)
+        /// Exactly the messages in the set.
+        case set(UIDBitmap)
+        /// Decided by the message record.
+        case record(SearchQuery)
+        case keyword(KeywordID?)
+        /// Decided by reading the message; only messages in `candidates` (when given) can match.
+        case content(ContentTest, candidates: UIDBitmap?)
+        case not(Node)
+        case and([Node])
+        case or(Node, Node)
+    }
+
+    /// One message under test, with what has been read of it so far.
+    final class Candidate {
+        let record: MessageRecord
+        var raw: [UInt8]?
+        var structure: ParsedMessage?
+        var document: SearchDocument?
+        var header: HeaderSection?
+        init(_ record: MessageRecord) { self.record = record }
+    }
+
+    mutating func run(_ query: SearchQuery) throws -> SearchOutcome {
+        let root = try plan(query)
+        let candidates = Self.candidates(root)
+        var matches: [MessageRecord] = []
+        if let candidates, candidates.count * 8 < mailbox.messages {
+            // Few candidates: look each one up rather than walk the mailbox.
+            try candidates.forEach { uid in
+                if let record = try tx.message(in: mailbox.id, uid: UID(uid)), try evaluate(root, Candidate(record)) {
+                    matches.append(record)
+                }
+                return true
+            }
+        } else {
+            try tx.forEachMessage(in: mailbox.id) { record in
+                if candidates?.contains(record.uid.rawValue) ?? true, try evaluate(root, Candidate(record)) {
+                    matches.append(record)
+                }
+                return true
+            }
+        }
+        let plan = notes.isEmpty ? "records only" : notes.joined(separator: "; ")
+        return SearchOutcome(matches: matches, plan: plan, contentReads: contentReads)
+    }
+
+    // MARK: Planning
+
+    private mutating func plan(_ query: SearchQuery) throws -> Node {
+        switch query {
+        case .all:
+            return .constant(true)
+        case .uids(let ranges):
+            guard let universe else { return .record(query) }
+            return .set(UIDBitmap(universe: universe, ranges: ranges))
+        case .flags, .larger, .smaller, .internalDate, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter,
+             .modSeq, .emailID, .threadID:
+            return .record(query)
+        case .keyword(let name):
+            return .keyword(try tx.keywordID(of: mailbox.account, named: name))
+        case .sentDate(let test):
+            notes.append("sent date: reads every candidate")
+            return .content(.sentDate(test), candidates: nil)
+        case .text(let field, let string):
+            let needle = SearchFolding.fold(string)
+            if needle.isEmpty { return .constant(true) }
+            let fields = field.documentFields
+            guard let (set, exact) = try lookup(needle, in: fields) else {
+                notes.append("\(field) \"\(string)\": no word to look up, reads every message")
+                return .content(.text(fields, needle), candidates: nil)
+            }
+            notes.append("\(field) \"\(string)\": index, \(set.count) \(exact ? "matches" : "candidates to check")")
+            return exact ? .set(set) : .content(.text(fields, needle), candidates: set)
+        case .header(let name, let string):
+            let needle = SearchFolding.fold(string)
+            guard let (set, _) = try lookup(needle, in: [.header]) else {
+                notes.append("header \(name): reads every message")
+                return .content(.header(name: name, needle), candidates: nil)
+            }
+            notes.append("header \(name) \"\(string)\": index, \(set.count) candidates to check")
+            return .content(.header(name: name, needle), candidates: set)
+        case .not(let q):
+            switch try plan(q) {
+            case .constant(let v): return .constant(!v)
+            case let node: return .not(node)
+            }
+        case .and(let qs):
+            var nodes: [Node] = []
+            for q in qs {
+                switch try plan(q) {
+                case .constant(true): continue
+                case .constant(false): return .constant(false)
+                case let node: nodes.append(node)
+                }
+            }
+            return nodes.isEmpty ? .constant(true) : nodes.count == 1 ? nodes[0] : .and(nodes)
+        case .or(let a, let b):
+            switch (try plan(a), try plan(b)) {
+            case (.constant(true), _), (_, .constant(true)): return .constant(true)
+            case (.constant(false), let n), (let n, .constant(false)): return n
+            case let (x, y): return .or(x, y)
+            }
+        }
+    }
+
+    /// The messages whose `fields` hold every word of `needle`, and whether that set is exact
+    /// (the needle is one word, short enough to be found whole in the index). Nil when the
+    /// index cannot help: no index, or no word in the needle.
+    private mutating func lookup(_ needle: [UInt8], in fields: [SearchDocument.Field]) throws -> (UIDBitmap, Bool)? {
+        guard useIndex, let universe else { return nil }
+        let words = SearchFolding.words(in: needle)
+        guard !words.isEmpty else { return nil }
+        if segments == nil {
+            segments = try tx.segmentList(mailbox.id).map { try tx.segment($0.id, $0.info) }
+        }
+        var exact = words.count == 1 && words[0] == needle.indices
+        var result: UIDBitmap?
+        for word in words {
+            var probe = Array(needle[word])
+            if probe.count > IndexTerms.longestExactProbe {
+                // Only a prefix is sure to lie whole inside one indexed window of a long word.
+                var end = IndexTerms.longestExactProbe
+                while probe[end] & 0xC0 == 0x80 { end -= 1 }
+                probe = Array(probe[..<end])
+                exact = false
+            }
+            var set = UIDBitmap(universe: universe)
+            for segment in segments! {
+                for field in fields {
+                    let table = segment.tables[field.rawValue]
+                    segment.forEachTerm(of: field.rawValue, containing: probe) { term in
+                        segment.forEachPosting(table, term) { set.insert($0) }
+                    }
+                }
+            }
+            if result == nil { result = set } else { result!.formIntersection(set) }
+        }
+        return (result!, exact)
+    }
+
+    /// A superset of the node's matches, or nil for "any message".
+    private static func candidates(_ node: Node) -> UIDBitmap? {
+        switch node {
+        case .constant(true), .record, .not: return nil
+        case .constant(false): return UIDBitmap(universe: 0)
+        case .keyword(let id): return id == nil ? UIDBitmap(universe: 0) : nil
+        case .set(let set): return set
+        case .content(_, let set): return set
+        case .and(let nodes):
+            var result: UIDBitmap?
+            for n in nodes {
+                guard let c = candidates(n) else { continue }
+                if result == nil { result = c } else { result!.formIntersection(c) }
+            }
+            return result
+        case .or(let a, let b):
+            guard let x = candidates(a), let y = candidates(b) else { return nil }
+            var (wide, narrow) = x.universe >= y.universe ? (x, y) : (y, x)
+            wide.formUnion(narrow)
+            return wide
+        }
+    }
+
+    // MARK: Evaluation
+
+    private mutating func evaluate(_ node: Node, _ c: Candidate) throws -> Bool {
+        switch node {
+        case .constant(let v): return v
+        case .set(let set): return set.contains(c.record.uid.rawValue)
+        case .record(let q): return Self.matches(q, c.record)
+        case .keyword(let id): return id.map { c.record.keywords.contains($0) } ?? false
+        case .content(let test, let set):
+            if let set, !set.contains(c.record.uid.rawValue) { return false }
+            return try matches(test, c)
+        case .not(let n): return try !evaluate(n, c)
+        case .and(let nodes):
+            for n in nodes where try !evaluate(n, c) { return false }
+            return true
+        case .or(let a, let b): return try evaluate(a, c) || evaluate(b, c)
+        }
+    }
+
+    static func matches(_ q: SearchQuery, _ r: MessageRecord) -> Bool {
+        switch q {
+        case .uids(let ranges): return ranges.contains { $0.contains(r.uid.rawValue) }
+        case .flags(let f): return r.flags.isSuperset(of: f)
+        case .larger(let n): return r.size > n
+        case .smaller(let n): return r.size < n
+        case .internalDate(let t): return t.matches(day(r.internalDate.seconds, Int(r.internalDate.zoneMinutes)))
+        case .saveDate(let t): return t.matches(day(r.saveDate, 0))
+        case .receivedAtOrBefore(let s): return r.internalDate.seconds <= s
+        case .receivedAtOrAfter(let s): return r.internalDate.seconds >= s
+        case .modSeq(let n): return r.modSeq.rawValue >= n
+        case .emailID(let id): return r.emailID == id
+        case .threadID(let id): return r.threadID == id
+        default: return false
+        }
+    }
+
+    private mutating func matches(_ test: ContentTest, _ c: Candidate) throws -> Bool {
+        switch test {
+        case .text(let fields, let needle):
+            let document = try document(c)
+            return fields.contains { SearchFolding.contains(document[$0], needle) }
+        case .header(let name, let needle):
+            return SearchDocument.headerMatches(try header(c), name: name, folded: needle)
+        case .sentDate(let t):
+            let (structure, _) = try parsed(c)
+            // Without a usable Date: field, the internal date stands in (as Dovecot does).
+            if let d = structure.sentDate { return t.matches(Self.day(d.secondsSince1970, d.zoneOffsetMinutes)) }
+            return t.matches(Self.day(c.record.internalDate.seconds, Int(c.record.internalDate.zoneMinutes)))
+        }
+    }
+
+    private mutating func parsed(_ c: Candidate) throws -> (ParsedMessage, [UInt8]) {
+        if let s = c.structure, let raw = c.raw { return (s, raw) }
+        contentReads += 1
+        let raw = try tx.content(c.record.content)
+        let structure = try tx.structure(of: c.record.content) ?? ParsedMessage.parse(raw)
+        c.raw = raw
+        c.structure = structure
+        return (structure, raw)
+    }
+
+    private mutating func document(_ c: Candidate) throws -> SearchDocument {
+        if let d = c.document { return d }
+        let (structure, raw) = try parsed(c)
+        let d = SearchDocument(structure, raw: raw)
+        c.document = d
+        return d
+    }
+
+    private mutating func header(_ c: Candidate) throws -> HeaderSection {
+        if let h = c.header { return h }
+        let (structure, raw) = try parsed(c)
+        let h = HeaderSection(raw[structure.root.headerSectionRange])
+        c.header = h
+        return h
+    }
+
+    /// The day number (since 1970-01-01) of an instant in its own zone.
+    static func day(_ seconds: Int64, _ zoneMinutes: Int) -> Int {
+        let local = seconds + Int64(zoneMinutes) * 60
+        return Int(local >= 0 ? local / 86400 : (local - 86399) / 86400)
+    }
+}

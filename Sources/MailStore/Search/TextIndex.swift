@@ -1,0 +1,213 @@
+import Foundation
+import MailMessage
+
+/// Limits and tuning of the full-text index and the search planner.
+public enum SearchLimits {
+    /// A mailbox's index merges its newest segments once this many of the same size class
+    /// (a power of this number of messages) have piled up.
+    public static let mergeFactor = 10
+    /// Memory for decoded segments kept between searches, per store.
+    public static let segmentCacheBytes = 256 << 20
+    /// UIDs at or above this make the planner fall back to scanning (its sets are bitmaps).
+    public static let maxBitmapUIDs: UInt32 = 1 << 27
+    /// Messages indexed per segment while reindexing.
+    public static let reindexBatch = 2000
+}
+
+/// What the store keeps about one segment besides its bytes.
+struct SegmentInfo {
+    var messageCount: Int
+    var minUID: UInt32
+    var maxUID: UInt32
+    var byteCount: Int
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter(capacity: 16)
+        w.u32(UInt32(messageCount)); w.u32(minUID); w.u32(maxUID); w.u32(UInt32(byteCount))
+        return w.bytes
+    }
+
+    init(messageCount: Int, minUID: UInt32, maxUID: UInt32, byteCount: Int) {
+        self.messageCount = messageCount
+        self.minUID = minUID
+        self.maxUID = maxUID
+        self.byteCount = byteCount
+    }
+
+    init(decoding buffer: UnsafeRawBufferPointer) throws {
+        var r = ByteReader(buffer)
+        messageCount = Int(try r.u32())
+        minUID = try r.u32()
+        maxUID = try r.u32()
+        byteCount = Int(try r.u32())
+    }
+
+    /// The size class: messages are 1-9, 10-99, ... for a merge factor of 10.
+    var level: Int {
+        var level = 0, n = max(messageCount, 1)
+        while n >= SearchLimits.mergeFactor { n /= SearchLimits.mergeFactor; level += 1 }
+        return level
+    }
+}
+
+/// Decoded segments shared by every read of one store. Segments never change once written and
+/// their ids are never reused by a committed write, so an entry never goes stale. Only reads
+/// fill it, so it never holds a segment of a write that was later rolled back.
+final class TextSegmentCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var segments: [UInt64: TextSegment] = [:]
+    private var order: [UInt64] = []
+    private var bytes = 0
+    let budget: Int
+
+    init(budget: Int = SearchLimits.segmentCacheBytes) { self.budget = budget }
+
+    func get(_ id: UInt64) -> TextSegment? { lock.withLock { segments[id] } }
+
+    func put(_ id: UInt64, _ segment: TextSegment) {
+        lock.withLock {
+            guard segments[id] == nil, segment.bytes.count <= budget else { return }
+            segments[id] = segment
+            order.append(id)
+            bytes += segment.bytes.count
+            while bytes > budget, !order.isEmpty {
+                let old = order.removeFirst()
+                if let s = segments.removeValue(forKey: old) { bytes -= s.bytes.count }
+            }
+        }
+    }
+}
+
+extension Keys {
+    static func segment(_ mailbox: MailboxID, _ id: UInt64) -> [UInt8] { key { $0.u32(mailbox.rawValue); $0.u64(id) } }
+    static func segmentChunk(_ id: UInt64, _ index: Int) -> [UInt8] { key { $0.u64(id); $0.u16(UInt16(index)) } }
+    static let nextSegment = Array("next-segment".utf8)
+}
+
+extension StoreReader {
+    /// The mailbox's segments, oldest first.
+    func segmentList(_ mailbox: MailboxID) throws -> [(id: UInt64, info: SegmentInfo)] {
+        var list: [(id: UInt64, info: SegmentInfo)] = []
+        try kv.scan(.textSegments, prefix: Keys.mailboxPrefix(mailbox)) { k, v in
+            list.append((readU64(k, at: 4), try SegmentInfo(decoding: v)))
+            return true
+        }
+        return list
+    }
+
+    /// A segment's bytes, decoded; from the cache when this reader has one.
+    func segment(_ id: UInt64, _ info: SegmentInfo) throws -> TextSegment {
+        if let cached = segmentCache?.get(id) { return cached }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(info.byteCount)
+        for index in ContentLayout.pieces(forSize: info.byteCount).indices {
+            try kv.withValue(.textChunks, Keys.segmentChunk(id, index)) { v in
+                guard let v else { throw MailStoreError.corrupt("missing text segment \(id) piece \(index)") }
+                bytes.append(contentsOf: v)
+            }
+        }
+        guard bytes.count == info.byteCount else { throw MailStoreError.corrupt("text segment \(id) size") }
+        let segment = try TextSegment(bytes: bytes)
+        segmentCache?.put(id, segment)
+        return segment
+    }
+
+    /// The words the index holds for a stored message.
+    func indexTerms(of content: ContentID) throws -> IndexTerms {
+        IndexTerms(try searchDocument(of: content))
+    }
+
+    /// The folded search text of a stored message.
+    func searchDocument(of content: ContentID) throws -> SearchDocument {
+        let raw = try self.content(content)
+        let structure = try structure(of: content) ?? ParsedMessage.parse(raw)
+        return SearchDocument(structure, raw: raw)
+    }
+}
+
+extension StoreWriter {
+    /// Indexes messages just inserted into `mailbox` (ascending UIDs) as one new segment, then
+    /// merges the mailbox's newest segments as the merge policy asks.
+    func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {
+        guard let first = messages.first, let last = messages.last else { return }
+        let singles = try messages.map { try TextSegment(uid: $0.uid.rawValue, terms: $0.terms) }
+        let bytes = singles.count == 1
+            ? singles[0].bytes : TextSegment.merge(singles, messageCount: singles.count) { _ in true }
+        try putSegment(mailbox, bytes, SegmentInfo(messageCount: messages.count, minUID: first.uid.rawValue,
+                                                   maxUID: last.uid.rawValue, byteCount: bytes.count))
+        try mergeSegments(of: mailbox)
+    }
+
+    private func putSegment(_ mailbox: MailboxID, _ bytes: [UInt8], _ info: SegmentInfo) throws {
+        let id = try nextCounter(Keys.nextSegment)
+        try bytes.withUnsafeBytes { all in
+            var offset = 0
+            for (index, piece) in ContentLayout.pieces(forSize: bytes.count).enumerated() {
+                try w.put(.textChunks, Keys.segmentChunk(id, index), UnsafeRawBufferPointer(rebasing: all[offset..<offset + piece]))
+                offset += piece
+            }
+        }
+        try w.put(.textSegments, Keys.segment(mailbox, id), info.encoded())
+    }
+
+    private func deleteSegment(_ mailbox: MailboxID, _ id: UInt64, _ info: SegmentInfo) throws {
+        for index in ContentLayout.pieces(forSize: info.byteCount).indices {
+            try w.delete(.textChunks, Keys.segmentChunk(id, index))
+        }
+        try w.delete(.textSegments, Keys.segment(mailbox, id))
+    }
+
+    /// Tiered merging: while the newest `mergeFactor` or more segments share a size class,
+    /// they become one, without the postings of messages expunged since. Merged segments
+    /// are always the newest run, so UIDs stay ascending across a mailbox's segments.
+    private func mergeSegments(of mailbox: MailboxID) throws {
+        while true {
+            let list = try segmentList(mailbox)
+            guard let level = list.last?.info.level else { return }
+            let run = list.reversed().prefix { $0.info.level == level }.count
+            guard run >= SearchLimits.mergeFactor else { return }
+            let chosen = Array(list.suffix(run))
+            let lo = chosen.map(\.info.minUID).min()!, hi = chosen.map(\.info.maxUID).max()!
+            var live = UIDBitmap(universe: hi &+ 1)
+            var liveCount = 0, minLive = UInt32.max, maxLive: UInt32 = 0
+            try forEachMessage(in: mailbox, uids: UID(lo)...UID(hi)) { record in
+                live.insert(record.uid.rawValue)
+                liveCount += 1
+                minLive = min(minLive, record.uid.rawValue)
+                maxLive = max(maxLive, record.uid.rawValue)
+                return true
+            }
+            let segments = try chosen.map { try segment($0.id, $0.info) }
+            for s in chosen { try deleteSegment(mailbox, s.id, s.info) }
+            guard liveCount > 0 else { continue }
+            let bytes = TextSegment.merge(segments, messageCount: liveCount) { live.contains($0) }
+            try putSegment(mailbox, bytes, SegmentInfo(messageCount: liveCount, minUID: minLive, maxUID: maxLive,
+                                                       byteCount: bytes.count))
+        }
+    }
+
+    /// Removes the mailbox's whole index.
+    func dropIndex(_ mailbox: MailboxID) throws {
+        for s in try segmentList(mailbox) { try deleteSegment(mailbox, s.id, s.info) }
+    }
+
+    /// Rebuilds the mailbox's index from its messages. Returns the number of messages indexed.
+    @discardableResult
+    public func reindex(_ mailbox: MailboxID) throws -> Int {
+        try dropIndex(mailbox)
+        var messages: [(UID, ContentID)] = []
+        try forEachMessage(in: mailbox) { messages.append(($0.uid, $0.content)); return true }
+        var batch: [(uid: UID, terms: IndexTerms)] = []
+        var total = 0
+        for (uid, content) in messages {
+            batch.append((uid, try indexTerms(of: content)))
+            if batch.count == SearchLimits.reindexBatch {
+                try indexMessages(mailbox, batch)
+                total += batch.count
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try indexMessages(mailbox, batch)
+        return total + batch.count
+    }
+}

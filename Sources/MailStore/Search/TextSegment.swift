@@ -1,0 +1,302 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CMemmem
+import MailMessage
+
+/// One immutable piece of a mailbox's full-text index: for each search field, a dictionary of
+/// terms and, for each term, the UIDs of the messages whose field has that word.
+///
+/// Encoded form (integers little-endian):
+/// - `u32` message count, `u32` field count;
+/// - per field: `u32` term count, `u32` dictionary length, the dictionary (each term preceded by
+///   a 0 byte, and a final 0 byte: one buffer that a substring search runs over whole),
+///   `u32` postings length, then per term a varint count and that many varint UIDs, the first
+///   absolute and the rest as ascending deltas.
+///
+/// Segments are never changed once written, so a decoded segment can be cached by its id.
+final class TextSegment: Sendable {
+    struct Table: Sendable {
+        /// The dictionary, as a range of `bytes`.
+        var dictionary: Range<Int>
+        /// Where each term starts in `bytes`, plus one entry past the last (its separator + 1).
+        var termStarts: [Int32]
+        /// Where each term's postings start in `bytes`.
+        var postingStarts: [Int32]
+        var termCount: Int { postingStarts.count }
+    }
+
+    let bytes: [UInt8]
+    let messageCount: Int
+    let tables: [Table]
+
+    /// Decodes `bytes`. Throws on malformed data.
+    init(bytes: [UInt8]) throws {
+        self.bytes = bytes
+        var reader = Reader(bytes: bytes)
+        messageCount = Int(try reader.u32())
+        let fieldCount = Int(try reader.u32())
+        guard fieldCount == SearchDocument.Field.allCases.count else { throw MailStoreError.corrupt("text segment fields") }
+        var tables: [Table] = []
+        for _ in 0..<fieldCount {
+            let termCount = Int(try reader.u32())
+            let dictLength = Int(try reader.u32())
+            let dictionary = try reader.skip(dictLength)
+            var termStarts: [Int32] = []
+            termStarts.reserveCapacity(termCount + 1)
+            guard dictLength > 0, bytes[dictionary.lowerBound] == SearchFolding.separator else {
+                throw MailStoreError.corrupt("text segment dictionary")
+            }
+            for i in dictionary where bytes[i] == SearchFolding.separator { termStarts.append(Int32(i + 1)) }
+            guard termStarts.count == termCount + 1 else { throw MailStoreError.corrupt("text segment term count") }
+            let postingsLength = Int(try reader.u32())
+            let postings = try reader.skip(postingsLength)
+            var postingStarts: [Int32] = []
+            postingStarts.reserveCapacity(termCount)
+            var p = Reader(bytes: bytes, offset: postings.lowerBound, end: postings.upperBound)
+            for _ in 0..<termCount {
+                postingStarts.append(Int32(p.offset))
+                let n = try p.varint()
+                for _ in 0..<n { _ = try p.varint() }
+            }
+            guard p.offset == postings.upperBound else { throw MailStoreError.corrupt("text segment postings") }
+            tables.append(Table(dictionary: dictionary, termStarts: termStarts, postingStarts: postingStarts))
+        }
+        self.tables = tables
+    }
+
+    /// A segment of one message: every term of `terms` with the posting `uid`.
+    convenience init(uid: UInt32, terms: IndexTerms) throws {
+        var builder = TextSegmentBuilder()
+        for (field, dictionary) in terms.fields.enumerated() {
+            var start = 1
+            while start < dictionary.count {
+                var end = start
+                while dictionary[end] != SearchFolding.separator { end += 1 }
+                builder.add(field: field, term: dictionary[start..<end], uids: [uid])
+                start = end + 1
+            }
+        }
+        try self.init(bytes: builder.encoded(messageCount: 1))
+    }
+
+    /// The bytes of term `index` of `table`.
+    func term(_ table: Table, _ index: Int) -> Range<Int> {
+        Int(table.termStarts[index])..<Int(table.termStarts[index + 1]) - 1
+    }
+
+    /// Calls `body` with the UIDs of term `index` of `table`, ascending.
+    func forEachPosting(_ table: Table, _ index: Int, _ body: (UInt32) -> Void) {
+        var r = Reader(bytes: bytes, offset: Int(table.postingStarts[index]), end: bytes.count)
+        guard let n = try? r.varint() else { return }
+        var uid: UInt64 = 0
+        for _ in 0..<n {
+            guard let d = try? r.varint() else { return }
+            uid += d
+            body(UInt32(truncatingIfNeeded: uid))
+        }
+    }
+
+    /// Calls `body` with the index of each term of `field` that contains `needle` (a word).
+    func forEachTerm(of field: Int, containing needle: [UInt8], _ body: (Int) -> Void) {
+        let table = tables[field]
+        guard !needle.isEmpty, !table.dictionary.isEmpty else { return }
+        bytes.withUnsafeBufferPointer { buf in
+            needle.withUnsafeBufferPointer { n in
+                let base = buf.baseAddress!
+                var from = table.dictionary.lowerBound
+                let end = table.dictionary.upperBound
+                while from < end, let hit = cmemmem(base + from, end - from, n.baseAddress!, n.count) {
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    // The term holding the hit: the last one starting at or before it.
+                    var lo = 0, hi = table.termCount - 1
+                    while lo < hi {
+                        let mid = (lo + hi + 1) / 2
+                        if Int(table.termStarts[mid]) <= at { lo = mid } else { hi = mid - 1 }
+                    }
+                    body(lo)
+                    from = Int(table.termStarts[lo + 1])
+                }
+            }
+        }
+    }
+
+    /// Merges segments into one. Terms are merged in order; a term's postings are the union
+    /// of its postings in `segments`, ascending, keeping only UIDs for which `keep` is true.
+    static func merge(_ segments: [TextSegment], messageCount: Int, keep: (UInt32) -> Bool) -> [UInt8] {
+        var builder = TextSegmentBuilder()
+        var uids: [UInt32] = []
+        for field in 0..<SearchDocument.Field.allCases.count {
+            var heap = TermHeap(segments: segments, field: field)
+            for s in segments.indices where segments[s].tables[field].termCount > 0 { heap.push(s, 0) }
+            while let (s, t) = heap.pop() {
+                let segment = segments[s]
+                let termRange = segment.term(segment.tables[field], t)
+                uids.removeAll(keepingCapacity: true)
+                segment.forEachPosting(segment.tables[field], t) { if keep($0) { uids.append($0) } }
+                if t + 1 < segment.tables[field].termCount { heap.push(s, t + 1) }
+                // Every other segment holding the same term is at the top of the heap now.
+                while let (s2, t2) = heap.peek(), heap.compare(s2, t2, s, t) == 0 {
+                    _ = heap.pop()
+                    let other = segments[s2]
+                    other.forEachPosting(other.tables[field], t2) { if keep($0) { uids.append($0) } }
+                    if t2 + 1 < other.tables[field].termCount { heap.push(s2, t2 + 1) }
+                }
+                guard !uids.isEmpty else { continue }
+                if !uids.isSorted() { uids.sort() }
+                builder.add(field: field, term: segment.bytes[termRange], uids: uids)
+            }
+        }
+        return builder.encoded(messageCount: messageCount)
+    }
+
+    /// A bounds-checked little-endian reader.
+    struct Reader {
+        let bytes: [UInt8]
+        var offset: Int
+        let end: Int
+        init(bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
+            self.bytes = bytes
+            self.offset = offset
+            self.end = end ?? bytes.count
+        }
+        mutating func u32() throws -> UInt32 {
+            guard offset + 4 <= end else { throw MailStoreError.corrupt("text segment too short") }
+            defer { offset += 4 }
+            return UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+                | UInt32(bytes[offset + 3]) << 24
+        }
+        mutating func skip(_ n: Int) throws -> Range<Int> {
+            guard n >= 0, offset + n <= end else { throw MailStoreError.corrupt("text segment too short") }
+            defer { offset += n }
+            return offset..<offset + n
+        }
+        mutating func varint() throws -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard offset < end, shift < 64 else { throw MailStoreError.corrupt("text segment varint") }
+                let b = bytes[offset]
+                offset += 1
+                result |= UInt64(b & 0x7F) << shift
+                if b < 0x80 { return result }
+                shift += 7
+            }
+        }
+    }
+}
+
+/// A min-heap of (segment, term index) cursors ordered by term bytes, then segment order.
+private struct TermHeap {
+    let segments: [TextSegment]
+    let field: Int
+    var items: [(Int, Int)] = []
+
+    init(segments: [TextSegment], field: Int) {
+        self.segments = segments
+        self.field = field
+    }
+
+    func compare(_ s1: Int, _ t1: Int, _ s2: Int, _ t2: Int) -> Int {
+        let a = segments[s1], b = segments[s2]
+        let ra = a.term(a.tables[field], t1), rb = b.term(b.tables[field], t2)
+        let n = min(ra.count, rb.count)
+        let c = a.bytes.withUnsafeBufferPointer { pa in
+            b.bytes.withUnsafeBufferPointer { pb in
+                n == 0 ? 0 : Int(memcmp(pa.baseAddress! + ra.lowerBound, pb.baseAddress! + rb.lowerBound, n))
+            }
+        }
+        return c != 0 ? c : ra.count - rb.count
+    }
+
+    private func less(_ i: Int, _ j: Int) -> Bool {
+        let c = compare(items[i].0, items[i].1, items[j].0, items[j].1)
+        return c < 0 || (c == 0 && items[i].0 < items[j].0)
+    }
+
+    func peek() -> (Int, Int)? { items.first }
+
+    mutating func push(_ s: Int, _ t: Int) {
+        items.append((s, t))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard less(i, parent) else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> (Int, Int)? {
+        guard !items.isEmpty else { return nil }
+        let top = items[0]
+        items[0] = items[items.count - 1]
+        items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count && less(l, m) { m = l }
+            if r < items.count && less(r, m) { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return top
+    }
+}
+
+/// Writes a segment: terms must be added in ascending order per field.
+struct TextSegmentBuilder {
+    private var dictionaries = [[UInt8]](repeating: [SearchFolding.separator], count: SearchDocument.Field.allCases.count)
+    private var postings = [[UInt8]](repeating: [], count: SearchDocument.Field.allCases.count)
+    private var counts = [Int](repeating: 0, count: SearchDocument.Field.allCases.count)
+
+    mutating func add(field: Int, term: ArraySlice<UInt8>, uids: [UInt32]) {
+        dictionaries[field].append(contentsOf: term)
+        dictionaries[field].append(SearchFolding.separator)
+        counts[field] += 1
+        Self.varint(UInt64(uids.count), into: &postings[field])
+        var last: UInt32 = 0
+        for uid in uids {
+            Self.varint(UInt64(uid - last), into: &postings[field])
+            last = uid
+        }
+    }
+
+    func encoded(messageCount: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + dictionaries.reduce(0) { $0 + $1.count + 12 } + postings.reduce(0) { $0 + $1.count })
+        Self.u32(UInt32(messageCount), into: &out)
+        Self.u32(UInt32(dictionaries.count), into: &out)
+        for field in dictionaries.indices {
+            Self.u32(UInt32(counts[field]), into: &out)
+            Self.u32(UInt32(dictionaries[field].count), into: &out)
+            out.append(contentsOf: dictionaries[field])
+            Self.u32(UInt32(postings[field].count), into: &out)
+            out.append(contentsOf: postings[field])
+        }
+        return out
+    }
+
+    static func u32(_ v: UInt32, into out: inout [UInt8]) {
+        out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF))
+        out.append(UInt8((v >> 16) & 0xFF)); out.append(UInt8(v >> 24))
+    }
+
+    static func varint(_ v: UInt64, into out: inout [UInt8]) {
+        var v = v
+        while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        out.append(UInt8(v))
+    }
+}
+
+extension Array where Element == UInt32 {
+    func isSorted() -> Bool {
+        guard count > 1 else { return true }
+        for i in 1..<count where self[i - 1] > self[i] { return false }
+        return true
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+import MailMessage
+import TestSupport
+import Testing
+@testable import MailStore
+
+/// Varied generated mail: charsets, transfer encodings, encoded words, multipart, HTML,
+/// attachments, long tokens and case-sensitive Unicode.
+struct MailGenerator {
+    var rng: SplitMix64
+
+    static let words = [
+        "would", "could", "should", "meeting", "report", "budget", "Alpha", "BETA", "gamma", "delta",
+        "release", "patch", "notmuch", "review", "tomorrow", "invoice", "Grüße", "Straße", "STRASSE",
+        "ΟΔΟΣ", "οδός", "İstanbul", "naïve", "日本語", "Привет", "café", "ﬁle", "x-ray", "re:",
+        "foo.bar", "user@example.org", "2026", "v1.2.3", "the", "a", "of", "and",
+    ]
+    static let names = ["Alice Smith", "Bob Jones", "Chloé Dupont", "Jürgen Groß", "李小龙", "Zoë"]
+    static let domains = ["example.org", "example.com", "mail.test"]
+
+    mutating func pick<T>(_ list: [T]) -> T { list[Int.random(in: 0..<list.count, using: &rng)] }
+    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
+
+    mutating func longToken() -> String {
+        let hex = Array("0123456789abcdef")
+        return String((0..<Int.random(in: 50...120, using: &rng)).map { _ in pick(hex) })
+    }
+
+    mutating func sentence(_ n: Int) -> String {
+        (0..<n).map { _ in chance(0.03) ? longToken() : pick(Self.words) }.joined(separator: pick([" ", " ", ", ", "\t", " -- "]))
+    }
+
+    mutating func address() -> String {
+        let name = pick(Self.names)
+        let local = name.lowercased().filter { $0.isASCII && $0.isLetter }
+        let addr = "\(local.isEmpty ? "user" : local)@\(pick(Self.domains))"
+        if chance(0.3) { return addr }
+        if name.allSatisfy(\.isASCII) { return "\"\(name)\" <\(addr)>" }
+        return "\(encodedWord(name)) <\(addr)>"
+    }
+
+    mutating func encodedWord(_ s: String) -> String {
+        if chance(0.5) { return "=?utf-8?b?\(Data(s.utf8).base64EncodedString())?=" }
+        let q = s.utf8.map { b -> String in
+            b < 0x80 && b != 0x20 && b != 0x3D && b != 0x3F && b != 0x5F ? String(UnicodeScalar(b)) : String(format: "=%02X", b)
+        }.joined()
+        return "=?UTF-8?Q?\(q)?="
+    }
+
+    mutating func quotedPrintable(_ s: String) -> String {
+        s.utf8.map { b in b >= 0x80 || b == 0x3D ? String(format: "=%02X", b) : String(UnicodeScalar(b)) }.joined()
+    }
+
+    mutating func message(_ n: Int) -> [UInt8] {
+        var h = "From: \(address())\r\nTo: \(address())"
+        if chance(0.5) { h += ", \(address())" }
+        h += "\r\n"
+        if chance(0.4) { h += "Cc: \(address())\r\n" }
+        if chance(0.2) { h += "Bcc: \(address())\r\n" }
+        let subject = sentence(Int.random(in: 1...6, using: &rng))
+        h += "Subject: \(chance(0.3) ? encodedWord(subject) : subject)\r\n"
+        let day = Int.random(in: 1...28, using: &rng)
+        h += "Date: \(pick(["Mon", "Tue", "Wed"])), \(day) Mar 2026 \(Int.random(in: 10...23, using: &rng)):00:00 \(pick(["+0000", "-0800", "+0530"]))\r\n"
+        h += "Message-ID: <\(n).\(longToken().prefix(12))@\(pick(Self.domains))>\r\n"
+        if chance(0.5) { h += "X-Tag: \(sentence(3))\r\n" }
+        h += "MIME-Version: 1.0\r\n"
+        let text = sentence(Int.random(in: 5...60, using: &rng))
+        switch Int.random(in: 0..<5, using: &rng) {
+        case 0:
+            h += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\(text)\r\n"
+        case 1:
+            h += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\(quotedPrintable(text))\r\n"
+        case 2:
+            let latin = text.unicodeScalars.map { $0.value < 256 ? String($0) : "?" }.joined()
+            let bytes = latin.unicodeScalars.map { UInt8($0.value) }
+            h += "Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n\(Data(bytes).base64EncodedString(options: .lineLength76Characters))\r\n"
+        case 3:
+            h += "Content-Type: multipart/alternative; boundary=\"b\(n)\"\r\n\r\n--b\(n)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n--b\(n)\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>\(text.replacingOccurrences(of: " ", with: "</p> <p>"))</p> <b>\(pick(Self.words))</b>&amp;</body></html>\r\n--b\(n)--\r\n"
+        default:
+            let file = "\(pick(Self.words))-\(n).pdf"
+            h += "Content-Type: multipart/mixed; boundary=\"m\(n)\"\r\n\r\n--m\(n)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n--m\(n)\r\nContent-Type: application/pdf; name=\"\(file)\"\r\nContent-Disposition: attachment; filename=\"\(file)\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\(Data((0..<40).map { _ in UInt8.random(in: 0...255, using: &rng) }).base64EncodedString())\r\n--m\(n)--\r\n"
+        }
+        return Array(h.utf8)
+    }
+
+    /// A search string: a word, part of one, several, or text no message has.
+    mutating func needle() -> String {
+        let word = pick(Self.words)
+        switch Int.random(in: 0..<9, using: &rng) {
+        case 0: return word
+        case 1: return word.uppercased()
+        case 2:
+            let chars = Array(word)
+            let start = Int.random(in: 0..<chars.count, using: &rng)
+            return String(chars[start..<min(chars.count, start + Int.random(in: 1...4, using: &rng))])
+        case 3: return "\(pick(Self.words)) \(pick(Self.words))"
+        case 4: return pick(["@", ".", " ", "-- ", "=?", "<", ""])
+        case 5: return longToken().prefix(Int.random(in: 3...40, using: &rng)).description
+        case 6: return pick(Self.names).split(separator: " ").first.map(String.init) ?? "x"
+        case 7: return pick(Self.domains)
+        default: return "zzqx\(Int.random(in: 0...9, using: &rng))"
+        }
+    }
+
+    mutating func query(depth: Int = 0) -> SearchQuery {
+        let n = Int.random(in: 0..<(depth < 3 ? 22 : 17), using: &rng)
+        switch n {
+        case 0: return .text(.from, needle())
+        case 1: return .text(.to, needle())
+        case 2: return .text(.cc, needle())
+        case 3: return .text(.bcc, needle())
+        case 4: return .text(.subject, needle())
+        case 5, 6: return .text(.body, needle())
+        case 7, 8: return .text(.text, needle())
+        case 9: return .header(name: pick(["Subject", "x-tag", "Message-ID", "from", "X-None"]), needle())
+        case 10: return .flags(pick([.seen, .flagged, [.seen, .answered]]))
+        case 11: return .larger(Int.random(in: 200...1500, using: &rng))
+        case 12: return .sentDate(pick([.before(day: 20525), .on(day: 20522), .since(day: 20530)]))
+        case 13: return .keyword(pick(["$label1", "todo", "unknown"]))
+        case 14:
+            let a = UInt32.random(in: 1...400, using: &rng)
+            return .uids([a...a + UInt32.random(in: 0...300, using: &rng)])
+        case 15: return .all
+        case 16: return .internalDate(pick([.before(day: 20525), .since(day: 20530)]))
+        case 17, 18: return .not(query(depth: depth + 1))
+        case 19: return .or(query(depth: depth + 1), query(depth: depth + 1))
+        default: return .and((0..<Int.random(in: 2...3, using: &rng)).map { _ in query(depth: depth + 1) })
+        }
+    }
+}
+
+/// A store without fsync: these tests are about search results, not durability.
+private func withFastStore<T>(_ body: (MailStore) async throws -> T) async throws -> T {
+    let path = temporaryStorePath()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var options = MailStore.Options()
+    options.unsafeNoSync = true
+    let store = try MailStore(path: path, options: options)
+    let result = try await body(store)
+    #expect(try store.checkConsistency() == [])
+    store.close()
+    return result
+}
+
+/// Every (field, term, UID) the mailbox's index holds for a live message.
+private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<String> {
+    try store.read { tx in
+        let live = Set(try tx.uids(in: mailbox).map(\.rawValue))
+        var result = Set<String>()
+        for s in try tx.segmentList(mailbox) {
+            let segment = try tx.segment(s.id, s.info)
+            for (field, table) in segment.tables.enumerated() {
+                for t in 0..<table.termCount {
+                    let term = String(decoding: segment.bytes[segment.term(table, t)], as: UTF8.self)
+                    segment.forEachPosting(table, t) { uid in
+                        if live.contains(uid) { result.insert("\(field)|\(term)|\(uid)") }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+@Suite struct SearchIndexTests {
+    @Test func substringCaseAndEncodingSemantics() async throws {
+        try await withFastStore { store in
+            let (_, inbox) = try await makeAlice(store)
+            let raw = "From: =?utf-8?q?J=C3=BCrgen_Gro=C3=9F?= <jg@example.org>\r\nTo: bob@example.com\r\n"
+                + "Subject: =?iso-8859-1?q?Caf=E9?= would you\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+                + "<p>Stra&szlig;e Straße <b>ΟΔΟΣ</b> \(String(repeating: "ab", count: 40))xyz</p>\r\n"
+            let uid = try await store.write { try $0.append(to: inbox.id, PreparedMessage(Array(raw.utf8))).uid }
+            func hits(_ q: SearchQuery) throws -> [UID] { try store.read { try $0.search(in: inbox.id, q).matches.map(\.uid) } }
+            for q: SearchQuery in [
+                .text(.subject, "ould"), .text(.subject, "CAFÉ"), .text(.from, "jürgen GROSS"), .text(.from, "GROß"),
+                .text(.from, "=?utf-8?q?"), .text(.body, "STRASSE"), .text(.body, "οδοσ"), .text(.text, "ould y"),
+                .text(.body, "babx"), .text(.body, String(repeating: "ba", count: 30)), .header(name: "to", "COM"),
+                .header(name: "Subject", ""), .text(.to, "@"), .text(.cc, ""),
+            ] {
+                #expect(try hits(q) == [uid], "\(q)")
+            }
+            for q: SearchQuery in [
+                .text(.subject, "woulda"), .text(.body, "gross"), .text(.to, "jg"), .header(name: "cc", ""),
+                .text(.body, "would"), .text(.cc, "a"),
+            ] {
+                #expect(try hits(q) == [], "\(q)")
+            }
+            let plan = try store.read { try $0.search(in: inbox.id, .text(.subject, "ould")) }
+            #expect(plan.contentReads == 0 && plan.plan.contains("index"))
+        }
+    }
+
+    /// The index answers every generated program exactly as reading every message does.
+    @Test(arguments: [UInt64(1), 2]) func indexedSearchEqualsNaiveScan(seed: UInt64) async throws {
+        try await withFastStore { store in
+            let (account, inbox) = try await makeAlice(store)
+            var gen = MailGenerator(rng: SplitMix64(seed: seed))
+            let count = 3000
+            var n = 0
+            while n < count {
+                var batch: [(PreparedMessage, MessageFlags, [String])] = []
+                for _ in 0..<min(250, count - n) {
+                    n += 1
+                    let flags: MessageFlags = gen.pick([[], [.seen], [.seen, .flagged], [.seen, .answered]])
+                    batch.append((PreparedMessage(gen.message(n)), flags, gen.chance(0.2) ? ["$label1"] : []))
+                }
+                let items = batch
+                try await store.write { tx in
+                    for (m, flags, keywords) in items { try tx.append(to: inbox.id, m, flags: flags, keywords: keywords) }
+                }
+            }
+            // Some churn, so that the index holds postings of expunged messages.
+            try await store.write { tx in
+                _ = try tx.expunge(in: inbox.id, uids: stride(from: 3, to: count, by: 7).map { UID(UInt32($0)) })
+            }
+            _ = account
+            var indexReads = 0, naiveReads = 0
+            for i in 0..<(ProcessInfo.processInfo.environment["SEARCH_QUERIES"].flatMap { Int($0) } ?? 80) {
+                let q = gen.query()
+                let (indexed, naive) = try store.read { tx in
+                    (try tx.search(in: inbox.id, q), try tx.search(in: inbox.id, q, useIndex: false))
+                }
+                #expect(indexed.matches.map(\.uid) == naive.matches.map(\.uid), "seed \(seed) query \(i): \(q)")
+                indexReads += indexed.contentReads
+                naiveReads += naive.contentReads
+            }
+            #expect(indexReads < naiveReads / 3, "the index should spare most reads: \(indexReads) vs \(naiveReads)")
+        }
+    }
+
+    /// After random appends, flag changes, copies, moves and expunges, the index holds
+    /// exactly what a fresh reindex builds.
+    @Test func indexUnderChurnEqualsReindex() async throws {
+        try await withFastStore { store in
+            let (account, inbox) = try await makeAlice(store)
+            let other = try await store.write { try $0.createMailbox(account: account.id, name: "Other") }
+            var gen = MailGenerator(rng: SplitMix64(seed: 7))
+            for step in 0..<400 {
+                let action = Int.random(in: 0..<10, using: &gen.rng)
+                let message = PreparedMessage(gen.message(step))
+                let pick = UInt32.random(in: 1...UInt32(step + 1), using: &gen.rng)
+                try await store.write { tx in
+                    let box = step % 3 == 0 ? other.id : inbox.id
+                    switch action {
+                    case 0..<5: try tx.append(to: box, message)
+                    case 5: try tx.store(in: box, uids: [UID(pick)], FlagChange(.add, flags: .seen))
+                    case 6: try tx.copy(uids: (pick..<pick + 5).map { UID($0) }, from: inbox.id, to: other.id)
+                    case 7: try tx.move(uids: (pick..<pick + 3).map { UID($0) }, from: other.id, to: inbox.id)
+                    default: try tx.expunge(in: box, uids: (pick..<pick + 2).map { UID($0) })
+                    }
+                }
+            }
+            for box in [inbox.id, other.id] {
+                let before = try postings(store, box)
+                #expect(!before.isEmpty)
+                try await store.write { try $0.reindex(box) }
+                #expect(try postings(store, box) == before)
+            }
+        }
+    }
+
+    @Test func segmentsMergeAndEmptyMailboxesDropTheirIndex() async throws {
+        try await withFastStore { store in
+            let (_, inbox) = try await makeAlice(store)
+            for i in 0..<(SearchLimits.mergeFactor * SearchLimits.mergeFactor + 3) {
+                try await store.write { try $0.append(to: inbox.id, message(i, body: "word\(i)")) }
+            }
+            let levels = try store.read { try $0.segmentList(inbox.id).map(\.info.messageCount) }
+            #expect(levels == [100, 1, 1, 1])
+            #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "word57")).matches.count } == 1)
+            try await store.write { tx in _ = try tx.expunge(in: inbox.id, uids: try tx.uids(in: inbox.id)) }
+            #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
+        }
+    }
+}
