@@ -66,7 +66,9 @@ let package = Package(
         ]),
 
         // IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501) with the extensions clients need.
-        .target(name: "IMAPServer", dependencies: ["IMAPProtocol", "ServerSupport", "MailStore", "CZlib"]),
+        // IMAP search keys as store queries: shared by the IMAP front end and `mstore search`.
+        .target(name: "IMAPSearch", dependencies: ["IMAPProtocol", "MailStore"]),
+        .target(name: "IMAPServer", dependencies: ["IMAPProtocol", "IMAPSearch", "ServerSupport", "MailStore", "CZlib"]),
 
         // POP3 (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Server", dependencies: ["ServerSupport", "MailStore"]),
@@ -75,7 +77,7 @@ let package = Package(
         .target(name: "SMTPServer", dependencies: ["ServerSupport", "MailStore"]),
 
         .executableTarget(name: "mstore", dependencies: [
-            "MailStore",
+            "MailStore", "IMAPProtocol", "IMAPSearch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             // SHA-256 of backup files.
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 import IMAPProtocol
+import IMAPSearch
 import MailStore
 import NIOCore
 import ServerSupport

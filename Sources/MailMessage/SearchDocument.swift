@@ -159,19 +159,19 @@ public struct SearchDocument: Sendable {
     }
 }
 
-/// The distinct words of each field of a document, sorted bytewise: what the full-text index
-/// stores for one message.
+/// The words of each field of a document: what the full-text index takes for one message.
 public struct IndexTerms: Sendable, Equatable {
     /// The longest term kept. A longer word is indexed as overlapping windows of this length,
-    /// each starting `windowStep` bytes after the last, so that any piece of it up to
-    /// `longestExactProbe` bytes lies whole inside one window.
+    /// each starting about `windowStep` bytes after the last (windows keep to UTF-8 scalar
+    /// boundaries, which can move a start up to 3 bytes later and an end up to 3 bytes
+    /// earlier), so that any piece of it of up to `longestExactProbe` bytes lies whole inside
+    /// one window.
     public static let maxTermBytes = 48
     public static let windowStep = 24
-    /// The longest needle word that can be looked up exactly: `maxTermBytes - windowStep + 1`.
-    public static let longestExactProbe = maxTermBytes - windowStep + 1
+    public static let longestExactProbe = maxTermBytes - windowStep - 6
 
-    /// Per field (`SearchDocument.Field.rawValue`): the terms, each preceded by
-    /// `SearchFolding.separator`, and a final separator. Empty fields hold just the separator.
+    /// Per field (`SearchDocument.Field.rawValue`): the words in text order, repeats kept,
+    /// each preceded by `SearchFolding.separator`, and a final separator.
     public var fields: [[UInt8]]
 
     public init(fields: [[UInt8]]) { self.fields = fields }
@@ -180,12 +180,14 @@ public struct IndexTerms: Sendable, Equatable {
         fields = document.fields.map(Self.terms)
     }
 
-    /// The sorted distinct words of folded text, in the separator-joined form.
+    /// The words of folded text, long ones as windows, in the separator-joined form.
     static func terms(_ folded: [UInt8]) -> [UInt8] {
-        var pieces: [Range<Int>] = []
+        var out: [UInt8] = [SearchFolding.separator]
+        out.reserveCapacity(folded.count + 2)
         for word in SearchFolding.words(in: folded) {
             if word.count <= maxTermBytes {
-                pieces.append(word)
+                out.append(contentsOf: folded[word])
+                out.append(SearchFolding.separator)
                 continue
             }
             var start = word.lowerBound
@@ -193,32 +195,14 @@ public struct IndexTerms: Sendable, Equatable {
                 var end = min(start + maxTermBytes, word.upperBound)
                 // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
                 while end < word.upperBound, folded[end] & 0xC0 == 0x80 { end -= 1 }
-                pieces.append(start..<end)
+                out.append(contentsOf: folded[start..<end])
+                out.append(SearchFolding.separator)
                 if end == word.upperBound { break }
                 var next = start + windowStep
                 while next < word.upperBound, folded[next] & 0xC0 == 0x80 { next += 1 }
                 start = next
             }
         }
-        return folded.withUnsafeBufferPointer { buf -> [UInt8] in
-            pieces.sort { a, b in Self.compare(buf, a, b) < 0 }
-            var out: [UInt8] = [SearchFolding.separator]
-            out.reserveCapacity(folded.count / 2)
-            var last: Range<Int>?
-            for p in pieces {
-                if let l = last, Self.compare(buf, l, p) == 0 { continue }
-                out.append(contentsOf: buf[p])
-                out.append(SearchFolding.separator)
-                last = p
-            }
-            return out
-        }
-    }
-
-    /// Bytewise order of two ranges of `buf`.
-    static func compare(_ buf: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Int {
-        let n = min(a.count, b.count)
-        let c = n == 0 ? 0 : Int(memcmp(buf.baseAddress! + a.lowerBound, buf.baseAddress! + b.lowerBound, n))
-        return c != 0 ? c : a.count - b.count
+        return out
     }
 }

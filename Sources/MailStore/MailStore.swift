@@ -108,6 +108,7 @@ public final class MailStore: Sendable {
                 run: { kv in
                     let tx = StoreWriter(kv: kv, now: now)
                     box.value = try body(tx)
+                    try tx.flushIndex()
                     box.events = tx.events
                 },
                 finish: { [feed] error in

@@ -53,11 +53,16 @@ struct Import: AsyncParsableCommand {
         }
         var batch: [Item] = []
         var total = 0
+        // One batch commits on the writer thread while the next is read and parsed here.
+        var committing: Task<Void, any Error>?
         func flush() async throws {
             let items = batch
             batch.removeAll(keepingCapacity: true)
-            try await s.write { tx in
-                for item in items { _ = try tx.append(to: target, item.message, flags: item.flags, internalDate: item.date) }
+            try await committing?.value
+            committing = Task {
+                try await s.write { tx in
+                    for item in items { _ = try tx.append(to: target, item.message, flags: item.flags, internalDate: item.date) }
+                }
             }
             total += items.count
         }
@@ -71,6 +76,7 @@ struct Import: AsyncParsableCommand {
             try await Mbox.read(path, add)
         }
         if !batch.isEmpty { try await flush() }
+        try await committing?.value
         return total
     }
 }

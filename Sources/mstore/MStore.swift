@@ -9,7 +9,7 @@ struct MStore: AsyncParsableCommand {
         abstract: "Maintain an mstore mail store.",
         subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Import.self, Export.self, Fetch.self,
                       Expunge.self, Check.self, Stats.self, Backup.self, Restore.self, QuotaUpkeep.self,
-                      AppendLoop.self])
+                      AppendLoop.self, Search.self, Reindex.self])
 }
 
 /// Options every verb takes.

@@ -8,6 +8,9 @@ Parts (--parts, default all four):
   select  SELECT of a mailbox of --select-count (1,000,000) small messages; ms.
   qresync SELECT (QRESYNC ...) of the --select-count mailbox after 10 flag changes, against a full
           FETCH 1:* (FLAGS) of it; ms.
+  search  SEARCH over --search-count (100,000) messages: the corpus repeated, each copy with its own
+          X-Bench-Serial header; a rare term (one message or about 0.1%) and a common one for
+          TEXT, BODY, FROM and SUBJECT, and an internal-date range AND a flag; ms and hits.
   idle    memory with --idle (10,000) connections logged in, INBOX selected, in IDLE: mstored's
           VmRSS from /proc/PID/status; for Dovecot the summed RSS and PSS of its processes (one
           imap process per connection). The peer's config caps Dovecot at process_limit = 500
@@ -22,7 +25,7 @@ Loading, once per store and reused while the counts match (STATUS MESSAGES):
   * mstored (a temporary store, user bench): `mstore import` of an mbox written here (mboxrd
     quoting, CRLF content, so the bytes match what Dovecot got).
 
-Usage: Tools/bench/imap-bench.py [--runs 3] [--parts body,meta,select,idle] [--body-count 10000]
+Usage: Tools/bench/imap-bench.py [--runs 3] [--parts body,meta,select,qresync,search,idle] [--body-count 10000]
          [--meta-count 100000] [--select-count 1000000] [--idle 10000] [--no-dovecot] [--no-mstored]
 mstored comes from MSTORE_BIN (a directory with mstore and mstored), else a release build.
 Dovecot is started with ../shared/peer/start-dovecot.sh (as root).
@@ -392,6 +395,45 @@ def timed_resync(server, box, count, run):
     return resync * 1000, full * 1000
 
 
+SEARCHES = [
+    ("TEXT, rare (1 message)", b"TEXT s54321q"),
+    ("TEXT, common", b"TEXT notmuch"),
+    ("BODY, rare", b"BODY adversarial"),
+    ("BODY, common", b"BODY changed"),
+    ("FROM, rare", b"FROM orangeseeds"),
+    ("FROM, common", b"FROM bremner"),
+    ("SUBJECT, rare", b"SUBJECT wowsers"),
+    ("SUBJECT, common", b"SUBJECT patch"),
+    ("date range AND flag", b"SINCE 1-Jan-2020 BEFORE 1-Jan-2100 FLAGGED"),
+]
+
+
+def serial_message(corpus):
+    return lambda i: b"X-Bench-Serial: s%dq\r\n" % i + corpus[i % len(corpus)]
+
+
+def timed_search(server, box, key, runs):
+    """UID SEARCH `key`: the median ms of `runs` and the number of hits."""
+    c = Client(server.port, server.user, server.password)
+    c.command(b"EXAMINE " + box.encode())
+    times, hits = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        text = c.command(b"UID SEARCH " + key)[2]
+        times.append((time.perf_counter() - t0) * 1000)
+        line = [l for l in text.split(b"\r\n") if l.startswith(b"* SEARCH")]
+        hits = len(line[0].split()) - 2 if line else 0
+    c.logout()
+    return statistics.median(times), hits
+
+
+def flag_every_tenth(server, box, count):
+    c = Client(server.port, server.user, server.password)
+    c.command(b"SELECT " + box.encode())
+    c.command(b"STORE " + b",".join(b"%d" % i for i in range(1, count + 1, 10)) + b" +FLAGS.SILENT (\\Flagged)")
+    c.logout()
+
+
 def proc_status(pid, key):
     try:
         for line in open("/proc/%d/status" % pid):
@@ -567,6 +609,7 @@ def main():
     ap.add_argument("--body-count", type=int, default=10000)
     ap.add_argument("--meta-count", type=int, default=100000)
     ap.add_argument("--select-count", type=int, default=1000000)
+    ap.add_argument("--search-count", type=int, default=100000)
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--dovecot-idle-max", type=int, default=450)
     ap.add_argument("--dovecot-user", default="user190")
@@ -582,11 +625,12 @@ def main():
     if "idle" in parts and want < a.idle + 200:
         sys.exit("ulimit -n (hard) %d is too low for %d connections" % (hard, a.idle))
 
-    corpus = corpus_messages() if "body" in parts else []
+    corpus = corpus_messages() if "body" in parts or "search" in parts else []
     loads = [(part, box, count, make) for part, box, count, make in (
         ("body", "bench-body", a.body_count, lambda i: corpus[i % len(corpus)]),
         ("meta", "bench-meta", a.meta_count, small_message),
-        ("select", "bench-select", a.select_count, small_message))
+        ("select", "bench-select", a.select_count, small_message),
+        ("search", "bench-search", a.search_count, serial_message(corpus)))
         if part in parts or (part == "select" and "qresync" in parts)]
 
     servers, work, proc = [], None, None
@@ -613,7 +657,7 @@ def main():
                 print("| | %s | %.1f | %.0f | %.0fx faster |" % (sv.name, rs, fl, fl / rs))
             print()
         for part, box, count, make in loads:
-            if part == "select" and "select" not in parts:
+            if (part == "select" and "select" not in parts) or part == "search":
                 continue
             res = {}
             for sv in servers:
@@ -648,6 +692,20 @@ def main():
                     bd, bm = d[0][3], m[0][3]
                     if part == "body" and abs(bd - bm) > 0.02 * bd:  # same messages, so about the same bytes
                         print("(bytes sent differ: Dovecot %d, mstored %d)" % (bd, bm))
+
+        if "search" in parts:
+            print()
+            print("| UID SEARCH, %s messages | server | median ms | hits | ratio |" % format(a.search_count, ","))
+            print("|---|---|---:|---:|---:|")
+            for sv in servers:
+                flag_every_tenth(sv, "bench-search", a.search_count)
+            for label, key in SEARCHES:
+                res = {sv.name: timed_search(sv, "bench-search", key, a.runs) for sv in servers}
+                for name, (ms, hits) in res.items():
+                    ratio = ""
+                    if name == "mstored" and "Dovecot" in res:
+                        ratio = "%.0fx faster" % (res["Dovecot"][0] / ms)
+                    print("| %s: `%s` | %s | %.1f | %d | %s |" % (label, key.decode(), name, ms, hits, ratio))
 
         if "idle" in parts:
             lo, hi = a.dovecot_idle_users.split("-")

@@ -6,7 +6,8 @@ public struct ConsistencyProblem: Sendable, Equatable, CustomStringConvertible {
 extension MailStore {
     /// Recomputes from scratch what the store keeps incrementally, and compares: mailbox counts,
     /// account usage, content reference counts, orphaned content and pieces, UIDs below
-    /// UIDNEXT, modseqs at or below HIGHESTMODSEQ, and one change-log entry per message.
+    /// UIDNEXT, modseqs at or below HIGHESTMODSEQ, one change-log entry per message, and a
+    /// full-text index that holds exactly the words of each message's content.
     /// An empty result means the store is consistent.
     public func checkConsistency() throws -> [ConsistencyProblem] {
         try read { tx in try tx.consistencyProblems() }
@@ -51,6 +52,7 @@ extension StoreReader {
                     return true
                 }
                 if logEntries != messages { report("\(mailbox.name): \(logEntries) live change-log entries for \(messages) messages") }
+                for problem in try indexProblems(mailbox) { report("\(mailbox.name): \(problem)") }
                 usedBytes += size
                 usedMessages += messages
             }
@@ -81,6 +83,16 @@ extension StoreReader {
             return true
         }
         if try kv.count(.contentHashes) != contents.count { report("hash index size differs from content count") }
+        var segments = Set<UInt64>()
+        try kv.scan(.textSegments, prefix: []) { k, _ in
+            if try mailbox(MailboxID(rawValue: readU32(k, at: 0))) == nil { report("text segment of a deleted mailbox") }
+            segments.insert(readU64(k, at: 4))
+            return true
+        }
+        try kv.scan(.textChunks, prefix: []) { k, _ in
+            if !segments.contains(readU64(k, at: 0)) { report("piece of text segment \(readU64(k, at: 0)) is orphaned"); return false }
+            return true
+        }
         return problems
     }
 }

@@ -121,7 +121,7 @@ extension StoreWriter {
             internalDate: internalDate ?? now, saveDate: now.seconds, size: message.size,
             modSeq: bumpModSeq(&mailbox), emailID: emailID, threadID: ThreadID(rawValue: emailID.rawValue))
         try insert(record, into: &mailbox, account: &account)
-        try indexMessages(mailboxID, [(record.uid, message.terms)])
+        indexMessages(mailboxID, [(record.uid, message.terms)])
         try saveChanged(mailbox, account)
         return record
     }
@@ -179,7 +179,7 @@ extension StoreWriter {
             pairs.append((old.uid, new.uid))
             indexed.append((new.uid, try indexTerms(of: old.content)))
         }
-        try indexMessages(targetID, indexed)
+        indexMessages(targetID, indexed)
         try saveChanged(target, account)
         return pairs
     }

@@ -1,9 +1,13 @@
+import MailMessage
+
 /// One atomic change to the store. It exists only inside `MailStore.write`; throwing from that
 /// closure discards everything done through it.
 public final class StoreWriter: StoreReader {
     let w: any KVWriter
     /// What this change touched, published to the change feed once it is durable.
     var events: [StoreEvent] = []
+    /// Messages inserted by this change that the full-text index has yet to take.
+    var pendingIndex: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
     let now: ZonedDate
 
     init(kv: any KVWriter, now: ZonedDate) {

@@ -112,6 +112,38 @@ extension StoreReader {
         return segment
     }
 
+    /// How the mailbox's index differs from what its messages' content gives: each segment
+    /// is rebuilt from the live messages in its UID range and compared byte for byte.
+    func indexProblems(_ mailbox: Mailbox) throws -> [String] {
+        var problems: [String] = []
+        var covered = 0
+        var previousMax: UInt32 = 0
+        for (id, info) in try segmentList(mailbox.id) {
+            if info.minUID <= previousMax || info.maxUID < info.minUID {
+                problems.append("text segment \(id) UIDs \(info.minUID)-\(info.maxUID) out of order")
+            }
+            previousMax = info.maxUID
+            let stored: TextSegment
+            do { stored = try segment(id, info) } catch {
+                problems.append("text segment \(id): \(error)")
+                continue
+            }
+            var live = UIDBitmap(universe: info.maxUID &+ 1)
+            var messages: [(uid: UInt32, terms: IndexTerms)] = []
+            try forEachMessage(in: mailbox.id, uids: UID(info.minUID)...UID(info.maxUID)) { record in
+                live.insert(record.uid.rawValue)
+                messages.append((record.uid.rawValue, try indexTerms(of: record.content)))
+                return true
+            }
+            covered += messages.count
+            let have = TextSegment.merge([stored], messageCount: messages.count) { live.contains($0) }
+            let want = TextSegment.build(messages)
+            if have != want { problems.append("text segment \(id) differs from its messages' content; run mstore reindex") }
+        }
+        if covered != mailbox.messages { problems.append("\(mailbox.messages - covered) messages missing from the text index") }
+        return problems
+    }
+
     /// The words the index holds for a stored message.
     func indexTerms(of content: ContentID) throws -> IndexTerms {
         IndexTerms(try searchDocument(of: content))
@@ -126,13 +158,26 @@ extension StoreReader {
 }
 
 extension StoreWriter {
-    /// Indexes messages just inserted into `mailbox` (ascending UIDs) as one new segment, then
-    /// merges the mailbox's newest segments as the merge policy asks.
-    func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {
+    /// Queues messages just inserted into `mailbox` for the index. `flushIndex` writes them
+    /// before the change commits, so the messages of one change make one segment.
+    func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) {
+        pendingIndex[mailbox, default: []].append(contentsOf: messages)
+    }
+
+    /// Writes the queued messages of each mailbox as one segment. Called once the change's
+    /// body has run, inside its transaction.
+    func flushIndex() throws {
+        for (mailbox, messages) in pendingIndex.sorted(by: { $0.key < $1.key }) {
+            try writeSegment(mailbox, messages.sorted { $0.uid < $1.uid })
+        }
+        pendingIndex = [:]
+    }
+
+    /// Indexes messages of `mailbox` (ascending UIDs) as one new segment, then merges the
+    /// mailbox's newest segments as the merge policy asks.
+    private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {
         guard let first = messages.first, let last = messages.last else { return }
-        let singles = try messages.map { try TextSegment(uid: $0.uid.rawValue, terms: $0.terms) }
-        let bytes = singles.count == 1
-            ? singles[0].bytes : TextSegment.merge(singles, messageCount: singles.count) { _ in true }
+        let bytes = TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) })
         try putSegment(mailbox, bytes, SegmentInfo(messageCount: messages.count, minUID: first.uid.rawValue,
                                                    maxUID: last.uid.rawValue, byteCount: bytes.count))
         try mergeSegments(of: mailbox)
@@ -188,12 +233,14 @@ extension StoreWriter {
 
     /// Removes the mailbox's whole index.
     func dropIndex(_ mailbox: MailboxID) throws {
+        pendingIndex[mailbox] = nil
         for s in try segmentList(mailbox) { try deleteSegment(mailbox, s.id, s.info) }
     }
 
-    /// Rebuilds the mailbox's index from its messages. Returns the number of messages indexed.
+    /// Rebuilds the mailbox's index from its messages, calling `progress` with the number of
+    /// messages indexed so far after each batch. Returns the number of messages indexed.
     @discardableResult
-    public func reindex(_ mailbox: MailboxID) throws -> Int {
+    public func reindex(_ mailbox: MailboxID, progress: (Int) -> Void = { _ in }) throws -> Int {
         try dropIndex(mailbox)
         var messages: [(UID, ContentID)] = []
         try forEachMessage(in: mailbox) { messages.append(($0.uid, $0.content)); return true }
@@ -202,12 +249,15 @@ extension StoreWriter {
         for (uid, content) in messages {
             batch.append((uid, try indexTerms(of: content)))
             if batch.count == SearchLimits.reindexBatch {
-                try indexMessages(mailbox, batch)
+                try writeSegment(mailbox, batch)
                 total += batch.count
                 batch.removeAll(keepingCapacity: true)
+                progress(total)
             }
         }
-        try indexMessages(mailbox, batch)
-        return total + batch.count
+        try writeSegment(mailbox, batch)
+        total += batch.count
+        progress(total)
+        return total
     }
 }

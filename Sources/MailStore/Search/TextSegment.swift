@@ -67,19 +67,65 @@ final class TextSegment: Sendable {
         self.tables = tables
     }
 
-    /// A segment of one message: every term of `terms` with the posting `uid`.
-    convenience init(uid: UInt32, terms: IndexTerms) throws {
+    /// The encoded segment of `messages` (ascending UIDs): every word of each with its UID.
+    static func build(_ messages: [(uid: UInt32, terms: IndexTerms)]) -> [UInt8] {
         var builder = TextSegmentBuilder()
-        for (field, dictionary) in terms.fields.enumerated() {
-            var start = 1
-            while start < dictionary.count {
-                var end = start
-                while dictionary[end] != SearchFolding.separator { end += 1 }
-                builder.add(field: field, term: dictionary[start..<end], uids: [uid])
-                start = end + 1
+        for field in 0..<SearchDocument.Field.allCases.count {
+            var slots: [Term: Int] = [:]
+            var terms: [Term] = []
+            var postings: [[UInt32]] = []
+            for (uid, messageTerms) in messages {
+                let words = messageTerms.fields[field]
+                words.withUnsafeBufferPointer { buf in
+                    var start = 1
+                    while start < buf.count {
+                        var end = start
+                        while buf[end] != SearchFolding.separator { end += 1 }
+                        let term = Term(words, start..<end)
+                        if let slot = slots[term] {
+                            if postings[slot].last != uid { postings[slot].append(uid) }
+                        } else {
+                            slots[term] = terms.count
+                            terms.append(term)
+                            postings.append([uid])
+                        }
+                        start = end + 1
+                    }
+                }
             }
+            let keys = terms.map(\.prefixKey)
+            let order = terms.indices.sorted { a, b in
+                keys[a] != keys[b] ? keys[a] < keys[b] : terms[a] < terms[b]
+            }
+            for i in order { builder.add(field: field, term: terms[i].bytes, uids: postings[i]) }
         }
-        try self.init(bytes: builder.encoded(messageCount: 1))
+        return builder.encoded(messageCount: messages.count)
+    }
+
+    /// A term inside a word list, hashed and compared by its bytes.
+    private struct Term: Hashable, Comparable {
+        let bytes: ArraySlice<UInt8>
+        init(_ words: [UInt8], _ range: Range<Int>) { bytes = words[range] }
+
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        static func == (a: Term, b: Term) -> Bool { a.bytes.count == b.bytes.count && compare(a, b) == 0 }
+        static func < (a: Term, b: Term) -> Bool { compare(a, b) < 0 }
+
+        static func compare(_ a: Term, _ b: Term) -> Int {
+            let n = min(a.bytes.count, b.bytes.count)
+            let c = n == 0 ? 0 : a.bytes.withUnsafeBytes { pa in
+                b.bytes.withUnsafeBytes { pb in Int(memcmp(pa.baseAddress!, pb.baseAddress!, n)) }
+            }
+            return c != 0 ? c : a.bytes.count - b.bytes.count
+        }
+
+        /// The first eight bytes as a big-endian integer, zero-padded: terms hold no zero byte.
+        var prefixKey: UInt64 {
+            var key: UInt64 = 0
+            var shift: UInt64 = 56
+            for b in bytes.prefix(8) { key |= UInt64(b) << shift; shift &-= 8 }
+            return key
+        }
     }
 
     /// The bytes of term `index` of `table`.
@@ -131,15 +177,17 @@ final class TextSegment: Sendable {
         for field in 0..<SearchDocument.Field.allCases.count {
             var heap = TermHeap(segments: segments, field: field)
             for s in segments.indices where segments[s].tables[field].termCount > 0 { heap.push(s, 0) }
-            while let (s, t) = heap.pop() {
+            while let top = heap.pop() {
+                let (s, t) = (top.segment, top.term)
                 let segment = segments[s]
                 let termRange = segment.term(segment.tables[field], t)
                 uids.removeAll(keepingCapacity: true)
                 segment.forEachPosting(segment.tables[field], t) { if keep($0) { uids.append($0) } }
                 if t + 1 < segment.tables[field].termCount { heap.push(s, t + 1) }
                 // Every other segment holding the same term is at the top of the heap now.
-                while let (s2, t2) = heap.peek(), heap.compare(s2, t2, s, t) == 0 {
+                while let next = heap.peek(), heap.compare(next, top) == 0 {
                     _ = heap.pop()
+                    let (s2, t2) = (next.segment, next.term)
                     let other = segments[s2]
                     other.forEachPosting(other.tables[field], t2) { if keep($0) { uids.append($0) } }
                     if t2 + 1 < other.tables[field].termCount { heap.push(s2, t2 + 1) }
@@ -189,37 +237,58 @@ final class TextSegment: Sendable {
 }
 
 /// A min-heap of (segment, term index) cursors ordered by term bytes, then segment order.
+/// Each cursor carries its term's first eight bytes as a big-endian integer (zero-padded; terms
+/// hold no zero byte), so most comparisons never touch the bytes.
 private struct TermHeap {
+    struct Item {
+        var key: UInt64
+        var segment: Int
+        var term: Int
+    }
     let segments: [TextSegment]
     let field: Int
-    var items: [(Int, Int)] = []
+    var items: [Item] = []
 
     init(segments: [TextSegment], field: Int) {
         self.segments = segments
         self.field = field
     }
 
-    func compare(_ s1: Int, _ t1: Int, _ s2: Int, _ t2: Int) -> Int {
-        let a = segments[s1], b = segments[s2]
-        let ra = a.term(a.tables[field], t1), rb = b.term(b.tables[field], t2)
-        let n = min(ra.count, rb.count)
-        let c = a.bytes.withUnsafeBufferPointer { pa in
-            b.bytes.withUnsafeBufferPointer { pb in
-                n == 0 ? 0 : Int(memcmp(pa.baseAddress! + ra.lowerBound, pb.baseAddress! + rb.lowerBound, n))
+    private func item(_ s: Int, _ t: Int) -> Item {
+        let segment = segments[s]
+        let range = segment.term(segment.tables[field], t)
+        var key: UInt64 = 0
+        var i = range.lowerBound
+        for shift in stride(from: 56, through: 0, by: -8) {
+            if i < range.upperBound { key |= UInt64(segment.bytes[i]) << UInt64(shift); i += 1 }
+        }
+        return Item(key: key, segment: s, term: t)
+    }
+
+    /// Bytewise order of the two cursors' terms.
+    func compare(_ a: Item, _ b: Item) -> Int {
+        if a.key != b.key { return a.key < b.key ? -1 : 1 }
+        let sa = segments[a.segment], sb = segments[b.segment]
+        let ra = sa.term(sa.tables[field], a.term), rb = sb.term(sb.tables[field], b.term)
+        if ra.count <= 8 && rb.count <= 8 { return ra.count - rb.count }
+        let n = min(ra.count, rb.count) - 8
+        let c = n <= 0 ? 0 : sa.bytes.withUnsafeBufferPointer { pa in
+            sb.bytes.withUnsafeBufferPointer { pb in
+                Int(memcmp(pa.baseAddress! + ra.lowerBound + 8, pb.baseAddress! + rb.lowerBound + 8, n))
             }
         }
         return c != 0 ? c : ra.count - rb.count
     }
 
     private func less(_ i: Int, _ j: Int) -> Bool {
-        let c = compare(items[i].0, items[i].1, items[j].0, items[j].1)
-        return c < 0 || (c == 0 && items[i].0 < items[j].0)
+        let c = compare(items[i], items[j])
+        return c < 0 || (c == 0 && items[i].segment < items[j].segment)
     }
 
-    func peek() -> (Int, Int)? { items.first }
+    func peek() -> Item? { items.first }
 
     mutating func push(_ s: Int, _ t: Int) {
-        items.append((s, t))
+        items.append(item(s, t))
         var i = items.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
@@ -229,7 +298,7 @@ private struct TermHeap {
         }
     }
 
-    mutating func pop() -> (Int, Int)? {
+    mutating func pop() -> Item? {
         guard !items.isEmpty else { return nil }
         let top = items[0]
         items[0] = items[items.count - 1]

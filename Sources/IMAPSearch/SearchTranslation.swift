@@ -6,7 +6,7 @@ import MailStore
 /// search planner: the key is translated into a `SearchQuery` against the session's view
 /// (sequence numbers and `\Recent` become UIDs), and the matches are mapped back to the
 /// session's sequence numbers.
-struct SearchEvaluator {
+public struct SearchEvaluator {
     let tx: StoreReader
     let mailbox: MailboxID
     /// The session's sequence map: sequence number n is `uids[n - 1]`.
@@ -14,9 +14,17 @@ struct SearchEvaluator {
     let recent: Set<UID>
     let now: Int64
 
+    public init(tx: StoreReader, mailbox: MailboxID, uids: [UID], recent: Set<UID> = [], now: Int64) {
+        self.tx = tx
+        self.mailbox = mailbox
+        self.uids = uids
+        self.recent = recent
+        self.now = now
+    }
+
     /// The sequence numbers of the matching messages, ascending, with their modseqs, and the
     /// planner's account of how it answered.
-    func run(_ key: SearchKey) throws -> (matches: [(seq: Int, modSeq: UInt64)], plan: String) {
+    public func run(_ key: SearchKey) throws -> (matches: [(seq: Int, modSeq: UInt64)], plan: String) {
         let outcome = try tx.search(in: mailbox, query(key))
         var found: [(seq: Int, modSeq: UInt64)] = []
         found.reserveCapacity(outcome.matches.count)
@@ -30,7 +38,7 @@ struct SearchEvaluator {
         return (found, outcome.plan)
     }
 
-    func query(_ key: SearchKey) -> SearchQuery {
+    public func query(_ key: SearchKey) -> SearchQuery {
         switch key {
         case .all, .saveDateSupported: return .all
         case .answered: return .flags(.answered)
@@ -88,14 +96,14 @@ struct SearchEvaluator {
         }
     }
 
-    /// The number in an object id this server gave out (`IMAPHandler.objectID`), or nil.
+    /// The number in an object id the IMAP front end gave out (kind letter, then hex), or nil.
     static func objectNumber(_ id: String, _ kind: Character) -> UInt64? {
         guard id.first == kind else { return nil }
         return UInt64(id.dropFirst(), radix: 16)
     }
 
     /// A sequence set's ranges, with `*` as `last` and each range in ascending order.
-    static func ranges(_ set: SequenceSet, last: UInt32) -> [ClosedRange<UInt32>] {
+    public static func ranges(_ set: SequenceSet, last: UInt32) -> [ClosedRange<UInt32>] {
         set.ranges.map { range in
             func value(_ s: SequenceNumber) -> UInt32 { if case .number(let v) = s { return v } else { return last } }
             let (a, b) = (value(range.first), value(range.last))
@@ -103,7 +111,7 @@ struct SearchEvaluator {
         }
     }
 
-    static func contains(_ set: SequenceSet, _ n: UInt32, last: UInt32) -> Bool {
+    public static func contains(_ set: SequenceSet, _ n: UInt32, last: UInt32) -> Bool {
         ranges(set, last: last).contains { $0.contains(n) }
     }
 }
