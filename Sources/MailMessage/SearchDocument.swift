@@ -29,8 +29,11 @@ public enum SearchFolding {
         var s = s
         let ascii = s.withUTF8 { buf -> Bool in
             guard !buf.contains(where: { $0 >= 0x80 }) else { return false }
-            out.reserveCapacity(out.count + buf.count)
-            for b in buf { out.append(b >= 65 && b <= 90 ? b | 0x20 : b) }
+            let start = out.count
+            out.append(contentsOf: buf)
+            out.withUnsafeMutableBufferPointer { o in
+                for i in start..<o.count where o[i] &- 65 < 26 { o[i] |= 0x20 }
+            }
             return true
         }
         if ascii { return }
@@ -123,19 +126,26 @@ public struct SearchDocument: Sendable {
             if !fields[field.rawValue].isEmpty { fields[field.rawValue].append(SearchFolding.separator) }
             SearchFolding.fold(s, into: &fields[field.rawValue])
         }
-        func addHeaderFields(_ name: String, to field: Field) {
-            for f in header.fields(named: name) {
-                let value = f.value
-                add(value, to: field)
-                let decoded = EncodedWords.decode(value)
-                if decoded != value { add(decoded, to: field) }
+        add(text.from, to: .from)
+        add(text.to, to: .to)
+        add(text.cc, to: .cc)
+        add(text.bcc, to: .bcc)
+        add(text.subject, to: .subject)
+        for f in header.fields {
+            let field: Field
+            switch Bytes.lowercased(f.name.utf8) {
+            case Self.fromName: field = .from
+            case Self.toName: field = .to
+            case Self.ccName: field = .cc
+            case Self.bccName: field = .bcc
+            case Self.subjectName: field = .subject
+            default: continue
             }
+            let value = f.value
+            add(value, to: field)
+            let decoded = EncodedWords.decode(value)
+            if decoded != value { add(decoded, to: field) }
         }
-        add(text.from, to: .from); addHeaderFields("from", to: .from)
-        add(text.to, to: .to); addHeaderFields("to", to: .to)
-        add(text.cc, to: .cc); addHeaderFields("cc", to: .cc)
-        add(text.bcc, to: .bcc); addHeaderFields("bcc", to: .bcc)
-        add(text.subject, to: .subject); addHeaderFields("subject", to: .subject)
         let headerText = Bytes.string(headerBytes)
         add(headerText, to: .header)
         let decodedHeader = EncodedWords.decode(headerText)
@@ -144,6 +154,9 @@ public struct SearchDocument: Sendable {
         for name in text.attachmentNames { add(name, to: .body) }
         self.fields = fields
     }
+
+    private static let fromName = Array("from".utf8), toName = Array("to".utf8), ccName = Array("cc".utf8)
+    private static let bccName = Array("bcc".utf8), subjectName = Array("subject".utf8)
 
     /// Whether HEADER `name` `needle` matches: a field of that name whose value, raw or
     /// decoded, contains the folded needle; an empty needle asks only that the field exists.
@@ -173,36 +186,69 @@ public struct IndexTerms: Sendable, Equatable {
     /// Per field (`SearchDocument.Field.rawValue`): the words in text order, repeats kept,
     /// each preceded by `SearchFolding.separator`, and a final separator.
     public var fields: [[UInt8]]
-
-    public init(fields: [[UInt8]]) { self.fields = fields }
+    /// Per field, an FNV-1a hash of each word of `fields`, in the same order: computed here,
+    /// off the writer thread, so that the index's hash table need not hash bytes.
+    public var hashes: [[UInt64]]
 
     public init(_ document: SearchDocument) {
-        fields = document.fields.map(Self.terms)
+        var fields: [[UInt8]] = [], hashes: [[UInt64]] = []
+        for text in document.fields {
+            let (words, wordHashes) = Self.terms(text)
+            fields.append(words)
+            hashes.append(wordHashes)
+        }
+        self.fields = fields
+        self.hashes = hashes
     }
 
-    /// The words of folded text, long ones as windows, in the separator-joined form.
-    static func terms(_ folded: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [SearchFolding.separator]
-        out.reserveCapacity(folded.count + 2)
-        for word in SearchFolding.words(in: folded) {
-            if word.count <= maxTermBytes {
-                out.append(contentsOf: folded[word])
-                out.append(SearchFolding.separator)
-                continue
-            }
-            var start = word.lowerBound
-            while true {
-                var end = min(start + maxTermBytes, word.upperBound)
-                // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
-                while end < word.upperBound, folded[end] & 0xC0 == 0x80 { end -= 1 }
-                out.append(contentsOf: folded[start..<end])
-                out.append(SearchFolding.separator)
-                if end == word.upperBound { break }
-                var next = start + windowStep
-                while next < word.upperBound, folded[next] & 0xC0 == 0x80 { next += 1 }
-                start = next
+    /// The words of folded text, long ones as windows, in the separator-joined form, with
+    /// their hashes.
+    static func terms(_ folded: [UInt8]) -> ([UInt8], [UInt64]) {
+        // Word boundaries first (windows for long words), then one copy with the hashes.
+        var pieces: [Range<Int>] = []
+        var total = 1
+        folded.withUnsafeBufferPointer { buf in
+            var i = 0
+            while i < buf.count {
+                guard SearchFolding.isWordByte(buf[i]) else { i += 1; continue }
+                var end = i + 1
+                while end < buf.count, SearchFolding.isWordByte(buf[end]) { end += 1 }
+                var start = i
+                while true {
+                    var stop = min(start + maxTermBytes, end)
+                    // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
+                    while stop < end, buf[stop] & 0xC0 == 0x80 { stop -= 1 }
+                    pieces.append(start..<stop)
+                    total += stop - start + 1
+                    if stop == end { break }
+                    var next = start + windowStep
+                    while next < end, buf[next] & 0xC0 == 0x80 { next += 1 }
+                    start = next
+                }
+                i = end
             }
         }
-        return out
+        var hashes = [UInt64](repeating: 0, count: pieces.count)
+        let out = [UInt8](unsafeUninitializedCapacity: total) { out, count in
+            folded.withUnsafeBufferPointer { buf in
+                var o = 0
+                out[o] = SearchFolding.separator
+                o += 1
+                for (k, piece) in pieces.enumerated() {
+                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                    for i in piece {
+                        let b = buf[i]
+                        out[o] = b
+                        o += 1
+                        h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+                    }
+                    out[o] = SearchFolding.separator
+                    o += 1
+                    hashes[k] = h
+                }
+                count = o
+            }
+        }
+        return (out, hashes)
     }
 }

@@ -71,61 +71,23 @@ final class TextSegment: Sendable {
     static func build(_ messages: [(uid: UInt32, terms: IndexTerms)]) -> [UInt8] {
         var builder = TextSegmentBuilder()
         for field in 0..<SearchDocument.Field.allCases.count {
-            var slots: [Term: Int] = [:]
-            var terms: [Term] = []
-            var postings: [[UInt32]] = []
-            for (uid, messageTerms) in messages {
-                let words = messageTerms.fields[field]
-                words.withUnsafeBufferPointer { buf in
-                    var start = 1
+            var table = TermTable(sources: messages.map { $0.terms.fields[field] })
+            for (m, message) in messages.enumerated() {
+                let hashes = message.terms.hashes[field]
+                message.terms.fields[field].withUnsafeBufferPointer { buf in
+                    var start = 1, k = 0
                     while start < buf.count {
                         var end = start
                         while buf[end] != SearchFolding.separator { end += 1 }
-                        let term = Term(words, start..<end)
-                        if let slot = slots[term] {
-                            if postings[slot].last != uid { postings[slot].append(uid) }
-                        } else {
-                            slots[term] = terms.count
-                            terms.append(term)
-                            postings.append([uid])
-                        }
+                        table.add(hashes[k], source: m, start..<end, uid: message.uid)
+                        k += 1
                         start = end + 1
                     }
                 }
             }
-            let keys = terms.map(\.prefixKey)
-            let order = terms.indices.sorted { a, b in
-                keys[a] != keys[b] ? keys[a] < keys[b] : terms[a] < terms[b]
-            }
-            for i in order { builder.add(field: field, term: terms[i].bytes, uids: postings[i]) }
+            table.forEachSorted { term, uids in builder.add(field: field, term: term, uids: uids) }
         }
         return builder.encoded(messageCount: messages.count)
-    }
-
-    /// A term inside a word list, hashed and compared by its bytes.
-    private struct Term: Hashable, Comparable {
-        let bytes: ArraySlice<UInt8>
-        init(_ words: [UInt8], _ range: Range<Int>) { bytes = words[range] }
-
-        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
-        static func == (a: Term, b: Term) -> Bool { a.bytes.count == b.bytes.count && compare(a, b) == 0 }
-        static func < (a: Term, b: Term) -> Bool { compare(a, b) < 0 }
-
-        static func compare(_ a: Term, _ b: Term) -> Int {
-            let n = min(a.bytes.count, b.bytes.count)
-            let c = n == 0 ? 0 : a.bytes.withUnsafeBytes { pa in
-                b.bytes.withUnsafeBytes { pb in Int(memcmp(pa.baseAddress!, pb.baseAddress!, n)) }
-            }
-            return c != 0 ? c : a.bytes.count - b.bytes.count
-        }
-
-        /// The first eight bytes as a big-endian integer, zero-padded: terms hold no zero byte.
-        var prefixKey: UInt64 {
-            var key: UInt64 = 0
-            var shift: UInt64 = 56
-            for b in bytes.prefix(8) { key |= UInt64(b) << shift; shift &-= 8 }
-            return key
-        }
     }
 
     /// The bytes of term `index` of `table`.
@@ -233,6 +195,85 @@ final class TextSegment: Sendable {
                 shift += 7
             }
         }
+    }
+}
+
+/// The distinct terms of a batch of messages with their postings: open addressing on the
+/// hashes `IndexTerms` computed, bytes compared on a hash match.
+private struct TermTable {
+    let sources: [[UInt8]]
+    private var slots: [Int32]
+    private var hashes: [UInt64] = []
+    private var source: [Int32] = []
+    private var ranges: [Range<Int32>] = []
+    private var postings: [[UInt32]] = []
+
+    init(sources: [[UInt8]]) {
+        self.sources = sources
+        let words = sources.reduce(0) { $0 + $1.count } / 8
+        var capacity = 64
+        while capacity < words * 2 { capacity <<= 1 }
+        slots = [Int32](repeating: -1, count: capacity)
+    }
+
+    mutating func add(_ hash: UInt64, source s: Int, _ range: Range<Int>, uid: UInt32) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { break }
+            if hashes[e] == hash && equal(e, s, range) {
+                if postings[e].last != uid { postings[e].append(uid) }
+                return
+            }
+            i = (i + 1) & mask
+        }
+        slots[i] = Int32(hashes.count)
+        hashes.append(hash)
+        source.append(Int32(s))
+        ranges.append(Int32(range.lowerBound)..<Int32(range.upperBound))
+        postings.append([uid])
+        if hashes.count * 2 > slots.count { grow() }
+    }
+
+    private func equal(_ e: Int, _ s: Int, _ range: Range<Int>) -> Bool {
+        let r = ranges[e]
+        guard r.count == range.count else { return false }
+        return sources[Int(source[e])].withUnsafeBufferPointer { a in
+            sources[s].withUnsafeBufferPointer { b in
+                memcmp(a.baseAddress! + Int(r.lowerBound), b.baseAddress! + range.lowerBound, range.count) == 0
+            }
+        }
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (e, hash) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(e)
+        }
+    }
+
+    private func bytes(_ e: Int) -> ArraySlice<UInt8> {
+        sources[Int(source[e])][Int(ranges[e].lowerBound)..<Int(ranges[e].upperBound)]
+    }
+
+    /// Calls `body` with each term and its UIDs, in bytewise term order.
+    func forEachSorted(_ body: (ArraySlice<UInt8>, [UInt32]) -> Void) {
+        // Sort by the first eight bytes as an integer (zero-padded: terms hold no zero byte),
+        // comparing the rest only on a tie.
+        let keys = hashes.indices.map { e -> UInt64 in
+            var key: UInt64 = 0, shift: UInt64 = 56
+            for b in bytes(e).prefix(8) { key |= UInt64(b) << shift; shift &-= 8 }
+            return key
+        }
+        let order = hashes.indices.sorted { a, b in
+            if keys[a] != keys[b] { return keys[a] < keys[b] }
+            return bytes(a).lexicographicallyPrecedes(bytes(b))
+        }
+        for e in order { body(bytes(e), postings[e]) }
     }
 }
 
