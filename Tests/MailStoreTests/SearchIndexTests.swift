@@ -273,3 +273,50 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
         }
     }
 }
+
+@Suite struct SearchCLITests {
+    @Test func searchReindexAndCheck() async throws {
+        try await withScratch { dir, data in
+            try addUser("ann", data)
+            let count = try makeFlagMaildir(dir + "/src")
+            #expect(try mstore(["import", "ann", dir + "/src", "--data", data]).status == 0)
+            // IMAP syntax; UIDs one per line; the plan on stderr.
+            let flagged = try mstore(["search", "--data", data, "--plan", "ann", "INBOX", "FLAGGED", "SUBJECT", "\"flags 1\""])
+            #expect(flagged.status == 0, "\(flagged.err)")
+            // Subjects "flags 1" and "flags 10".."flags 19" with F (bit 1) set: 10, 11, 14, 15,
+            // 18 and 19; message n has UID n + 1.
+            #expect(flagged.out == "11\n12\n15\n16\n19\n20\n")
+            #expect(flagged.err.contains("subject \"flags 1\": index"))
+            let json = try mstore(["search", "--data", data, "--json", "ann", "INBOX", "OR BODY twice NOT ALL"])
+            let uids = (try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])?["uids"] as? [Int]
+            #expect(uids == Array(1...count))
+            expectUserError(try mstore(["search", "--data", data, "ann", "INBOX", "FROM ("]), "bad search program")
+            expectUserError(try mstore(["search", "--data", data, "ann", "Nowhere", "ALL"]), "Nowhere")
+            let reindex = try mstore(["reindex", "--data", data, "ann"])
+            #expect(reindex.status == 0 && reindex.out == "reindexed 32 messages in 1 mailbox\n", "\(reindex)")
+            #expect(try mstore(["check", "--data", data]).status == 0)
+            #expect(try mstore(["search", "--data", data, "ann", "INBOX", "BODY", "\"not at the\""]).out.split(separator: "\n").count == count)
+        }
+    }
+
+    /// A store written before the full-text index (schema 1) is indexed when opened.
+    @Test func schemaOneStoresAreIndexedOnOpen() async throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try MailStore(path: path)
+            let (_, inbox) = try await makeAlice(store)
+            try await store.write { tx in
+                for i in 0..<30 { try tx.append(to: inbox.id, message(i, body: "needle\(i)")) }
+                try tx.dropIndex(inbox.id)
+                try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(1))
+            }
+            store.close()
+        }
+        let store = try MailStore(path: path)
+        defer { store.close() }
+        let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
+        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
+        #expect(try store.checkConsistency() == [])
+    }
+}
