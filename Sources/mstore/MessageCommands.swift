@@ -70,6 +70,8 @@ struct Stats: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
     @Option(name: .long, help: "How many of the largest mailboxes to show.") var top = 10
+    @Flag(name: .long, help: "Also measure the decoded text the full-text index covers (reads every message).")
+    var indexedText = false
 
     struct MailboxRow: Encodable { var user: String, mailbox: String, messages: Int, bytes: Int }
 
@@ -82,6 +84,7 @@ struct Stats: ParsableCommand {
         var dedupRatio: Double
         /// The largest mailboxes by bytes, largest first.
         var largestMailboxes: [MailboxRow]
+        var textIndex: TextIndexStatistics
     }
 
     func validate() throws {
@@ -90,7 +93,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         let s = try store.open()
-        let top = top
+        let (top, indexedText) = (top, indexedText)
         let row = try s.read { tx in
             var mailboxes = 0, messages = 0, bytes = 0
             var all: [MailboxRow] = []
@@ -107,13 +110,17 @@ struct Stats: ParsableCommand {
             return Row(users: accounts.count, mailboxes: mailboxes, messages: messages, logicalBytes: bytes,
                        storage: try s.storageStatistics(), contents: content.contents, contentBytes: content.bytes,
                        dedupRatio: content.bytes == 0 ? 1 : Double(bytes) / Double(content.bytes),
-                       largestMailboxes: Array(largest))
+                       largestMailboxes: Array(largest), textIndex: try tx.textIndexStatistics(measureText: indexedText))
         }
         try output.print(row) {
             "users=\(row.users) mailboxes=\(row.mailboxes) messages=\(row.messages) logical_bytes=\(row.logicalBytes) "
                 + "file_bytes=\(row.storage.fileSize) map_size=\(row.storage.mapSize) readers=\(row.storage.readers) "
                 + "contents=\(row.contents) content_bytes=\(row.contentBytes) "
-                + "dedup_ratio=\((row.dedupRatio * 100).rounded() / 100)"
+                + "dedup_ratio=\((row.dedupRatio * 100).rounded() / 100) "
+                + "text_index_segments=\(row.textIndex.segments) text_index_bytes=\(row.textIndex.bytes)"
+                + (row.textIndex.decodedTextBytes.map { text in
+                    " indexed_text_bytes=\(text) index_to_text=\(text == 0 ? 0 : (Double(row.textIndex.bytes) / Double(text) * 1000).rounded() / 1000)"
+                } ?? "")
         }
     }
 }

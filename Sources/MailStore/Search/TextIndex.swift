@@ -14,6 +14,14 @@ public enum SearchLimits {
     public static let reindexBatch = 2000
 }
 
+/// Figures for `mstore stats`.
+public struct TextIndexStatistics: Sendable, Codable {
+    public var segments = 0
+    public var bytes = 0
+    /// The decoded text indexed, when measured.
+    public var decodedTextBytes: Int?
+}
+
 /// What the store keeps about one segment besides its bytes.
 struct SegmentInfo {
     var messageCount: Int
@@ -142,6 +150,31 @@ extension StoreReader {
         }
         if covered != mailbox.messages { problems.append("\(mailbox.messages - covered) messages missing from the text index") }
         return problems
+    }
+
+    /// The full-text index's size: segments and their bytes over every mailbox; with
+    /// `measureText`, also the decoded text it indexes (TEXT's header and body text of every
+    /// message, as folded for search), which reads every message.
+    public func textIndexStatistics(measureText: Bool) throws -> TextIndexStatistics {
+        var stats = TextIndexStatistics()
+        try kv.scan(.textSegments, prefix: []) { _, v in
+            stats.segments += 1
+            stats.bytes += try SegmentInfo(decoding: v).byteCount
+            return true
+        }
+        guard measureText else { return stats }
+        var text = 0
+        for account in try accounts() {
+            for mailbox in try mailboxes(of: account.id) {
+                try forEachMessage(in: mailbox.id) { record in
+                    let document = try searchDocument(of: record.content)
+                    text += document[.header].count + document[.body].count
+                    return true
+                }
+            }
+        }
+        stats.decodedTextBytes = text
+        return stats
     }
 
     /// The words the index holds for a stored message.
