@@ -11,6 +11,9 @@ Parts (--parts, default all four):
   search  SEARCH over --search-count (100,000) messages: the corpus repeated, each copy with its own
           X-Bench-Serial header; a rare term (one message or about 0.1%) and a common one for
           TEXT, BODY, FROM and SUBJECT, and an internal-date range AND a flag; ms and hits.
+          Also against a second Dovecot with dovecot-fts-xapian (Tools/bench/start-dovecot-xapian.sh,
+          user xap1, port 11143) unless --no-xapian; its index is built by a first search, timed
+          apart, before the measured ones.
   idle    memory with --idle (10,000) connections logged in, INBOX selected, in IDLE: mstored's
           VmRSS from /proc/PID/status; for Dovecot the summed RSS and PSS of its processes (one
           imap process per connection). The peer's config caps Dovecot at process_limit = 500
@@ -37,6 +40,8 @@ SHARED = os.path.join(ROOT, "..", "shared")
 PEER = os.path.join(SHARED, "peer", "start-dovecot.sh")
 CORPUS = os.path.join(SHARED, "corpus")
 DOVECOT_IMAP = 10143
+XAPIAN_IMAP = 11143
+XAPIAN_START = os.path.join(ROOT, "Tools", "bench", "start-dovecot-xapian.sh")
 APPEND_BATCH = 2000
 RECV = 1 << 22
 
@@ -616,6 +621,7 @@ def main():
     ap.add_argument("--dovecot-idle-users", default="user171-user180")
     ap.add_argument("--no-dovecot", action="store_true")
     ap.add_argument("--no-mstored", action="store_true")
+    ap.add_argument("--no-xapian", action="store_true")
     a = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     parts = a.parts.split(",")
@@ -641,6 +647,19 @@ def main():
             for _, box, count, make in loads:
                 ensure_loaded_dovecot(dv, box, count, make)
             servers.append(dv)
+            if "search" in parts and not a.no_xapian:
+                subprocess.run(["bash", XAPIAN_START], check=True, capture_output=True)
+                xa = Server("Dovecot+fts-xapian", XAPIAN_IMAP, "xap1", "pass")
+                for part, box, count, make in loads:
+                    if part == "search":
+                        ensure_loaded_dovecot(xa, box, count, make)
+                c = Client(xa.port, xa.user, xa.password)
+                c.command(b"EXAMINE bench-search")
+                t0 = time.perf_counter()
+                c.command(b"UID SEARCH BODY warmupterm")
+                print("  Dovecot+fts-xapian: first search (completes the index) %.1f s" % (time.perf_counter() - t0), file=sys.stderr)
+                c.logout()
+                servers.append(xa)
         if not a.no_mstored:
             work = tempfile.mkdtemp(prefix="mstore-imap-bench-")
             proc, port = start_mstored(mstored_bindir(), work, a, loads)
@@ -699,12 +718,13 @@ def main():
             print("|---|---|---:|---:|---:|")
             for sv in servers:
                 flag_every_tenth(sv, "bench-search", a.search_count)
+            others = [sv.name for sv in servers if sv.name != "mstored"]
             for label, key in SEARCHES:
                 res = {sv.name: timed_search(sv, "bench-search", key, a.runs) for sv in servers}
                 for name, (ms, hits) in res.items():
                     ratio = ""
-                    if name == "mstored" and "Dovecot" in res:
-                        ratio = "%.0fx faster" % (res["Dovecot"][0] / ms)
+                    if name == "mstored":
+                        ratio = ", ".join("%.1fx vs %s" % (res[o][0] / ms, o) for o in others)
                     print("| %s: `%s` | %s | %.1f | %d | %s |" % (label, key.decode(), name, ms, hits, ratio))
 
         if "idle" in parts:

@@ -210,4 +210,8 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
     }
+
+    // MARK: Search (SearchBench.swift)
+
+    searchBenchmarks()
 }
