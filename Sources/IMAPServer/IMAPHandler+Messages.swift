@@ -347,9 +347,7 @@ extension IMAPHandler {
         let key = command.key
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx in
-                let evaluator = SearchEvaluator(tx: tx, mailbox: id, uids: uids, recent: recent,
-                                                keywordNames: try tx.keywords(of: account), now: ZonedDate.now().seconds)
-                return try evaluator.run(key)
+                try Self.searchMatches(tx: tx, mailbox: id, account: account, uids: uids, recent: recent, key: key)
             }
         }) { handler, context, result in
             switch result {
@@ -363,6 +361,15 @@ extension IMAPHandler {
                 handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")
             }
         }
+    }
+
+    /// The messages of the session's map that match `key`: sequence numbers ascending, with
+    /// their modseqs. SEARCH, SORT and THREAD all select their messages here.
+    static func searchMatches(tx: StoreReader, mailbox: MailboxID, account: AccountID, uids: [UID],
+                              recent: Set<UID>, key: SearchKey) throws -> [(seq: Int, modSeq: UInt64)] {
+        let evaluator = SearchEvaluator(tx: tx, mailbox: mailbox, uids: uids, recent: recent,
+                                        keywordNames: try tx.keywords(of: account), now: ZonedDate.now().seconds)
+        return try evaluator.run(key)
     }
 
     private func sendSearchResult(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
