@@ -41,20 +41,16 @@ extension IMAPHandler {
         }
     }
 
-    /// A sequence-set that keeps the order of `numbers` (RFC 5267 §3.2): runs that go up by one
-    /// are `a:b`, runs that go down by one are `b:a` read from left to right, as in `5:7,3,2:1`.
+    /// A sequence-set that keeps the order of `numbers` (RFC 5267 §3.2): only runs that go up by
+    /// one become ranges, as in `4:5,2,1,3`; `2:1` would name the same set as `1:2`, so a
+    /// descending run is written number by number (as Dovecot does).
     static func orderedSet(_ numbers: [UInt32]) -> String {
         var parts: [String] = []
         var index = 0
         while index < numbers.count {
-            let start = numbers[index]
             var end = index
-            if index + 1 < numbers.count, numbers[index + 1] == start &+ 1 {
-                while end + 1 < numbers.count, numbers[end + 1] == numbers[end] &+ 1 { end += 1 }
-            } else if index + 1 < numbers.count, numbers[index + 1] == start &- 1 {
-                while end + 1 < numbers.count, numbers[end + 1] == numbers[end] &- 1 { end += 1 }
-            }
-            parts.append(end == index ? "\(start)" : "\(start):\(numbers[end])")
+            while end + 1 < numbers.count, numbers[end + 1] == numbers[end] &+ 1 { end += 1 }
+            parts.append(end == index ? "\(numbers[index])" : "\(numbers[index]):\(numbers[end])")
             index = end + 1
         }
         return parts.joined(separator: ",")

@@ -70,10 +70,12 @@ struct SortRow: Sendable {
         let keys = parsed.threading
         row.subject = fold(keys.baseSubject)
         row.isReplyOrForward = keys.isReplyOrForward
+        // The first address of the envelope list as IMAP shows it: for a group, its start marker,
+        // whose addr-mailbox is the group's name (RFC 9051 §7.5.2; Dovecot reads RFC 5256 so too).
         let envelope = parsed.envelope
-        row.from = fold(firstAddress(envelope.from)?.mailbox ?? "")
-        row.to = fold(firstAddress(envelope.to)?.mailbox ?? "")
-        row.cc = fold(firstAddress(envelope.cc)?.mailbox ?? "")
+        row.from = fold(envelope.from.first?.mailbox ?? "")
+        row.to = fold(envelope.to.first?.mailbox ?? "")
+        row.cc = fold(envelope.cc.first?.mailbox ?? "")
         row.displayFrom = fold(displayName(envelope.from))
         row.displayTo = fold(displayName(envelope.to))
         if needs.contains(.threading) {
@@ -84,14 +86,10 @@ struct SortRow: Sendable {
         return row
     }
 
-    /// The first address of a list that is not a group marker.
-    static func firstAddress(_ list: [Address]) -> Address? {
-        list.first { !$0.isGroupStart && !$0.isGroupEnd }
-    }
-
-    /// RFC 5957 §3: the decoded display name of the first address, else its addr-spec.
+    /// RFC 5957 §3: the decoded display name of the first address, else its addr-spec (a
+    /// group's name).
     static func displayName(_ list: [Address]) -> String {
-        guard let address = firstAddress(list) else { return "" }
+        guard let address = list.first else { return "" }
         if let name = address.decodedName, name.contains(where: { !$0.isWhitespace }) { return name }
         return address.addressSpec
     }

@@ -80,21 +80,22 @@ import Testing
         ("SORT (REVERSE SUBJECT DATE) US-ASCII ALL", "* SORT 2 1 4 5 3"),
         // addr-mailbox, folded: zed, alice, bob, emile, a.
         ("SORT (FROM) UTF-8 ALL", "* SORT 5 2 3 4 1"),
-        // To: bob, carol, alice, a group (empty), none.
-        ("SORT (TO) UTF-8 ALL", "* SORT 4 5 3 1 2"),
+        // To: bob, carol, alice, the group undisclosed-recipients (its name is the first
+        // envelope address's addr-mailbox, as in Dovecot), none.
+        ("SORT (TO) UTF-8 ALL", "* SORT 5 3 1 2 4"),
         ("SORT (CC) UTF-8 ALL", "* SORT 1 3 4 5 2"),
         ("SORT (SIZE) UTF-8 ALL", "* SORT 5 4 3 2 1"),
         ("SORT (REVERSE SIZE) UTF-8 ALL", "* SORT 1 2 3 4 5"),
         // RFC 5957: zed, alice@x.org (no name), bob, emile, yvonne (decoded).
         ("SORT (DISPLAYFROM) UTF-8 ALL", "* SORT 2 3 4 5 1"),
-        ("SORT (DISPLAYTO) UTF-8 ALL", "* SORT 4 5 3 2 1"),
+        ("SORT (DISPLAYTO) UTF-8 ALL", "* SORT 5 3 2 4 1"),
         ("SORT (SUBJECT) UTF-8 SUBJECT apple", "* SORT 3 4 5"),
         ("SORT (DATE) UTF-8 SUBJECT nothing-matches", "* SORT"),
         ("UID SORT (DATE) UTF-8 ALL", "* SORT 5 6 3 2 4"),
         ("UID SORT (DATE) UTF-8 UID 2:3", "* SORT 3 2"),
         // ESORT (RFC 5267 §3.2): MIN and MAX in sort order, ALL keeps the order.
-        ("SORT RETURN (MIN MAX ALL COUNT) (DATE) UTF-8 ALL", "* ESEARCH (TAG \"T\") MIN 4 MAX 3 ALL 4:5,2:1,3 COUNT 5"),
-        ("UID SORT RETURN () (DATE) UTF-8 ALL", "* ESEARCH (TAG \"T\") UID ALL 5:6,3:2,4"),
+        ("SORT RETURN (MIN MAX ALL COUNT) (DATE) UTF-8 ALL", "* ESEARCH (TAG \"T\") MIN 4 MAX 3 ALL 4:5,2,1,3 COUNT 5"),
+        ("UID SORT RETURN () (DATE) UTF-8 ALL", "* ESEARCH (TAG \"T\") UID ALL 5:6,3,2,4"),
         ("SORT RETURN (COUNT) (DATE) UTF-8 SUBJECT nothing-matches", "* ESEARCH (TAG \"T\") COUNT 0"),
     ])
     func sort(_ command: String, _ expected: String) async throws {
