@@ -18,7 +18,7 @@ extension IMAPHandler {
             try store.read { tx -> ([Int], UInt64?) in
                 let matches = try scope.matches(tx)
                 let rows = try SortRow.read(tx, mailbox: scope.mailbox, uids: scope.uids, seqs: matches.map(\.seq),
-                                            needs: SortRow.Needs(criteria))
+                                            needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
                 // RFC 7162 §3.1.5: a SORT with MODSEQ reports the highest modseq it found.
                 let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
                 return (MessageSorter(criteria: criteria).sorted(rows).map(\.seq), modSeq)
@@ -67,7 +67,7 @@ extension IMAPHandler {
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx -> String in
                 let seqs = try scope.matches(tx).map(\.seq)
-                let rows = try SortRow.read(tx, mailbox: scope.mailbox, uids: scope.uids, seqs: seqs, needs: [.header, .threading])
+                let rows = try SortRow.read(tx, mailbox: scope.mailbox, uids: scope.uids, seqs: seqs, needs: .thread)
                 var threader = MessageThreader(rows: rows, number: uid ? { $0.uid.rawValue } : { UInt32($0.seq) })
                 return threader.threads(algorithm)
             }

@@ -48,7 +48,7 @@ struct MessageThreader {
         var current: Int?
         for index in order {
             let node = add(row: index)
-            if let parent = current, rows[nodes[parent].row!].subject == rows[index].subject {
+            if let parent = current, subject(parent).text == rows[index].subject {
                 link(parent, node)
             } else {
                 roots.append(node)
@@ -144,48 +144,43 @@ struct MessageThreader {
     private mutating func mergeSubjects(_ roots: [Int]) -> [Int] {
         var table: [String: Int] = [:]
         for root in roots {
-            let subject = subjectRow(root).subject
+            let (subject, isReply) = subject(root)
             guard !subject.isEmpty else { continue }
             guard let held = table[subject] else { table[subject] = root; continue }
             let (heldDummy, rootDummy) = (nodes[held].row == nil, nodes[root].row == nil)
             // 5B: a dummy wins over a message; a message without Re: over a reply.
-            if (rootDummy && !heldDummy)
-                || (!rootDummy && !heldDummy && subjectRow(held).isReplyOrForward && !subjectRow(root).isReplyOrForward) {
+            if (rootDummy && !heldDummy) || (!rootDummy && !heldDummy && self.subject(held).isReply && !isReply) {
                 table[subject] = root
             }
         }
         var roots = roots
+        var slot = Dictionary(uniqueKeysWithValues: roots.enumerated().map { ($1, $0) })
         var removed = Set<Int>()
         for position in roots.indices {
             let root = roots[position]
             guard !removed.contains(root) else { continue }
-            let subject = subjectRow(root).subject
+            let (subject, isReply) = subject(root)
             guard !subject.isEmpty, let held = table[subject], held != root else { continue }
             let (heldDummy, rootDummy) = (nodes[held].row == nil, nodes[root].row == nil)
+            let heldIsReply = self.subject(held).isReply
             if heldDummy && rootDummy {
                 // Both dummies: one takes the other's children.
                 for child in nodes[root].children { nodes[child].parent = held }
                 nodes[held].children += nodes[root].children
                 nodes[root].children = []
                 removed.insert(root)
-            } else if heldDummy {
+            } else if heldDummy || (!rootDummy && !heldIsReply && isReply) {
+                // The message goes under the dummy, or the reply under the original.
                 link(held, root)
                 removed.insert(root)
-            } else if rootDummy {
-                link(root, held)
-                removed.insert(held)
-                table[subject] = root
-            } else if !subjectRow(held).isReplyOrForward && subjectRow(root).isReplyOrForward {
-                link(held, root)
-                removed.insert(root)
-            } else if subjectRow(held).isReplyOrForward && !subjectRow(root).isReplyOrForward {
+            } else if rootDummy || (heldIsReply && !isReply) {
                 link(root, held)
                 removed.insert(held)
                 table[subject] = root
             } else {
                 // Neither is the other's reply: a new dummy takes the place of the held one.
                 let dummy = add(row: nil)
-                if let slot = roots.firstIndex(of: held) { roots[slot] = dummy } else { roots.append(dummy) }
+                if let at = slot[held] { roots[at] = dummy; slot[dummy] = at }
                 link(dummy, held)
                 link(dummy, root)
                 removed.insert(root)
@@ -248,17 +243,23 @@ struct MessageThreader {
         return order.reversed()
     }
 
-    /// The row that stands for a container: its message, or a dummy's first child's.
-    private func subjectRow(_ node: Int) -> SortRow {
+    /// The message that stands for a container: its own, or a dummy's first child's.
+    private func lead(_ node: Int) -> Int? {
         var current = node
         while nodes[current].row == nil, let first = nodes[current].children.first { current = first }
-        return nodes[current].row.map { rows[$0] } ?? SortRow(seq: 0, uid: UID(0))
+        return nodes[current].row
+    }
+
+    /// The base subject a container is merged by, and whether it was a reply (RFC 5256 §2.2 step 5).
+    private func subject(_ node: Int) -> (text: String, isReply: Bool) {
+        guard let row = lead(node) else { return ("", false) }
+        return (rows[row].subject, rows[row].isReplyOrForward)
     }
 
     /// RFC 5256 §2.2: by sent date, then by sequence number.
     private func precedes(_ a: Int, _ b: Int) -> Bool {
-        let (x, y) = (subjectRow(a), subjectRow(b))
-        return (x.sentDate, x.seq) < (y.sentDate, y.seq)
+        guard let x = lead(a), let y = lead(b) else { return lead(a) == nil && lead(b) != nil }
+        return (rows[x].sentDate, rows[x].seq) < (rows[y].sentDate, rows[y].seq)
     }
 
     // MARK: Answer (RFC 5256 §4)
@@ -278,13 +279,15 @@ struct MessageThreader {
             switch step {
             case .text(let s):
                 out += s
-            case .members(let node) where nodes[node].row == nil:
-                // A dummy shows only its children, each as a thread-list of its own.
-                let children = nodes[node].children
-                if children.count == 1 { stack.append(.members(children[0])) } else { pushLists(children) }
             case .members(let node):
+                guard let row = nodes[node].row else {
+                    // A dummy shows only its children, each as a thread-list of its own.
+                    let children = nodes[node].children
+                    if children.count == 1 { stack.append(.members(children[0])) } else { pushLists(children) }
+                    continue
+                }
                 var current = node
-                out += String(number(rows[nodes[current].row!]))
+                out += String(number(rows[row]))
                 while nodes[current].children.count == 1, let child = nodes[current].children.first,
                       let row = nodes[child].row {
                     current = child

@@ -27,19 +27,22 @@ struct SortRow: Sendable {
     var messageID: String?
     var references: [String] = []
 
-    /// Which parts of a message a command needs.
-    struct Needs: OptionSet, Sendable {
-        let rawValue: Int
-        /// Anything from the header: the parsed structure is read.
-        static let header = Needs(rawValue: 1 << 0)
-        static let threading = Needs(rawValue: 1 << 1)
+    /// What a command compares: only those keys are read and folded.
+    struct Needs: Sendable {
+        var keys: Set<SortKey>
+        /// THREAD: sent date, base subject, Message-ID and References.
+        var threading = false
 
-        init(rawValue: Int) { self.rawValue = rawValue }
+        static let thread = Needs(keys: [.date, .subject], threading: true)
 
-        init(_ criteria: [SortCriterion]) {
-            self = criteria.contains { $0.key != .arrival && $0.key != .size } ? .header : []
-        }
+        /// Whether anything comes from the header, so the stored structure must be read.
+        var header: Bool { threading || keys.contains { $0 != .arrival && $0 != .size } }
     }
+
+    /// At most this many References ids of one message take part in threading: the last ones,
+    /// the nearest ancestors. RFC 5256 §2.2 sets no bound; this one keeps a hostile header from
+    /// making a container per id (RFC 5322 §3.6.4 has no bound either; real threads are far shorter).
+    static let maxReferences = 256
 
     /// The rows of the messages numbered `seqs` (ascending) in the session's map `uids`, in that order.
     static func read(_ tx: StoreReader, mailbox: MailboxID, uids: [UID], seqs: [Int], needs: Needs) throws -> [SortRow] {
@@ -64,24 +67,27 @@ struct SortRow: Sendable {
         row.arrival = record.internalDate.seconds
         row.size = record.size
         row.sentDate = record.internalDate.seconds
-        guard !needs.isEmpty else { return row }
+        guard needs.header else { return row }
         let parsed = try tx.structure(of: record.content) ?? ParsedMessage.parse(try tx.content(record.content))
         if let date = parsed.sentDate { row.sentDate = date.secondsSince1970 }
         let keys = parsed.threading
-        row.subject = fold(keys.baseSubject)
-        row.isReplyOrForward = keys.isReplyOrForward
+        if needs.keys.contains(.subject) {
+            row.subject = fold(keys.baseSubject)
+            row.isReplyOrForward = keys.isReplyOrForward
+        }
         // The first address of the envelope list as IMAP shows it: for a group, its start marker,
         // whose addr-mailbox is the group's name (RFC 9051 §7.5.2; Dovecot reads RFC 5256 so too).
         let envelope = parsed.envelope
-        row.from = fold(envelope.from.first?.mailbox ?? "")
-        row.to = fold(envelope.to.first?.mailbox ?? "")
-        row.cc = fold(envelope.cc.first?.mailbox ?? "")
-        row.displayFrom = fold(displayName(envelope.from))
-        row.displayTo = fold(displayName(envelope.to))
-        if needs.contains(.threading) {
+        if needs.keys.contains(.from) { row.from = fold(envelope.from.first?.mailbox ?? "") }
+        if needs.keys.contains(.to) { row.to = fold(envelope.to.first?.mailbox ?? "") }
+        if needs.keys.contains(.cc) { row.cc = fold(envelope.cc.first?.mailbox ?? "") }
+        if needs.keys.contains(.displayFrom) { row.displayFrom = fold(displayName(envelope.from)) }
+        if needs.keys.contains(.displayTo) { row.displayTo = fold(displayName(envelope.to)) }
+        if needs.threading {
             row.messageID = keys.messageID
             // RFC 5256 §2.2 step 1: without usable References, the first In-Reply-To id is the parent.
-            row.references = keys.references.isEmpty ? Array(keys.inReplyTo.prefix(1)) : keys.references
+            row.references = keys.references.isEmpty ? Array(keys.inReplyTo.prefix(1))
+                                                     : Array(keys.references.suffix(maxReferences))
         }
         return row
     }

@@ -169,6 +169,27 @@ import Testing
         try await Self.expectAnswer(Self.threadMessages, command, expected)
     }
 
+    /// THREAD edge cases: a message that references itself (1), a reply stored before its
+    /// parent (2 before 3), and a References ring of three (4 → 5 → 6 → 4).
+    static let edgeMessages: [(String, String)] = [
+        (message(["Date: 1 Feb 2020 10:00 +0000", "Message-ID: <m@x>", "References: <m@x>", "Subject: Self"]), "20-Feb-2020 12:00:00 +0000"),
+        (message(["Date: 2 Feb 2020 10:00 +0000", "Message-ID: <n@x>", "References: <o@x>", "Subject: Re: Early"]), "20-Feb-2020 12:00:00 +0000"),
+        (message(["Date: 2 Feb 2020 09:00 +0000", "Message-ID: <o@x>", "Subject: Early"]), "20-Feb-2020 12:00:00 +0000"),
+        (message(["Date: 3 Feb 2020 10:00 +0000", "Message-ID: <p@x>", "References: <q@x>", "Subject: Ring"]), "20-Feb-2020 12:00:00 +0000"),
+        (message(["Date: 3 Feb 2020 11:00 +0000", "Message-ID: <q@x>", "References: <r@x>", "Subject: Re: Ring"]), "20-Feb-2020 12:00:00 +0000"),
+        (message(["Date: 3 Feb 2020 12:00 +0000", "Message-ID: <r@x>", "References: <p@x>", "Subject: Re: Ring"]), "20-Feb-2020 12:00:00 +0000"),
+    ]
+
+    @Test(arguments: [
+        // 1 is its own parent: refused. 3 takes the dummy container 2 made for it. In the ring,
+        // 5 fills the dummy above 4, 6 the dummy above 5; 4 under 6 would close the loop.
+        ("THREAD REFERENCES UTF-8 ALL", "* THREAD (1)(3 2)(6 5 4)"),
+        ("THREAD ORDEREDSUBJECT UTF-8 ALL", "* THREAD (1)(3 2)(4 (5)(6))"),
+    ])
+    func threadEdges(_ command: String, _ expected: String) async throws {
+        try await Self.expectAnswer(Self.edgeMessages, command, expected)
+    }
+
     // MARK: SEARCHRES (RFC 5182)
 
     @Test func savedSearchResult() async throws {

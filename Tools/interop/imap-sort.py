@@ -11,7 +11,7 @@ from the RFC (DEVIATIONS) prints XFAIL. Run it through imap-sort.sh, which suppl
 """
 import imaplib, os, re, sys
 
-BOXES = {"sort": "sort-test", "thread": "thread-test"}
+BOXES = {"sort": "sort-test", "thread": "thread-test", "edge": "thread-edge-test"}
 
 
 def message(headers, body_lines=1):
@@ -57,6 +57,17 @@ THREAD_MESSAGES = [
     threaded(8, "10:00", ["Message-ID: <l@x>", "Subject: report"]),
 ]
 
+# THREAD edge cases: a message that references itself, a reply stored before its parent, and a
+# References ring of three.
+EDGE_MESSAGES = [
+    threaded(1, "10:00", ["Message-ID: <m@x>", "References: <m@x>", "Subject: Self"]),
+    threaded(2, "10:00", ["Message-ID: <n@x>", "References: <o@x>", "Subject: Re: Early"]),
+    threaded(2, "09:00", ["Message-ID: <o@x>", "Subject: Early"]),
+    threaded(3, "10:00", ["Message-ID: <p@x>", "References: <q@x>", "Subject: Ring"]),
+    threaded(3, "11:00", ["Message-ID: <q@x>", "References: <r@x>", "Subject: Re: Ring"]),
+    threaded(3, "12:00", ["Message-ID: <r@x>", "References: <p@x>", "Subject: Re: Ring"]),
+]
+
 # (fixture, command, expected untagged answer with the tag written T), as in IMAPSortTests.swift.
 CHECKS = [
     ("sort", "SORT (DATE) UTF-8 ALL", "SORT 4 5 2 1 3"),
@@ -81,6 +92,8 @@ CHECKS = [
     ("thread", "THREAD REFERENCES UTF-8 SUBJECT lunch", "THREAD ((6)(5)(12))"),
     ("thread", "THREAD REFERENCES UTF-8 2:4", "THREAD ((2 4)(3))"),
     ("thread", "THREAD ORDEREDSUBJECT UTF-8 ALL", "THREAD (1 (2)(3)(4))(6 (5)(12))(7 11)(8)(9 10)(13 14)"),
+    ("edge", "THREAD REFERENCES UTF-8 ALL", "THREAD (1)(3 2)(6 5 4)"),
+    ("edge", "THREAD ORDEREDSUBJECT UTF-8 ALL", "THREAD (1)(3 2)(4 (5)(6))"),
 ]
 
 # Where a known server departs from RFC 5256 on purpose: {command: {server name: note}}.
@@ -143,7 +156,7 @@ def main():
     caps = (data[-1] or b"").decode().upper().split()
     for cap in ("SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT", "ESORT"):
         report("CAPABILITY %s" % cap, cap in caps, caps, server)
-    fixtures = {"sort": SORT_MESSAGES, "thread": THREAD_MESSAGES}
+    fixtures = {"sort": SORT_MESSAGES, "thread": THREAD_MESSAGES, "edge": EDGE_MESSAGES}
     selected = None
     for fixture, command, expected in CHECKS:
         if fixture != selected:
