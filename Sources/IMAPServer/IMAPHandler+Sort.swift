@@ -21,7 +21,7 @@ extension IMAPHandler {
                                             needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
                 // RFC 7162 §3.1.5: a SORT with MODSEQ reports the highest modseq it found.
                 let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
-                return (MessageSorter(criteria: criteria).sorted(rows).map(\.seq), modSeq)
+                return (MessageSorter(criteria: criteria).order(rows), modSeq)
             }
         }) { handler, context, result in
             switch result {

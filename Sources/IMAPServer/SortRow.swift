@@ -112,14 +112,16 @@ struct SortRow: Sendable {
 struct MessageSorter {
     let criteria: [SortCriterion]
 
-    func sorted(_ rows: [SortRow]) -> [SortRow] {
-        rows.sorted { a, b in
+    /// The sequence numbers of `rows` in sort order. Indices are sorted, not the rows: moving
+    /// rows would copy (and retain) every string in them at each step of the sort.
+    func order(_ rows: [SortRow]) -> [Int] {
+        rows.indices.sorted { a, b in
             for criterion in criteria {
-                let order = Self.compare(criterion.key, a, b)
+                let order = Self.compare(criterion.key, rows[a], rows[b])
                 if order != 0 { return criterion.reverse ? order > 0 : order < 0 }
             }
-            return a.seq < b.seq
-        }
+            return rows[a].seq < rows[b].seq
+        }.map { rows[$0].seq }
     }
 
     /// -1, 0 or 1 as `a`'s key is below, equal to or above `b`'s.
