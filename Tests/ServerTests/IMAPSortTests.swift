@@ -124,6 +124,19 @@ import Testing
         #expect(tagged(Self.run(c, "SORT (DATE) UTF-8 ALL")).hasPrefix("T OK"), "the session goes on")
     }
 
+    /// RFC 7162 §3.1.5: SORT with a MODSEQ key ends in the highest modseq it found, in both forms.
+    @Test func sortWithModSeq() async throws {
+        let (daemon, c) = try await Self.mailbox(Self.sortMessages)
+        defer { daemon.stop() }
+        let highest = try #require(Self.run(c, "FETCH 1:* (MODSEQ)").compactMap { line -> UInt64? in
+            guard let r = line.range(of: "MODSEQ (") else { return nil }
+            return UInt64(line[r.upperBound...].prefix { $0.isNumber })
+        }.max())
+        #expect(Self.untagged(Self.run(c, "SORT (DATE) UTF-8 MODSEQ 1"), "* SORT") == "* SORT 4 5 2 1 3 (MODSEQ \(highest))")
+        #expect(Self.untagged(Self.run(c, "SORT RETURN (COUNT) (DATE) UTF-8 MODSEQ 1"), "* ESEARCH")
+                == "* ESEARCH (TAG \"T\") COUNT 5 MODSEQ \(highest)")
+    }
+
     /// Fourteen messages for THREAD: a reply tree (1; 2 and 3 answer it, 3 by In-Reply-To
     /// only; 4 answers 2 with a [tag]), two replies to a message not in the mailbox (5, 6) and
     /// a later message of their subject (12), no Message-ID (7), a duplicate Message-ID (8), a
