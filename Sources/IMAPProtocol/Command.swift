@@ -54,6 +54,10 @@ public enum Command: Sendable, Equatable {
     /// `uids` is nil for EXPUNGE and the UID set for UID EXPUNGE (RFC 4315).
     case expunge(uids: SequenceSet?)
     case search(SearchCommand, uid: Bool)
+    /// SORT and UID SORT (RFC 5256, RFC 5267 ESORT, RFC 5957 SORT=DISPLAY).
+    case sort(SortCommand, uid: Bool)
+    /// THREAD and UID THREAD (RFC 5256).
+    case thread(ThreadCommand, uid: Bool)
     case fetch(SequenceSet, [FetchAttribute], modifiers: FetchModifiers, uid: Bool)
     case store(SequenceSet, StoreAction, uid: Bool)
     case copy(SequenceSet, mailbox: String, uid: Bool)

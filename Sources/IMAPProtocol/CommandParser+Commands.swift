@@ -5,6 +5,7 @@ extension CommandParser.Reader {
     //                   rename / select / status / subscribe / unsubscribe / idle / lsub
     // command-nonauth = login / authenticate / "STARTTLS"
     // command-select  = "CLOSE" / "UNSELECT" / "EXPUNGE" / copy / move / fetch / store / search / uid / "CHECK"
+    // command-select  =/ sort / thread                ; RFC 5256 §4
     /// The command after the tag and its space; the command name is compared without case.
     mutating func command() throws(ParseError) -> Command {
         let r = run(Self.isAtomChar)
@@ -52,6 +53,8 @@ extension CommandParser.Reader {
         case "APPEND": try sp(); return try append()
         case "REPLACE": try sp(); return try replace(uid: false)
         case "SEARCH": return .search(try search(), uid: false)
+        case "SORT": return .sort(try sort(), uid: false)
+        case "THREAD": return .thread(try thread(), uid: false)
         case "FETCH": try sp(); return try fetch(uid: false)
         case "STORE": try sp(); return try store(uid: false)
         case "COPY", "MOVE": try sp(); return try copyOrMove(move: name == "MOVE", uid: false)
@@ -62,6 +65,7 @@ extension CommandParser.Reader {
     }
 
     // uid         = "UID" SP (copy / move / fetch / search / store / uid-expunge)
+    // uid         =/ "UID" SP (sort / thread)        ; RFC 5256 §4
     // uid-expunge = "EXPUNGE" SP sequence-set     ; RFC 4315
     mutating func uid() throws(ParseError) -> Command {
         let r = run(Self.isAtomChar)
@@ -70,6 +74,8 @@ extension CommandParser.Reader {
         switch name {
         case "FETCH": try sp(); return try fetch(uid: true)
         case "SEARCH": return .search(try search(), uid: true)
+        case "SORT": return .sort(try sort(), uid: true)
+        case "THREAD": return .thread(try thread(), uid: true)
         case "STORE": try sp(); return try store(uid: true)
         case "COPY", "MOVE": try sp(); return try copyOrMove(move: name == "MOVE", uid: true)
         case "EXPUNGE": try sp(); return .expunge(uids: try sequenceSet())

@@ -13,19 +13,7 @@ extension CommandParser.Reader {
     /// SEARCH after its name: `RETURN ()` gives `[.all]` (RFC 4731 §3.1); several keys give `.and`.
     mutating func search() throws(ParseError) -> SearchCommand {
         try sp()
-        var returnOptions: [SearchReturnOption]?
-        if keyword("RETURN") {
-            try sp()
-            let options = try list(allowEmpty: true) { (r: inout Self) throws(ParseError) -> SearchReturnOption in
-                let name = r.word()
-                guard let option = SearchReturnOption(rawValue: name) else {
-                    throw r.error(name.isEmpty ? "Invalid SEARCH return option" : "Unknown SEARCH return option \(name)")
-                }
-                return option
-            }
-            returnOptions = options.isEmpty ? [.all] : options
-            try sp()
-        }
+        let returnOptions = try searchReturnOptions()
         var charset: String?
         if keyword("CHARSET") {
             try sp()
@@ -42,6 +30,21 @@ extension CommandParser.Reader {
             keys.append(try searchKey(charset: charset))
         } while skip(Char.space)
         return SearchCommand(charset: charset, returnOptions: returnOptions, key: keys.count == 1 ? keys[0] : .and(keys))
+    }
+
+    /// `RETURN (...) SP` when it is next, else nil; `RETURN ()` gives `[.all]` (RFC 4731 §3.1).
+    mutating func searchReturnOptions() throws(ParseError) -> [SearchReturnOption]? {
+        guard keyword("RETURN") else { return nil }
+        try sp()
+        let options = try list(allowEmpty: true) { (r: inout Self) throws(ParseError) -> SearchReturnOption in
+            let name = r.word()
+            guard let option = SearchReturnOption(rawValue: name) else {
+                throw r.error(name.isEmpty ? "Invalid return option" : "Unknown return option \(name)")
+            }
+            return option
+        }
+        try sp()
+        return options.isEmpty ? [.all] : options
     }
 
     // search-key = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date / "BODY" SP astring /

@@ -16,10 +16,8 @@ extension IMAPHandler {
     /// Resolves a sequence set against the session's map, or answers BAD and returns nil.
     func targets(_ context: ChannelHandlerContext, _ tag: String, _ set: SequenceSet, uid: Bool,
                  _ box: SelectedMailbox) -> [(Int, UID)]? {
-        guard !set.isSavedResult else {
-            reply(context, "\(tag) BAD Saved search results are not supported.")
-            return nil
-        }
+        // RFC 5182 §2.1: `$` names the saved messages, whether for UIDs or sequence numbers.
+        if set.isSavedResult { return box.savedTargets }
         do {
             return try box.resolve(set, uid: uid).map { ($0, box.uids[$0 - 1]) }
         } catch {
@@ -338,31 +336,35 @@ extension IMAPHandler {
     // MARK: SEARCH (RFC 9051 §6.4.4, RFC 4731 ESEARCH)
 
     func search(_ context: ChannelHandlerContext, _ tag: String, _ command: SearchCommand, uid: Bool, _ box: SelectedMailbox) {
-        if let charset = command.charset?.uppercased(), charset != "UTF-8", charset != "US-ASCII" {
-            return reply(context, "\(tag) NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.")
+        let save = command.returnOptions?.contains(.save) == true
+        if let charset = command.charset, !Self.isSearchCharset(charset) {
+            return refuseCharset(context, tag, save: save)
         }
+        let scope = searchScope(command.key, box)
         let store = self.store
-        let id = box.id
-        let uids = box.uids
-        let recent = rev2 ? [] : box.recent
-        let key = command.key
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { tx in
-                try SearchEvaluator(tx: tx, mailbox: id, uids: uids, recent: recent, now: ZonedDate.now().seconds).run(key)
-            }
+            try store.read { tx in try scope.evaluator(tx).run(scope.key) }
         }) { handler, context, result in
             switch result {
             case .failure(let error):
+                if save { handler.updateSelected(scope.mailbox) { $0.save([]) } }
                 handler.reply(context, handler.failure(tag, error))
             case .success(let (matches, plan)):
                 handler.logger.debug("search plan", metadata: ["plan": "\(plan)"])
-                let numbers = uid ? matches.map { uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
+                if save { handler.save(matches.map(\.seq), command.returnOptions ?? [], scope) }
+                let numbers = uid ? matches.map { scope.uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
                 // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
-                let modSeq = key.usesModSeq ? matches.map(\.modSeq).max() : nil
+                let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
                 handler.sendSearchResult(context, tag, numbers, uid: uid, modSeq: modSeq, options: command.returnOptions)
                 handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")
             }
         }
+    }
+
+    /// What SEARCH, SORT and THREAD look at, copied from the session: `$` already resolved.
+    func searchScope(_ key: SearchKey, _ box: SelectedMailbox) -> SearchScope {
+        SearchScope(mailbox: box.id, uids: box.uids, recent: rev2 ? [] : box.recent,
+                    key: key.resolvingSavedResult(box.savedResult))
     }
 
     private func sendSearchResult(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
@@ -370,13 +372,22 @@ extension IMAPHandler {
         guard options != nil || rev2 else {
             return send(context, "* SEARCH" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
         }
-        let wanted = options ?? [.all]
+        sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options ?? [.all])
+    }
+
+    /// `* ESEARCH (TAG "a1") UID MIN 2 MAX 9 ALL 2:4,9 COUNT 4` (RFC 4731 §3.1). MIN and MAX are
+    /// the first and last of `numbers` and ALL keeps their order: for SORT that is the sort
+    /// order (RFC 5267 §3.2). SAVE alone asks for no answer (RFC 5182 §2.4).
+    func sendESearch(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
+                     modSeq: UInt64?, options: [SearchReturnOption]) {
+        let wanted = options.filter { $0 != .save }
+        guard !wanted.isEmpty else { return }
         var line = "* ESEARCH (TAG \"\(tag)\")"
         if uid { line += " UID" }
-        if !numbers.isEmpty {
-            if wanted.contains(.min) { line += " MIN \(numbers.first!)" }
-            if wanted.contains(.max) { line += " MAX \(numbers.last!)" }
-            if wanted.contains(.all) { line += " ALL \(Self.uidSet(numbers.map { UID($0) }))" }
+        if let first = numbers.first, let last = numbers.last {
+            if wanted.contains(.min) { line += " MIN \(first)" }
+            if wanted.contains(.max) { line += " MAX \(last)" }
+            if wanted.contains(.all) { line += " ALL \(Self.orderedSet(numbers))" }
         }
         if wanted.contains(.count) { line += " COUNT \(numbers.count)" }
         if let modSeq { line += " MODSEQ \(modSeq)" }

@@ -259,6 +259,12 @@ final class IMAPHandler: ChannelInboundHandler {
         case .search(let search, let uid):
             expungeAllowed = uid
             self.search(context, tag, search, uid: uid, box)
+        case .sort(let sort, let uid):
+            expungeAllowed = uid
+            self.sort(context, tag, sort, uid: uid, box)
+        case .thread(let thread, let uid):
+            expungeAllowed = uid
+            self.thread(context, tag, thread, uid: uid, box)
         case .fetch(let set, let attributes, let modifiers, let uid):
             expungeAllowed = uid
             fetch(context, tag, set, attributes, modifiers, uid: uid, box)
@@ -285,7 +291,8 @@ final class IMAPHandler: ChannelInboundHandler {
                                       "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
                                       "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
-                                      "UTF8=ACCEPT", "INPROGRESS"]
+                                      "UTF8=ACCEPT", "INPROGRESS", "SORT", "SORT=DISPLAY", "ESORT",
+                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -628,6 +635,8 @@ extension Command {
         case .fetch(_, let attributes, let modifiers, _): modifiers.changedSince != nil || attributes.contains(.modSeq)
         case .store(_, let action, _): action.unchangedSince != nil
         case .search(let search, _): search.key.usesModSeq
+        case .sort(let sort, _): sort.key.usesModSeq
+        case .thread(let thread, _): thread.key.usesModSeq
         default: false
         }
     }
@@ -660,6 +669,8 @@ extension Command {
         case .unselect: "UNSELECT"
         case .expunge(let uids): uids == nil ? "EXPUNGE" : "UID EXPUNGE"
         case .search(_, let uid): uid ? "UID SEARCH" : "SEARCH"
+        case .sort(_, let uid): uid ? "UID SORT" : "SORT"
+        case .thread(_, let uid): uid ? "UID THREAD" : "THREAD"
         case .fetch(_, _, _, let uid): uid ? "UID FETCH" : "FETCH"
         case .store(_, _, let uid): uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): uid ? "UID COPY" : "COPY"

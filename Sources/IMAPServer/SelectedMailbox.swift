@@ -18,6 +18,9 @@ struct SelectedMailbox {
     private(set) var recent: Set<UID>
     /// Flag changes this session made and already reported: not announced again.
     private var reported: [UID: ModSeq] = [:]
+    /// The result SEARCH RETURN (SAVE) kept for `$`, ascending (RFC 5182). It lives and dies
+    /// with the selection: SELECT, EXAMINE, CLOSE and UNSELECT start without one.
+    private(set) var savedResult: [UID] = []
 
     init(mailbox: Mailbox, uids: [UID], readOnly: Bool, firstRecent: UID) {
         id = mailbox.id
@@ -92,6 +95,16 @@ struct SelectedMailbox {
         return low
     }
 
+    /// Keeps `uids` as the saved search result (RFC 5182 §2.1).
+    mutating func save(_ uids: [UID]) {
+        savedResult = uids.sorted()
+    }
+
+    /// The sequence numbers and UIDs of the saved result's messages still in the map.
+    var savedTargets: [(Int, UID)] {
+        savedResult.compactMap { uid in sequence(of: uid).map { ($0, uid) } }
+    }
+
     /// Remembers flag changes this session has reported, so the change log does not echo them.
     mutating func noteReported(_ records: [MessageRecord]) {
         for r in records { reported[r.uid] = r.modSeq }
@@ -108,6 +121,11 @@ struct SelectedMailbox {
             recent.remove(uid)
             reported[uid] = nil
             removed.append((seq, uid))
+        }
+        // RFC 5182 §2.1: expunged messages leave the saved result.
+        if !savedResult.isEmpty, !removed.isEmpty {
+            let gone = Set(removed.map(\.uid))
+            savedResult.removeAll { gone.contains($0) }
         }
         return removed
     }

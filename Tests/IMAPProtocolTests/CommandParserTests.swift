@@ -262,9 +262,9 @@ let fixtures6: [ParseFixture] = [
 ]
 
 let parseFixtures: [ParseFixture] = fixturesAny + fixtures1 + fixtures2 + fixtures3 + fixtures4 + fixtures5 + fixtures6
-    + extensionFixtures
+    + extensionFixtures + sortFixtures
 
-let badFixtures: [BadFixture] = extensionBadFixtures + [
+let badFixtures: [BadFixture] = extensionBadFixtures + sortBadFixtures + [
     B("", tag: nil, "Missing or invalid tag"),
     B(" NOOP", tag: nil),
     B("a+ NOOP", tag: nil, "Invalid tag"),
@@ -340,7 +340,7 @@ let badFixtures: [BadFixture] = extensionBadFixtures + [
     B("a SEARCH SINCE 123-Feb-2000", "Invalid date"),
     B("a SEARCH SINCE 0-Feb-2000", "Invalid date"),
     B("a SEARCH SINCE 1-Feb-20", "Invalid date"),
-    B("a SEARCH RETURN (FOO) ALL", "Unknown SEARCH return option FOO"),
+    B("a SEARCH RETURN (FOO) ALL", "Unknown return option FOO"),
     B("a SEARCH OLDER 0", "Number must not be zero"),
     B("a SEARCH LARGER 9223372036854775808", "Number too large"),
     B("a SEARCH MODSEQ \"/foo\" all 1", "Invalid MODSEQ entry name"),

@@ -46,6 +46,12 @@ enum CommandWriter {
         return text(s.ranges.map { $0.first == $0.last ? n($0.first) : "\(n($0.first)):\(n($0.last))" }.joined(separator: ","))
     }
 
+    /// A search program's keys: the top-level AND unparenthesized.
+    static func keys(_ k: SearchKey) -> [UInt8] {
+        if case .and(let keys) = k, keys.count > 1 { return join(keys.map(key), paren: false) }
+        return key(k)
+    }
+
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func date(_ d: IMAPDate) -> [UInt8] { text("\(d.day)-\(months[d.month - 1])-\(d.year)") }
@@ -223,12 +229,14 @@ enum CommandWriter {
             out += uidPrefix(uid) + text("SEARCH")
             if let r = s.returnOptions { out += text(" RETURN ") + join(r.map { text($0.rawValue) }, paren: true) }
             if let c = s.charset { out += text(" CHARSET ") + string(c) }
-            out += [0x20]
-            if case .and(let keys) = s.key, keys.count > 1 {
-                out += join(keys.map(key), paren: false)
-            } else {
-                out += key(s.key)
-            }
+            out += [0x20] + keys(s.key)
+        case .sort(let s, let uid):
+            out += uidPrefix(uid) + text("SORT")
+            if let r = s.returnOptions { out += text(" RETURN ") + join(r.map { text($0.rawValue) }, paren: true) }
+            out += [0x20] + join(s.criteria.map { text(($0.reverse ? "REVERSE " : "") + $0.key.rawValue) }, paren: true)
+            out += [0x20] + string(s.charset) + [0x20] + keys(s.key)
+        case .thread(let t, let uid):
+            out += uidPrefix(uid) + text("THREAD \(t.algorithm.rawValue) ") + string(t.charset) + [0x20] + keys(t.key)
         case .fetch(let s, let atts, let mods, let uid):
             out += uidPrefix(uid) + text("FETCH ") + set(s) + [0x20] + join(atts.map(attribute), paren: true)
             var m: [[UInt8]] = []

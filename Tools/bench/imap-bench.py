@@ -14,6 +14,10 @@ Parts (--parts, default all four):
           Also against a second Dovecot with dovecot-fts-xapian (Tools/bench/start-dovecot-xapian.sh,
           user xap1, port 11143) unless --no-xapian; its index is built by a first search, timed
           apart, before the measured ones.
+  sort    UID SORT (DATE), UID SORT (SUBJECT) and UID THREAD REFERENCES over --sort-count (10,000)
+          generated messages in threads of 1 to 7 (Message-ID, References, Re: subjects, 500
+          senders, dates over a year, one in 20 without Date:), with UID SORT (ARRIVAL) as the
+          baseline that needs no header; ms, the first run after loading shown apart.
   idle    memory with --idle (10,000) connections logged in, INBOX selected, in IDLE: mstored's
           VmRSS from /proc/PID/status; for Dovecot the summed RSS and PSS of its processes (one
           imap process per connection). The peer's config caps Dovecot at process_limit = 500
@@ -28,8 +32,9 @@ Loading, once per store and reused while the counts match (STATUS MESSAGES):
   * mstored (a temporary store, user bench): `mstore import` of an mbox written here (mboxrd
     quoting, CRLF content, so the bytes match what Dovecot got).
 
-Usage: Tools/bench/imap-bench.py [--runs 3] [--parts body,meta,select,qresync,search,idle] [--body-count 10000]
-         [--meta-count 100000] [--select-count 1000000] [--idle 10000] [--no-dovecot] [--no-mstored]
+Usage: Tools/bench/imap-bench.py [--runs 3] [--parts body,meta,select,qresync,search,sort,idle]
+         [--body-count 10000] [--meta-count 100000] [--select-count 1000000] [--search-count 100000]
+         [--sort-count 10000] [--idle 10000] [--no-dovecot] [--no-mstored] [--no-xapian]
 mstored comes from MSTORE_BIN (a directory with mstore and mstored), else a release build.
 Dovecot is started with ../shared/peer/start-dovecot.sh (as root).
 """
@@ -89,6 +94,28 @@ def corpus_messages():
 def small_message(i):
     return (b"From: Bench <bench@example.org>\r\nTo: user@example.org\r\nSubject: meta %d\r\n"
             b"Message-ID: <meta.%d@bench>\r\nDate: Sun, 29 Nov 2026 12:00:00 +0000\r\n\r\nbody %d\r\n" % (i, i, i))
+
+
+SORT_THREAD = 7  # messages per thread in the sort part, at most
+SORT_SENDERS = 500
+SORT_COMMANDS = [b"UID SORT (ARRIVAL) UTF-8 ALL", b"UID SORT (DATE) UTF-8 ALL", b"UID SORT (SUBJECT) UTF-8 ALL",
+                 b"UID THREAD REFERENCES UTF-8 ALL"]
+
+
+def sort_message(i):
+    """Message i of the sort part: thread i // SORT_THREAD of 1 to SORT_THREAD messages, each a
+    reply to the one before it, with a sender and a date spread over the year."""
+    thread, pos = divmod(i, SORT_THREAD)
+    size = 1 + thread % SORT_THREAD
+    refs = b" ".join(b"<s.%d@bench>" % (thread * SORT_THREAD + k) for k in range(min(pos, size - 1)))
+    sender = (i * 7919) % SORT_SENDERS
+    seconds = 1577836800 + (i * 104729) % (365 * 86400)
+    date = b"" if i % 20 == 19 else b"Date: %s\r\n" % time.strftime(
+        "%a, %d %b %Y %H:%M:%S +0000", time.gmtime(seconds)).encode()
+    return (b"From: User %d <user%d@example.org>\r\nTo: list@example.org\r\n%sSubject: %stopic %d\r\n"
+            b"Message-ID: <s.%d@bench>\r\n%s\r\nbody %d\r\n" % (
+                sender, sender, date, b"Re: " if pos and pos < size else b"", thread, i,
+                b"References: %s\r\n" % refs if refs and pos < size else b"", i))
 
 
 # ---- a fast raw client --------------------------------------------------------------------------
@@ -439,6 +466,19 @@ def flag_every_tenth(server, box, count):
     c.logout()
 
 
+def timed_sort(server, box, command, count):
+    """One SORT or THREAD over the whole mailbox: ms, checked for one number per message."""
+    c = Client(server.port, server.user, server.password)
+    c.command(b"EXAMINE " + box.encode())
+    t0 = time.perf_counter()
+    text = c.command(command)[2]
+    dt = time.perf_counter() - t0
+    c.logout()
+    numbers = len(re.findall(rb"\d+", text.split(b" ", 2)[2] if text.count(b" ") >= 2 else b""))
+    assert numbers == count, "%s %s: %d numbers, expected %d" % (server.name, command, numbers, count)
+    return dt * 1000
+
+
 def proc_status(pid, key):
     try:
         for line in open("/proc/%d/status" % pid):
@@ -615,6 +655,7 @@ def main():
     ap.add_argument("--meta-count", type=int, default=100000)
     ap.add_argument("--select-count", type=int, default=1000000)
     ap.add_argument("--search-count", type=int, default=100000)
+    ap.add_argument("--sort-count", type=int, default=10000)
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--dovecot-idle-max", type=int, default=450)
     ap.add_argument("--dovecot-user", default="user190")
@@ -636,7 +677,8 @@ def main():
         ("body", "bench-body", a.body_count, lambda i: corpus[i % len(corpus)]),
         ("meta", "bench-meta", a.meta_count, small_message),
         ("select", "bench-select", a.select_count, small_message),
-        ("search", "bench-search", a.search_count, serial_message(corpus)))
+        ("search", "bench-search", a.search_count, serial_message(corpus)),
+        ("sort", "bench-sort", a.sort_count, sort_message))
         if part in parts or (part == "select" and "qresync" in parts)]
 
     servers, work, proc = [], None, None
@@ -675,8 +717,17 @@ def main():
                 rs, fl = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
                 print("| | %s | %.1f | %.0f | %.0fx faster |" % (sv.name, rs, fl, fl / rs))
             print()
+        if "sort" in parts:
+            count = a.sort_count
+            print("| %s messages | server | first ms | median ms |" % format(count, ","))
+            print("|---|---|---:|---:|")
+            for command in SORT_COMMANDS:
+                for sv in [sv for sv in servers if sv.port != XAPIAN_IMAP]:
+                    times = [timed_sort(sv, "bench-sort", command, count) for _ in range(a.runs + 1)]
+                    print("| `%s` | %s | %.0f | %.0f |" % (command.decode(), sv.name, times[0], statistics.median(times[1:])))
+            print()
         for part, box, count, make in loads:
-            if (part == "select" and "select" not in parts) or part == "search":
+            if part in ("search", "sort") or (part == "select" and "select" not in parts):
                 continue
             res = {}
             for sv in servers:

@@ -49,6 +49,8 @@ seed store 'a STORE 7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)'
 seed store-bare 'a UID STORE 1 -FLAGS \\Seen \\Flagged'
 seed copy 'a UID MOVE 1:* Trash'
 seed expunge 'a UID EXPUNGE 3000:3002'
+seed sort 'a UID SORT RETURN (MIN MAX ALL COUNT SAVE) (REVERSE DATE SUBJECT DISPLAYFROM cc) "utf-8" UNSEEN FROM {5}\r\nsmith $'
+seed thread 'a THREAD REFERENCES US-ASCII OR SUBJECT lunch (SINCE 1-Feb-1994 NOT 2:4)'
 seed stream 'a1 LOGIN {3}\r\nbob {6+}\r\nsecret\r\na2 SELECT "INBOX"\r\na3 APPEND INBOX {19}\r\nSubject: hi\r\n\r\nbody\r\na4 SEARCH SUBJECT "{5}" TEXT {5}\r\nhe}lo\r\na5 LOGIN {99999999999}\r\na6 NOOP\r\n'
 
 SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$OUT/fuzz-imap-parser" "$OUT/corpus" \

@@ -1,0 +1,60 @@
+import IMAPProtocol
+
+/// SORT (RFC 5256), ESORT (RFC 5267), SORT=DISPLAY (RFC 5957) and THREAD (RFC 5256): run with
+/// the other fixtures (parse, refuse, round trip, every prefix and byte change).
+let sortFixtures: [ParseFixture] = [
+    P("a SORT (DATE) UTF-8 ALL", .sort(SortCommand(criteria: [SortCriterion(.date)], charset: "UTF-8", key: .all), uid: false)),
+    P("a UID SORT (REVERSE ARRIVAL cc from SIZE) US-ASCII SEEN",
+      .sort(SortCommand(criteria: [SortCriterion(.arrival, reverse: true), SortCriterion(.cc), SortCriterion(.from),
+                                   SortCriterion(.size)], charset: "US-ASCII", key: .seen), uid: true)),
+    // RFC 5256 §3 examples.
+    P("a SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994",
+      .sort(SortCommand(criteria: [SortCriterion(.subject)], charset: "UTF-8", key: .since(IMAPDate(year: 1994, month: 2, day: 1))), uid: false)),
+    P("a SORT (SUBJECT REVERSE DATE) UTF-8 ALL",
+      .sort(SortCommand(criteria: [SortCriterion(.subject), SortCriterion(.date, reverse: true)], charset: "UTF-8", key: .all), uid: false)),
+    P("a SORT (TO) \"utf-8\" UNSEEN FROM x",
+      .sort(SortCommand(criteria: [SortCriterion(.to)], charset: "utf-8", key: .and([.unseen, .from("x")])), uid: false)),
+    P("a SORT (DISPLAYFROM REVERSE DISPLAYTO) UTF-8 ALL",
+      .sort(SortCommand(criteria: [SortCriterion(.displayFrom), SortCriterion(.displayTo, reverse: true)], charset: "UTF-8", key: .all), uid: false)),
+    // RFC 5267 §3.2: RETURN before the criteria; `RETURN ()` means ALL.
+    P("a SORT RETURN (MIN MAX) (DATE) UTF-8 ALL",
+      .sort(SortCommand(returnOptions: [.min, .max], criteria: [SortCriterion(.date)], charset: "UTF-8", key: .all), uid: false)),
+    P("a UID SORT RETURN () (SUBJECT) UTF-8 1:5",
+      .sort(SortCommand(returnOptions: [.all], criteria: [SortCriterion(.subject)], charset: "UTF-8",
+                        key: .sequenceSet(SequenceSet([SequenceRange(.number(1), .number(5))]))), uid: true)),
+    P("a SORT RETURN (SAVE COUNT) (DATE) UTF-8 $",
+      .sort(SortCommand(returnOptions: [.save, .count], criteria: [SortCriterion(.date)], charset: "UTF-8",
+                        key: .sequenceSet(.savedResult)), uid: false)),
+    P("a THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000",
+      .thread(ThreadCommand(algorithm: .orderedSubject, charset: "UTF-8", key: .since(IMAPDate(year: 2000, month: 3, day: 5))), uid: false)),
+    P("a UID THREAD references US-ASCII ALL UNDELETED",
+      .thread(ThreadCommand(algorithm: .references, charset: "US-ASCII", key: .and([.all, .undeleted])), uid: true)),
+]
+
+let sortBadFixtures: [BadFixture] = [
+    B("a SORT", "Missing argument"),
+    B("a SORT DATE UTF-8 ALL", "Expected ("),
+    B("a SORT () UTF-8 ALL", "Empty list"),
+    B("a SORT (DATE)", "Missing argument"),
+    B("a SORT (DATE) UTF-8", "Missing argument"),
+    B("a SORT (DATE) ALL", "Missing argument"),
+    B("a SORT (DATE) UTF-8 FOO", "Unknown search key FOO"),
+    B("a SORT (SENDER) UTF-8 ALL", "Unknown sort key SENDER"),
+    B("a SORT (REVERSE) UTF-8 ALL", "Expected a space"),
+    B("a SORT (REVERSE REVERSE DATE) UTF-8 ALL", "Unknown sort key REVERSE"),
+    B("a SORT (DATE REVERSE) UTF-8 ALL", "Expected a space"),
+    B("a SORT (DATE  SIZE) UTF-8 ALL", "Invalid sort key"),
+    B("a SORT (DATE) UTF-8 ALL ", "Missing search key"),
+    B("a SORT (DATE) UTF-8 ALL)", "Expected a space"),
+    B("a SORT (DATE) (UTF-8) ALL", "Invalid charset"),
+    B("a SORT (DATE) RETURN (MIN) UTF-8 ALL", "Unknown search key MIN"),
+    B("a SORT RETURN (FIRST) (DATE) UTF-8 ALL", "Unknown return option FIRST"),
+    B("a SORT RETURN (DATE) UTF-8 ALL", "Unknown return option DATE"),
+    B("a UID SORT", "Missing argument"),
+    B("a THREAD", "Missing argument"),
+    B("a THREAD REFS UTF-8 ALL", "Unknown threading algorithm REFS"),
+    B("a THREAD (REFERENCES) UTF-8 ALL", "Invalid threading algorithm"),
+    B("a THREAD REFERENCES UTF-8", "Missing argument"),
+    B("a UID THREAD ORDEREDSUBJECT", "Missing argument"),
+    B("a THREAD REFERENCES UTF-8 ALL junk", "Unknown search key JUNK"),
+]
