@@ -3,8 +3,8 @@ import MailMessage
 import MailStore
 
 /// What SORT and THREAD compare of one message, read once from its record and, when a key
-/// needs the header, from the parsed structure stored with it (RFC 5256 §2.2, §3; RFC 5957).
-/// Strings are folded for comparison (`SortRow.fold`), so comparing them compares the keys.
+/// needs the header, from the sort keys the store keeps per message (RFC 5256 §2.2, §3;
+/// RFC 5957). Strings come folded (`SearchFolding`), so comparing them compares the keys.
 struct SortRow: Sendable {
     /// The message's sequence number: the tie-breaker of every order (RFC 5256 §3).
     let seq: Int
@@ -39,71 +39,55 @@ struct SortRow: Sendable {
         var header: Bool { threading || keys.contains { $0 != .arrival && $0 != .size } }
     }
 
-    /// At most this many References ids of one message take part in threading: the last ones,
-    /// the nearest ancestors. RFC 5256 §2.2 sets no bound; this one keeps a hostile header from
-    /// making a container per id (RFC 5322 §3.6.4 has no bound either; real threads are far shorter).
-    static let maxReferences = 256
-
-    /// The rows of the messages numbered `seqs` (ascending) in the session's map `uids`, in that order.
+    /// The rows of the messages numbered `seqs` (ascending) in the session's map `uids`, in that
+    /// order: INTERNALDATE and size from the message records, the rest from the store's
+    /// per-message sort keys (no message is parsed).
     static func read(_ tx: StoreReader, mailbox: MailboxID, uids: [UID], seqs: [Int], needs: Needs) throws -> [SortRow] {
         var rows: [SortRow] = []
         rows.reserveCapacity(seqs.count)
         guard let first = seqs.first, let last = seqs.last else { return rows }
+        let range = uids[first - 1]...uids[last - 1]
         var next = 0
         // Both runs are in UID order: walk the wanted sequence numbers alongside the store.
-        try tx.forEachMessage(in: mailbox, uids: uids[first - 1]...uids[last - 1]) { record in
+        try tx.forEachMessage(in: mailbox, uids: range) { record in
             while next < seqs.count && uids[seqs[next] - 1] < record.uid { next += 1 }
             guard next < seqs.count else { return false }
             guard uids[seqs[next] - 1] == record.uid else { return true }
-            rows.append(try row(tx, seq: seqs[next], record, needs: needs))
+            var row = SortRow(seq: seqs[next], uid: record.uid)
+            row.arrival = record.internalDate.seconds
+            row.size = record.size
+            row.sentDate = record.internalDate.seconds
+            rows.append(row)
             next += 1
+            return true
+        }
+        guard needs.header else { return rows }
+        var index = 0
+        try tx.forEachSortKeys(in: mailbox, uids: range) { uid, keys in
+            while index < rows.count && rows[index].uid < uid { index += 1 }
+            guard index < rows.count else { return false }
+            guard rows[index].uid == uid else { return true }
+            rows[index].fill(keys, needs)
             return true
         }
         return rows
     }
 
-    static func row(_ tx: StoreReader, seq: Int, _ record: MessageRecord, needs: Needs) throws -> SortRow {
-        var row = SortRow(seq: seq, uid: record.uid)
-        row.arrival = record.internalDate.seconds
-        row.size = record.size
-        row.sentDate = record.internalDate.seconds
-        guard needs.header else { return row }
-        let parsed = try tx.structure(of: record.content) ?? ParsedMessage.parse(try tx.content(record.content))
-        if let date = parsed.sentDate { row.sentDate = date.secondsSince1970 }
-        let keys = parsed.threading
+    private mutating func fill(_ keys: SortKeys, _ needs: Needs) {
+        if let date = keys.sentDate { sentDate = date }
         if needs.keys.contains(.subject) {
-            row.subject = fold(keys.baseSubject)
-            row.isReplyOrForward = keys.isReplyOrForward
+            subject = keys.baseSubject
+            isReplyOrForward = keys.isReplyOrForward
         }
-        // The first address of the envelope list as IMAP shows it: for a group, its start marker,
-        // whose addr-mailbox is the group's name (RFC 9051 §7.5.2; Dovecot reads RFC 5256 so too).
-        let envelope = parsed.envelope
-        if needs.keys.contains(.from) { row.from = fold(envelope.from.first?.mailbox ?? "") }
-        if needs.keys.contains(.to) { row.to = fold(envelope.to.first?.mailbox ?? "") }
-        if needs.keys.contains(.cc) { row.cc = fold(envelope.cc.first?.mailbox ?? "") }
-        if needs.keys.contains(.displayFrom) { row.displayFrom = fold(displayName(envelope.from)) }
-        if needs.keys.contains(.displayTo) { row.displayTo = fold(displayName(envelope.to)) }
+        if needs.keys.contains(.from) { from = keys.from }
+        if needs.keys.contains(.to) { to = keys.to }
+        if needs.keys.contains(.cc) { cc = keys.cc }
+        if needs.keys.contains(.displayFrom) { displayFrom = keys.displayFrom }
+        if needs.keys.contains(.displayTo) { displayTo = keys.displayTo }
         if needs.threading {
-            row.messageID = keys.messageID
-            // RFC 5256 §2.2 step 1: without usable References, the first In-Reply-To id is the parent.
-            row.references = keys.references.isEmpty ? Array(keys.inReplyTo.prefix(1))
-                                                     : Array(keys.references.suffix(maxReferences))
+            messageID = keys.messageID
+            references = keys.parents
         }
-        return row
-    }
-
-    /// RFC 5957 §3: the decoded display name of the first address, else its addr-spec (a
-    /// group's name).
-    static func displayName(_ list: [Address]) -> String {
-        guard let address = list.first else { return "" }
-        if let name = address.decodedName, name.contains(where: { !$0.isWhitespace }) { return name }
-        return address.addressSpec
-    }
-
-    /// Folding for comparison, as the store folds names: full Unicode lower-casing, an
-    /// approximation of i;unicode-casemap (RFC 5051) that the rest of mstore uses too.
-    static func fold(_ s: String) -> String {
-        s.utf8.allSatisfy({ $0 < 0x80 && !($0 >= 0x41 && $0 <= 0x5A) }) ? s : s.lowercased()
     }
 }
 

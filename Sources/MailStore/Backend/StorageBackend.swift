@@ -90,6 +90,8 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     case textSegments
     /// Segment id + piece index → segment bytes.
     case textChunks
+    /// MailboxID + UID → the message's sort keys (`SortKeys`).
+    case sortKeys
 
     var name: String { "s\(rawValue)-\(self)" }
 }

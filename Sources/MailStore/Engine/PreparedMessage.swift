@@ -11,6 +11,8 @@ public struct PreparedMessage: Sendable {
     let structure: [UInt8]
     /// The words the full-text index keeps for it.
     let terms: IndexTerms
+    /// Its `SortKeys`, encoded.
+    let sortKeys: [UInt8]
 
     /// RFC822.SIZE.
     public var size: Int { bytes.count }
@@ -22,5 +24,6 @@ public struct PreparedMessage: Sendable {
         let parsed = ParsedMessage.parse(bytes)
         self.structure = parsed.serialized()
         self.terms = IndexTerms(SearchDocument(parsed, raw: bytes))
+        self.sortKeys = SortKeys(parsed).encoded()
     }
 }

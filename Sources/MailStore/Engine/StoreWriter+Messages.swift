@@ -121,6 +121,7 @@ extension StoreWriter {
             internalDate: internalDate ?? now, saveDate: now.seconds, size: message.size,
             modSeq: bumpModSeq(&mailbox), emailID: emailID, threadID: ThreadID(rawValue: emailID.rawValue))
         try insert(record, into: &mailbox, account: &account)
+        try w.put(.sortKeys, Keys.message(mailboxID, record.uid), message.sortKeys)
         indexMessages(mailboxID, [(record.uid, message.terms)])
         try saveChanged(mailbox, account)
         return record
@@ -176,6 +177,8 @@ extension StoreWriter {
                 internalDate: old.internalDate, saveDate: now.seconds, size: old.size, modSeq: modSeq,
                 emailID: old.emailID, threadID: old.threadID)
             try insert(new, into: &target, account: &account)
+            let sortKeys = try w.get(.sortKeys, Keys.message(sourceID, old.uid)) ?? computedSortKeys(of: old.content).encoded()
+            try w.put(.sortKeys, Keys.message(targetID, new.uid), sortKeys)
             pairs.append((old.uid, new.uid))
             indexed.append((new.uid, try indexTerms(of: old.content)))
         }
@@ -263,6 +266,7 @@ extension StoreWriter {
             let newModSeq = modSeq ?? bumpModSeq(&mailbox)
             modSeq = newModSeq
             try w.delete(.messages, Keys.message(mailboxID, uid))
+            try w.delete(.sortKeys, Keys.message(mailboxID, uid))
             try logChange(mailboxID, uid: uid, from: record.modSeq, to: newModSeq, kind: .expunged)
             try releaseContent(record.content)
             count(record, into: &mailbox, sign: -1)

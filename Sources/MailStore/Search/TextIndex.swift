@@ -141,6 +141,9 @@ extension StoreReader {
             try forEachMessage(in: mailbox.id, uids: UID(info.minUID)...UID(info.maxUID)) { record in
                 live.insert(record.uid.rawValue)
                 messages.append((record.uid.rawValue, try indexTerms(of: record.content)))
+                if try sortKeys(in: mailbox.id, uid: record.uid) != computedSortKeys(of: record.content) {
+                    problems.append("UID \(record.uid): sort keys differ from its content; run mstore reindex")
+                }
                 return true
             }
             covered += messages.count
@@ -149,6 +152,9 @@ extension StoreReader {
             if have != want { problems.append("text segment \(id) differs from its messages' content; run mstore reindex") }
         }
         if covered != mailbox.messages { problems.append("\(mailbox.messages - covered) messages missing from the text index") }
+        var sortKeyCount = 0
+        try kv.scan(.sortKeys, prefix: Keys.mailboxPrefix(mailbox.id)) { _, _ in sortKeyCount += 1; return true }
+        if sortKeyCount != mailbox.messages { problems.append("\(sortKeyCount) sort-key records for \(mailbox.messages) messages") }
         return problems
     }
 
@@ -270,8 +276,9 @@ extension StoreWriter {
         for s in try segmentList(mailbox) { try deleteSegment(mailbox, s.id, s.info) }
     }
 
-    /// Rebuilds the mailbox's index from its messages, calling `progress` with the number of
-    /// messages indexed so far after each batch. Returns the number of messages indexed.
+    /// Rebuilds the mailbox's full-text index and sort keys from its messages, calling
+    /// `progress` with the number of messages indexed so far after each batch. Returns the
+    /// number of messages indexed.
     @discardableResult
     public func reindex(_ mailbox: MailboxID, progress: (Int) -> Void = { _ in }) throws -> Int {
         try dropIndex(mailbox)
@@ -280,7 +287,10 @@ extension StoreWriter {
         var batch: [(uid: UID, terms: IndexTerms)] = []
         var total = 0
         for (uid, content) in messages {
-            batch.append((uid, try indexTerms(of: content)))
+            let raw = try self.content(content)
+            let structure = try structure(of: content) ?? ParsedMessage.parse(raw)
+            batch.append((uid, IndexTerms(SearchDocument(structure, raw: raw))))
+            try w.put(.sortKeys, Keys.message(mailbox, uid), SortKeys(structure).encoded())
             if batch.count == SearchLimits.reindexBatch {
                 try writeSegment(mailbox, batch)
                 total += batch.count
