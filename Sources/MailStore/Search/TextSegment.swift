@@ -9,7 +9,7 @@ import MailMessage
 /// One immutable piece of a mailbox's full-text index: for each search field, a dictionary of
 /// terms and, for each term, the UIDs of the messages whose field has that word.
 ///
-/// Encoded form (integers little-endian):
+/// Encoded form (`ByteWriter`'s: big-endian `u32`, LEB128 varints):
 /// - `u32` message count, `u32` field count;
 /// - per field: `u32` term count, `u32` dictionary length, the dictionary (each term preceded by
 ///   a 0 byte, and a final 0 byte: one buffer that a substring search runs over whole),
@@ -162,7 +162,7 @@ final class TextSegment: Sendable {
         return builder.encoded(messageCount: messageCount)
     }
 
-    /// A bounds-checked little-endian reader.
+    /// Reads what `ByteWriter` wrote, bounds-checked, by offset into `bytes`.
     struct Reader {
         let bytes: [UInt8]
         var offset: Int
@@ -175,8 +175,8 @@ final class TextSegment: Sendable {
         mutating func u32() throws -> UInt32 {
             guard offset + 4 <= end else { throw MailStoreError.corrupt("text segment too short") }
             defer { offset += 4 }
-            return UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                | UInt32(bytes[offset + 3]) << 24
+            return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
+                | UInt32(bytes[offset + 3])
         }
         mutating func skip(_ n: Int) throws -> Range<Int> {
             guard n >= 0, offset + n <= end else { throw MailStoreError.corrupt("text segment too short") }
@@ -262,13 +262,8 @@ private struct TermTable {
 
     /// Calls `body` with each term and its UIDs, in bytewise term order.
     func forEachSorted(_ body: (ArraySlice<UInt8>, [UInt32]) -> Void) {
-        // Sort by the first eight bytes as an integer (zero-padded: terms hold no zero byte),
-        // comparing the rest only on a tie.
-        let keys = hashes.indices.map { e -> UInt64 in
-            var key: UInt64 = 0, shift: UInt64 = 56
-            for b in bytes(e).prefix(8) { key |= UInt64(b) << shift; shift &-= 8 }
-            return key
-        }
+        // Sort by `prefixKey`, comparing the rest only on a tie.
+        let keys = hashes.indices.map { prefixKey(bytes($0)) }
         let order = hashes.indices.sorted { a, b in
             if keys[a] != keys[b] { return keys[a] < keys[b] }
             return bytes(a).lexicographicallyPrecedes(bytes(b))
@@ -277,9 +272,16 @@ private struct TermTable {
     }
 }
 
+/// A term's first eight bytes as a big-endian integer, zero-padded. Terms hold no zero byte,
+/// so ordering these keys orders the terms, up to ties that only the rest of the bytes break.
+private func prefixKey(_ term: ArraySlice<UInt8>) -> UInt64 {
+    var key: UInt64 = 0, shift: UInt64 = 56
+    for b in term.prefix(8) { key |= UInt64(b) << shift; shift &-= 8 }
+    return key
+}
+
 /// A min-heap of (segment, term index) cursors ordered by term bytes, then segment order.
-/// Each cursor carries its term's first eight bytes as a big-endian integer (zero-padded; terms
-/// hold no zero byte), so most comparisons never touch the bytes.
+/// Each cursor carries its term's `prefixKey`, so most comparisons never touch the bytes.
 private struct TermHeap {
     struct Item {
         var key: UInt64
@@ -297,13 +299,7 @@ private struct TermHeap {
 
     private func item(_ s: Int, _ t: Int) -> Item {
         let segment = segments[s]
-        let range = segment.term(segment.tables[field], t)
-        var key: UInt64 = 0
-        var i = range.lowerBound
-        for shift in stride(from: 56, through: 0, by: -8) {
-            if i < range.upperBound { key |= UInt64(segment.bytes[i]) << UInt64(shift); i += 1 }
-        }
-        return Item(key: key, segment: s, term: t)
+        return Item(key: prefixKey(segment.bytes[segment.term(segment.tables[field], t)]), segment: s, term: t)
     }
 
     /// Bytewise order of the two cursors' terms.
@@ -361,45 +357,33 @@ private struct TermHeap {
 /// Writes a segment: terms must be added in ascending order per field.
 struct TextSegmentBuilder {
     private var dictionaries = [[UInt8]](repeating: [SearchFolding.separator], count: SearchDocument.Field.allCases.count)
-    private var postings = [[UInt8]](repeating: [], count: SearchDocument.Field.allCases.count)
+    private var postings = [ByteWriter](repeating: ByteWriter(), count: SearchDocument.Field.allCases.count)
     private var counts = [Int](repeating: 0, count: SearchDocument.Field.allCases.count)
 
     mutating func add(field: Int, term: ArraySlice<UInt8>, uids: [UInt32]) {
         dictionaries[field].append(contentsOf: term)
         dictionaries[field].append(SearchFolding.separator)
         counts[field] += 1
-        Self.varint(UInt64(uids.count), into: &postings[field])
+        postings[field].varint(uids.count)
         var last: UInt32 = 0
         for uid in uids {
-            Self.varint(UInt64(uid - last), into: &postings[field])
+            postings[field].varint(UInt64(uid - last))
             last = uid
         }
     }
 
     func encoded(messageCount: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + dictionaries.reduce(0) { $0 + $1.count + 12 } + postings.reduce(0) { $0 + $1.count })
-        Self.u32(UInt32(messageCount), into: &out)
-        Self.u32(UInt32(dictionaries.count), into: &out)
+        var out = ByteWriter(capacity: 8 + dictionaries.reduce(0) { $0 + $1.count + 12 } + postings.reduce(0) { $0 + $1.bytes.count })
+        out.u32(UInt32(messageCount))
+        out.u32(UInt32(dictionaries.count))
         for field in dictionaries.indices {
-            Self.u32(UInt32(counts[field]), into: &out)
-            Self.u32(UInt32(dictionaries[field].count), into: &out)
-            out.append(contentsOf: dictionaries[field])
-            Self.u32(UInt32(postings[field].count), into: &out)
-            out.append(contentsOf: postings[field])
+            out.u32(UInt32(counts[field]))
+            out.u32(UInt32(dictionaries[field].count))
+            out.raw(dictionaries[field])
+            out.u32(UInt32(postings[field].bytes.count))
+            out.raw(postings[field].bytes)
         }
-        return out
-    }
-
-    static func u32(_ v: UInt32, into out: inout [UInt8]) {
-        out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF))
-        out.append(UInt8((v >> 16) & 0xFF)); out.append(UInt8(v >> 24))
-    }
-
-    static func varint(_ v: UInt64, into out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
-        out.append(UInt8(v))
+        return out.bytes
     }
 }
 
