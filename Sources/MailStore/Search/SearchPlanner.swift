@@ -6,8 +6,7 @@ extension StoreReader {
     /// Text keys are answered from the full-text index: a search string that is one word is
     /// answered by the index alone; a longer one takes the index's candidates and checks each
     /// by reading it. Keys on flags, sizes, dates, UIDs and modseqs use the message records.
-    /// Only HEADER with an empty string, sent dates and text without any word read every
-    /// message; `SearchOutcome.plan` says which keys did. With `useIndex` false every text key
+    /// Only HEADER with an empty string and text without any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex` false every text key
     /// reads every message: the naive evaluation that tests compare the index against.
     public func search(in mailbox: MailboxID, _ query: SearchQuery, useIndex: Bool = true) throws -> SearchOutcome {
         var planner = SearchPlanner(tx: self, mailbox: try requireMailbox(mailbox), useIndex: useIndex)
@@ -38,6 +37,7 @@ struct SearchPlanner {
         /// One of the fields contains the folded needle.
         case text([SearchDocument.Field], [UInt8])
         case header(name: String, [UInt8])
+        /// The Date: header parsed from the message (the naive form of `Node.sentDate`).
         case sentDate(SearchQuery.DateTest)
     }
 
@@ -48,6 +48,8 @@ struct SearchPlanner {
         /// Decided by the message record.
         case record(SearchQuery)
         case keyword(KeywordID?)
+        /// Decided by the message's sort keys (its Date: header).
+        case sentDate(SearchQuery.DateTest)
         /// Decided by reading the message; only messages in `candidates` (when given) can match.
         case content(ContentTest, candidates: UIDBitmap?)
         case not(Node)
@@ -104,8 +106,7 @@ struct SearchPlanner {
         case .keyword(let name):
             return .keyword(try tx.keywordID(of: mailbox.account, named: name))
         case .sentDate(let test):
-            notes.append("sent date: reads every candidate")
-            return .content(.sentDate(test), candidates: nil)
+            return useIndex ? .sentDate(test) : .content(.sentDate(test), candidates: nil)
         case .text(let field, let string):
             let needle = SearchFolding.fold(string)
             if needle.isEmpty { return .constant(true) }
@@ -186,7 +187,7 @@ struct SearchPlanner {
     /// A superset of the node's matches, or nil for "any message".
     private static func candidates(_ node: Node) -> UIDBitmap? {
         switch node {
-        case .constant(true), .record, .not: return nil
+        case .constant(true), .record, .sentDate, .not: return nil
         case .constant(false): return UIDBitmap(universe: 0)
         case .keyword(let id): return id == nil ? UIDBitmap(universe: 0) : nil
         case .set(let set): return set
@@ -214,6 +215,9 @@ struct SearchPlanner {
         case .set(let set): return set.contains(c.record.uid.rawValue)
         case .record(let q): return Self.matches(q, c.record)
         case .keyword(let id): return id.map { c.record.keywords.contains($0) } ?? false
+        case .sentDate(let test):
+            let keys = try tx.sortKeys(in: mailbox.id, uid: c.record.uid)
+            return test.matches(Self.sentDay(keys?.sentDate, keys?.sentZoneMinutes ?? 0, c.record))
         case .content(let test, let set):
             if let set, !set.contains(c.record.uid.rawValue) { return false }
             return try matches(test, c)
@@ -249,11 +253,9 @@ struct SearchPlanner {
             return fields.contains { SearchFolding.contains(document[$0], needle) }
         case .header(let name, let needle):
             return SearchDocument.headerMatches(try header(c), name: name, folded: needle)
-        case .sentDate(let t):
-            let (structure, _) = try parsed(c)
-            // Without a usable Date: field, the internal date stands in (as Dovecot does).
-            if let d = structure.sentDate { return t.matches(Self.day(d.secondsSince1970, d.zoneOffsetMinutes)) }
-            return t.matches(Self.day(c.record.internalDate.seconds, Int(c.record.internalDate.zoneMinutes)))
+        case .sentDate(let test):
+            let sent = try parsed(c).0.sentDate
+            return test.matches(Self.sentDay(sent?.secondsSince1970, sent?.zoneOffsetMinutes ?? 0, c.record))
         }
     }
 
@@ -281,6 +283,13 @@ struct SearchPlanner {
         let h = HeaderSection(raw[structure.root.headerSectionRange])
         c.header = h
         return h
+    }
+
+    /// The day of the Date: header in its own zone; without a usable one, the internal date's
+    /// (as Dovecot does).
+    static func sentDay(_ seconds: Int64?, _ zoneMinutes: Int, _ record: MessageRecord) -> Int {
+        guard let seconds else { return day(record.internalDate.seconds, Int(record.internalDate.zoneMinutes)) }
+        return day(seconds, zoneMinutes)
     }
 
     /// The day number (since 1970-01-01) of an instant in its own zone.

@@ -6,6 +6,8 @@ import MailMessage
 public struct SortKeys: Sendable, Equatable {
     /// The Date: header in seconds since 1970 UTC, or nil when it is absent or unusable.
     public var sentDate: Int64?
+    /// The Date: header's zone, minutes east of UTC (SENTON and friends compare its own day).
+    public var sentZoneMinutes: Int
     /// The base subject (RFC 5256 §2.1), folded.
     public var baseSubject: String
     /// Whether §2.1 removed a reply or forward marker (RFC 5256 §2.2 step 5).
@@ -36,6 +38,7 @@ public struct SortKeys: Sendable, Equatable {
         let envelope = parsed.envelope
         let threading = parsed.threading
         sentDate = parsed.sentDate?.secondsSince1970
+        sentZoneMinutes = parsed.sentDate?.zoneOffsetMinutes ?? 0
         baseSubject = fold(threading.baseSubject)
         isReplyOrForward = threading.isReplyOrForward
         from = fold(envelope.from.first?.mailbox ?? "")
@@ -51,7 +54,10 @@ public struct SortKeys: Sendable, Equatable {
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 96)
         w.u8((sentDate == nil ? 0 : 1) | (isReplyOrForward ? 2 : 0) | (messageID == nil ? 0 : 4))
-        if let sentDate { w.svarint(sentDate) }
+        if let sentDate {
+            w.svarint(sentDate)
+            w.svarint(Int64(sentZoneMinutes))
+        }
         for s in [baseSubject, from, to, cc, displayFrom, displayTo] { w.string(s) }
         if let messageID { w.string(messageID) }
         w.varint(parents.count)
@@ -63,6 +69,7 @@ public struct SortKeys: Sendable, Equatable {
         var r = ByteReader(buffer)
         let bits = try r.u8()
         sentDate = bits & 1 != 0 ? try r.svarint() : nil
+        sentZoneMinutes = bits & 1 != 0 ? Int(try r.svarint()) : 0
         isReplyOrForward = bits & 2 != 0
         baseSubject = try r.string()
         from = try r.string()
