@@ -5,9 +5,11 @@ extension StoreReader {
     ///
     /// Text keys are answered from the full-text index: a search string that is one word is
     /// answered by the index alone; a longer one takes the index's candidates and checks each
-    /// by reading it. Keys on flags, sizes, dates, UIDs and modseqs use the message records.
-    /// Only HEADER with an empty string and text without any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex` false every text key
-    /// reads every message: the naive evaluation that tests compare the index against.
+    /// by reading it. Keys on flags, sizes, dates, UIDs and modseqs use the message records,
+    /// sent dates the per-message sort keys. Only HEADER with an empty string and text without
+    /// any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex`
+    /// false every text key and sent date reads every message: the naive evaluation that
+    /// tests compare the index against.
     public func search(in mailbox: MailboxID, _ query: SearchQuery, useIndex: Bool = true) throws -> SearchOutcome {
         var planner = SearchPlanner(tx: self, mailbox: try requireMailbox(mailbox), useIndex: useIndex)
         return try planner.run(query)
