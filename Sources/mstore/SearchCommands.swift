@@ -83,6 +83,7 @@ final class ProgressBar: @unchecked Sendable {
     private let enabled = isatty(STDERR_FILENO) != 0
     private let lock = NSLock()
     private var lastDraw = 0.0
+    private let start = Date().timeIntervalSinceReferenceDate
     /// Redraw at most this often, in seconds.
     static let interval = 0.1
 
@@ -91,6 +92,7 @@ final class ProgressBar: @unchecked Sendable {
         self.total = total
     }
 
+    /// Draws `label [#####.....] done/total percent, rate/s, ETA`.
     func update(_ done: Int) {
         guard enabled else { return }
         lock.withLock {
@@ -101,7 +103,10 @@ final class ProgressBar: @unchecked Sendable {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total) \(Int(fraction * 100))%".utf8))
+            let rate = Double(done) / max(now - start, 0.001)
+            let eta = rate > 0 ? Int(Double(max(total - done, 0)) / rate) : 0
+            FileHandle.standardError.write(Data(
+                "\r\(label) [\(bar)] \(done)/\(total) \(Int(fraction * 100))% \(Int(rate))/s ETA \(eta / 60):\(String(format: "%02d", eta % 60)) ".utf8))
         }
     }
 
