@@ -182,6 +182,8 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             for q: SearchQuery in [
                 .text(.subject, "woulda"), .text(.body, "gross"), .text(.to, "jg"), .header(name: "cc", ""),
                 .text(.body, "would"), .text(.cc, "a"),
+                // Thousands of words: only the longest few are looked up, then the whole is checked.
+                .text(.text, (0..<5000).map { "w\($0 % 97)" }.joined(separator: " ")),
             ] {
                 #expect(try hits(q) == [], "\(q)")
             }

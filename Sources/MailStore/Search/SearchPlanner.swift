@@ -161,16 +161,22 @@ struct SearchPlanner {
         if segments == nil {
             segments = try tx.segmentList(mailbox.id).map { try tx.segment($0.id, $0.info) }
         }
-        var exact = words.count == 1 && words[0] == needle.indices
+        let exact = words.count == 1 && words[0] == needle.indices && needle.count <= IndexTerms.longestExactProbe
+        // Each word narrows the candidates; the longest few narrow them most, and a bound keeps
+        // a hostile string of thousands of words from costing a dictionary scan each.
+        var probes: [ArraySlice<UInt8>] = []
+        for word in words.sorted(by: { $0.count > $1.count }) where !probes.contains(needle[word]) {
+            probes.append(needle[word])
+            if probes.count == SearchLimits.maxProbeWords { break }
+        }
         var result: UIDBitmap?
-        for word in words {
-            var probe = Array(needle[word])
+        for word in probes {
+            var probe = Array(word)
             if probe.count > IndexTerms.longestExactProbe {
                 // Only a prefix is sure to lie whole inside one indexed window of a long word.
                 var end = IndexTerms.longestExactProbe
                 while probe[end] & 0xC0 == 0x80 { end -= 1 }
                 probe = Array(probe[..<end])
-                exact = false
             }
             var set = UIDBitmap(universe: universe)
             for segment in segments! {

@@ -12,6 +12,9 @@ public enum SearchLimits {
     public static let maxBitmapUIDs: UInt32 = 1 << 27
     /// Messages indexed per segment while reindexing.
     public static let reindexBatch = 2000
+    /// At most this many words of one search string are looked up (the longest); the
+    /// candidates they give are checked against the whole string.
+    public static let maxProbeWords = 8
 }
 
 /// Figures for `mstore stats`.
