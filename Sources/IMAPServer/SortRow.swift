@@ -35,8 +35,18 @@ struct SortRow: Sendable {
 
         static let thread = Needs(keys: [.date, .subject], threading: true)
 
-        /// Whether anything comes from the header, so the stored structure must be read.
+        /// Whether anything comes from the header, so the sort keys must be read.
         var header: Bool { threading || keys.contains { $0 != .arrival && $0 != .size } }
+
+        /// The parts of the sort keys these keys compare (the sent date always comes along).
+        var parts: SortKeys.Parts {
+            var parts: SortKeys.Parts = []
+            if keys.contains(.subject) { parts.insert(.subject) }
+            if keys.contains(.from) || keys.contains(.to) || keys.contains(.cc) { parts.insert(.addresses) }
+            if keys.contains(.displayFrom) || keys.contains(.displayTo) { parts.insert(.displayNames) }
+            if threading { parts.insert(.threading) }
+            return parts
+        }
     }
 
     /// The rows of the messages numbered `seqs` (ascending) in the session's map `uids`, in that
@@ -63,7 +73,7 @@ struct SortRow: Sendable {
         }
         guard needs.header else { return rows }
         var index = 0
-        try tx.forEachSortKeys(in: mailbox, uids: range) { uid, keys in
+        try tx.forEachSortKeys(in: mailbox, uids: range, parts: needs.parts) { uid, keys in
             while index < rows.count && rows[index].uid < uid { index += 1 }
             guard index < rows.count else { return false }
             guard rows[index].uid == uid else { return true }

@@ -224,7 +224,7 @@ struct SearchPlanner {
         case .record(let q): return Self.matches(q, c.record)
         case .keyword(let id): return id.map { c.record.keywords.contains($0) } ?? false
         case .sentDate(let test):
-            let keys = try tx.sortKeys(in: mailbox.id, uid: c.record.uid)
+            let keys = try tx.sortKeys(in: mailbox.id, uid: c.record.uid, parts: [])
             return test.matches(Self.sentDay(keys?.sentDate, keys?.sentZoneMinutes ?? 0, c.record))
         case .content(let test, let set):
             if let set, !set.contains(c.record.uid.rawValue) { return false }

@@ -65,18 +65,41 @@ public struct SortKeys: Sendable, Equatable {
         return w.bytes
     }
 
-    init(decoding buffer: UnsafeRawBufferPointer) throws {
+    /// What a reader wants decoded; the rest is skipped and left empty.
+    public struct Parts: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let subject = Parts(rawValue: 1)
+        public static let addresses = Parts(rawValue: 2)
+        public static let displayNames = Parts(rawValue: 4)
+        /// Message-ID and parents.
+        public static let threading = Parts(rawValue: 8)
+        public static let all: Parts = [.subject, .addresses, .displayNames, .threading]
+    }
+
+    /// Decodes the sent date and `parts`.
+    init(decoding buffer: UnsafeRawBufferPointer, parts: Parts = .all) throws {
         var r = ByteReader(buffer)
+        func string(_ part: Parts) throws -> String {
+            if parts.contains(part) { return try r.string() }
+            try r.skipBlob()
+            return ""
+        }
         let bits = try r.u8()
         sentDate = bits & 1 != 0 ? try r.svarint() : nil
         sentZoneMinutes = bits & 1 != 0 ? Int(try r.svarint()) : 0
         isReplyOrForward = bits & 2 != 0
-        baseSubject = try r.string()
-        from = try r.string()
-        to = try r.string()
-        cc = try r.string()
-        displayFrom = try r.string()
-        displayTo = try r.string()
+        baseSubject = try string(.subject)
+        from = try string(.addresses)
+        to = try string(.addresses)
+        cc = try string(.addresses)
+        displayFrom = try string(.displayNames)
+        displayTo = try string(.displayNames)
+        guard parts.contains(.threading) else {
+            messageID = nil
+            parents = []
+            return
+        }
         messageID = bits & 4 != 0 ? try r.string() : nil
         let count = Int(try r.varint())
         guard count <= Self.maxReferences else { throw MailStoreError.corrupt("sort keys: \(count) parents") }
@@ -87,18 +110,18 @@ public struct SortKeys: Sendable, Equatable {
 extension StoreReader {
     /// The sort keys of the messages of `mailbox` with UIDs in `range`, in UID order; `body`
     /// returns false to stop.
-    public func forEachSortKeys(in mailbox: MailboxID, uids range: ClosedRange<UID>,
+    public func forEachSortKeys(in mailbox: MailboxID, uids range: ClosedRange<UID>, parts: SortKeys.Parts = .all,
                                 _ body: (UID, SortKeys) throws -> Bool) throws {
         let upper = range.upperBound.rawValue == .max
             ? Keys.mailboxEnd(mailbox) : Keys.message(mailbox, UID(range.upperBound.rawValue + 1))
         try kv.scan(.sortKeys, from: Keys.message(mailbox, range.lowerBound), to: upper, reverse: false) { k, v in
-            try body(UID(readU32(k, at: 4)), try SortKeys(decoding: v))
+            try body(UID(readU32(k, at: 4)), try SortKeys(decoding: v, parts: parts))
         }
     }
 
     /// The sort keys of one message, or nil.
-    public func sortKeys(in mailbox: MailboxID, uid: UID) throws -> SortKeys? {
-        try kv.withValue(.sortKeys, Keys.message(mailbox, uid)) { v in try v.map { try SortKeys(decoding: $0) } }
+    public func sortKeys(in mailbox: MailboxID, uid: UID, parts: SortKeys.Parts = .all) throws -> SortKeys? {
+        try kv.withValue(.sortKeys, Keys.message(mailbox, uid)) { v in try v.map { try SortKeys(decoding: $0, parts: parts) } }
     }
 
     /// The sort keys of a stored message, computed from its content.

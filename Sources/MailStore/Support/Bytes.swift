@@ -72,7 +72,18 @@ struct ByteReader {
         defer { offset += n }
         return Array(buffer[offset..<offset + n])
     }
-    mutating func string() throws -> String { String(decoding: try blob(), as: UTF8.self) }
+    mutating func string() throws -> String {
+        let n = try int()
+        guard n >= 0, offset + n <= buffer.count else { throw MailStoreError.corrupt("blob past end") }
+        defer { offset += n }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + n]), as: UTF8.self)
+    }
+    /// Skips a blob or string.
+    mutating func skipBlob() throws {
+        let n = try int()
+        guard n >= 0, offset + n <= buffer.count else { throw MailStoreError.corrupt("blob past end") }
+        offset += n
+    }
     mutating func raw(_ n: Int) throws -> [UInt8] {
         guard offset + n <= buffer.count else { throw MailStoreError.corrupt("record too short") }
         defer { offset += n }
