@@ -100,13 +100,24 @@ public final class MailServer: Sendable {
         for l in listeners { try? await l.close() }
         // Each session may say goodbye first (IMAP's `* BYE`); the close follows on the same
         // event loop, after the goodbye is written.
+        // A close that does not finish (a TLS peer that never answers close_notify) must not
+        // keep the daemon from exiting: each waits at most `shutdownCloseTimeout`.
         for c in connections {
             try? await c.eventLoop.flatSubmit {
                 c.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent())
-                return c.close()
+                let done = c.eventLoop.makePromise(of: Void.self)
+                let timeout = c.eventLoop.scheduleTask(in: Self.shutdownCloseTimeout) { done.succeed() }
+                c.close().whenComplete { _ in
+                    timeout.cancel()
+                    done.succeed()
+                }
+                return done.futureResult
             }.get()
         }
     }
+
+    /// How long shutdown waits for one connection to close before moving on.
+    public static let shutdownCloseTimeout = TimeAmount.seconds(2)
 }
 
 /// Fired on every connection's pipeline just before the daemon closes it at shutdown.
