@@ -207,25 +207,18 @@ public struct IndexTerms: Sendable, Equatable {
         // Word boundaries first (windows for long words), then one copy with the hashes.
         var pieces: [Range<Int>] = []
         var total = 1
-        folded.withUnsafeBufferPointer { buf in
-            var i = 0
-            while i < buf.count {
-                guard SearchFolding.isWordByte(buf[i]) else { i += 1; continue }
-                var end = i + 1
-                while end < buf.count, SearchFolding.isWordByte(buf[end]) { end += 1 }
-                var start = i
-                while true {
-                    var stop = min(start + maxTermBytes, end)
-                    // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
-                    while stop < end, buf[stop] & 0xC0 == 0x80 { stop -= 1 }
-                    pieces.append(start..<stop)
-                    total += stop - start + 1
-                    if stop == end { break }
-                    var next = start + windowStep
-                    while next < end, buf[next] & 0xC0 == 0x80 { next += 1 }
-                    start = next
-                }
-                i = end
+        for word in SearchFolding.words(in: folded) {
+            var start = word.lowerBound
+            while true {
+                var stop = min(start + maxTermBytes, word.upperBound)
+                // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
+                while stop < word.upperBound, folded[stop] & 0xC0 == 0x80 { stop -= 1 }
+                pieces.append(start..<stop)
+                total += stop - start + 1
+                if stop == word.upperBound { break }
+                var next = start + windowStep
+                while next < word.upperBound, folded[next] & 0xC0 == 0x80 { next += 1 }
+                start = next
             }
         }
         var hashes = [UInt64](repeating: 0, count: pieces.count)

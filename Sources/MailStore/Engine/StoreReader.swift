@@ -223,6 +223,13 @@ public class StoreReader {
         }
     }
 
+    /// The content's parsed structure and bytes: the structure stored at append, or parsed now
+    /// for content stored without one.
+    public func parsedContent(_ content: ContentID) throws -> (ParsedMessage, [UInt8]) {
+        let raw = try self.content(content)
+        return (try structure(of: content) ?? ParsedMessage.parse(raw), raw)
+    }
+
     // MARK: Changes
 
     /// The changes of `mailbox` with a modseq above `modSeq`, in modseq order: each message

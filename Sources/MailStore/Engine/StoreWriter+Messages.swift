@@ -177,10 +177,11 @@ extension StoreWriter {
                 internalDate: old.internalDate, saveDate: now.seconds, size: old.size, modSeq: modSeq,
                 emailID: old.emailID, threadID: old.threadID)
             try insert(new, into: &target, account: &account)
-            let sortKeys = try w.get(.sortKeys, Keys.message(sourceID, old.uid)) ?? computedSortKeys(of: old.content).encoded()
+            let data = try searchData(of: old.content)
+            let sortKeys = try w.get(.sortKeys, Keys.message(sourceID, old.uid)) ?? data.sortKeys.encoded()
             try w.put(.sortKeys, Keys.message(targetID, new.uid), sortKeys)
             pairs.append((old.uid, new.uid))
-            indexed.append((new.uid, try indexTerms(of: old.content)))
+            indexed.append((new.uid, IndexTerms(data.document)))
         }
         indexMessages(targetID, indexed)
         try saveChanged(target, account)

@@ -270,8 +270,7 @@ struct SearchPlanner {
     private mutating func parsed(_ c: Candidate) throws -> (ParsedMessage, [UInt8]) {
         if let s = c.structure, let raw = c.raw { return (s, raw) }
         contentReads += 1
-        let raw = try tx.content(c.record.content)
-        let structure = try tx.structure(of: c.record.content) ?? ParsedMessage.parse(raw)
+        let (structure, raw) = try tx.parsedContent(c.record.content)
         c.raw = raw
         c.structure = structure
         return (structure, raw)

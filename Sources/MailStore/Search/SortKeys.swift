@@ -123,10 +123,4 @@ extension StoreReader {
     public func sortKeys(in mailbox: MailboxID, uid: UID, parts: SortKeys.Parts = .all) throws -> SortKeys? {
         try kv.withValue(.sortKeys, Keys.message(mailbox, uid)) { v in try v.map { try SortKeys(decoding: $0, parts: parts) } }
     }
-
-    /// The sort keys of a stored message, computed from its content.
-    func computedSortKeys(of content: ContentID) throws -> SortKeys {
-        if let structure = try structure(of: content) { return SortKeys(structure) }
-        return SortKeys(ParsedMessage.parse(try self.content(content)))
-    }
 }

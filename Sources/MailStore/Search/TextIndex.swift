@@ -143,8 +143,9 @@ extension StoreReader {
             var messages: [(uid: UInt32, terms: IndexTerms)] = []
             try forEachMessage(in: mailbox.id, uids: UID(info.minUID)...UID(info.maxUID)) { record in
                 live.insert(record.uid.rawValue)
-                messages.append((record.uid.rawValue, try indexTerms(of: record.content)))
-                if try sortKeys(in: mailbox.id, uid: record.uid) != computedSortKeys(of: record.content) {
+                let data = try searchData(of: record.content)
+                messages.append((record.uid.rawValue, IndexTerms(data.document)))
+                if try sortKeys(in: mailbox.id, uid: record.uid) != data.sortKeys {
                     problems.append("UID \(record.uid): sort keys differ from its content; run mstore reindex")
                 }
                 return true
@@ -176,7 +177,7 @@ extension StoreReader {
         for account in try accounts() {
             for mailbox in try mailboxes(of: account.id) {
                 try forEachMessage(in: mailbox.id) { record in
-                    let document = try searchDocument(of: record.content)
+                    let document = try searchData(of: record.content).document
                     text += document[.header].count + document[.body].count
                     return true
                 }
@@ -186,16 +187,10 @@ extension StoreReader {
         return stats
     }
 
-    /// The words the index holds for a stored message.
-    func indexTerms(of content: ContentID) throws -> IndexTerms {
-        IndexTerms(try searchDocument(of: content))
-    }
-
-    /// The folded search text of a stored message.
-    func searchDocument(of content: ContentID) throws -> SearchDocument {
-        let raw = try self.content(content)
-        let structure = try structure(of: content) ?? ParsedMessage.parse(raw)
-        return SearchDocument(structure, raw: raw)
+    /// What the full-text index and the sort keys take from a stored message, from one read.
+    func searchData(of content: ContentID) throws -> (document: SearchDocument, sortKeys: SortKeys) {
+        let (structure, raw) = try parsedContent(content)
+        return (SearchDocument(structure, raw: raw), SortKeys(structure))
     }
 }
 
@@ -290,10 +285,9 @@ extension StoreWriter {
         var batch: [(uid: UID, terms: IndexTerms)] = []
         var total = 0
         for (uid, content) in messages {
-            let raw = try self.content(content)
-            let structure = try structure(of: content) ?? ParsedMessage.parse(raw)
-            batch.append((uid, IndexTerms(SearchDocument(structure, raw: raw))))
-            try w.put(.sortKeys, Keys.message(mailbox, uid), SortKeys(structure).encoded())
+            let data = try searchData(of: content)
+            batch.append((uid, IndexTerms(data.document)))
+            try w.put(.sortKeys, Keys.message(mailbox, uid), data.sortKeys.encoded())
             if batch.count == SearchLimits.reindexBatch {
                 try writeSegment(mailbox, batch)
                 total += batch.count

@@ -35,36 +35,36 @@ final class TextSegment: Sendable {
     /// Decodes `bytes`. Throws on malformed data.
     init(bytes: [UInt8]) throws {
         self.bytes = bytes
-        var reader = Reader(bytes: bytes)
-        messageCount = Int(try reader.u32())
-        let fieldCount = Int(try reader.u32())
-        guard fieldCount == SearchDocument.Field.allCases.count else { throw MailStoreError.corrupt("text segment fields") }
-        var tables: [Table] = []
-        for _ in 0..<fieldCount {
-            let termCount = Int(try reader.u32())
-            let dictLength = Int(try reader.u32())
-            let dictionary = try reader.skip(dictLength)
-            var termStarts: [Int32] = []
-            termStarts.reserveCapacity(termCount + 1)
-            guard dictLength > 0, bytes[dictionary.lowerBound] == SearchFolding.separator else {
-                throw MailStoreError.corrupt("text segment dictionary")
+        (messageCount, tables) = try bytes.withUnsafeBytes { buf in
+            var reader = ByteReader(buf)
+            let messages = Int(try reader.u32())
+            let fieldCount = Int(try reader.u32())
+            guard fieldCount == SearchDocument.Field.allCases.count else { throw MailStoreError.corrupt("text segment fields") }
+            var tables: [Table] = []
+            for _ in 0..<fieldCount {
+                let termCount = Int(try reader.u32())
+                let dictionary = try reader.skip(Int(try reader.u32()))
+                guard !dictionary.isEmpty, buf[dictionary.lowerBound] == SearchFolding.separator else {
+                    throw MailStoreError.corrupt("text segment dictionary")
+                }
+                var termStarts: [Int32] = []
+                termStarts.reserveCapacity(termCount + 1)
+                for i in dictionary where buf[i] == SearchFolding.separator { termStarts.append(Int32(i + 1)) }
+                guard termStarts.count == termCount + 1 else { throw MailStoreError.corrupt("text segment term count") }
+                let postings = try reader.skip(Int(try reader.u32()))
+                var postingStarts: [Int32] = []
+                postingStarts.reserveCapacity(termCount)
+                var p = ByteReader(UnsafeRawBufferPointer(rebasing: buf[postings]))
+                for _ in 0..<termCount {
+                    postingStarts.append(Int32(postings.lowerBound + p.offset))
+                    let n = try p.varint()
+                    for _ in 0..<n { _ = try p.varint() }
+                }
+                guard p.isAtEnd else { throw MailStoreError.corrupt("text segment postings") }
+                tables.append(Table(dictionary: dictionary, termStarts: termStarts, postingStarts: postingStarts))
             }
-            for i in dictionary where bytes[i] == SearchFolding.separator { termStarts.append(Int32(i + 1)) }
-            guard termStarts.count == termCount + 1 else { throw MailStoreError.corrupt("text segment term count") }
-            let postingsLength = Int(try reader.u32())
-            let postings = try reader.skip(postingsLength)
-            var postingStarts: [Int32] = []
-            postingStarts.reserveCapacity(termCount)
-            var p = Reader(bytes: bytes, offset: postings.lowerBound, end: postings.upperBound)
-            for _ in 0..<termCount {
-                postingStarts.append(Int32(p.offset))
-                let n = try p.varint()
-                for _ in 0..<n { _ = try p.varint() }
-            }
-            guard p.offset == postings.upperBound else { throw MailStoreError.corrupt("text segment postings") }
-            tables.append(Table(dictionary: dictionary, termStarts: termStarts, postingStarts: postingStarts))
+            return (messages, tables)
         }
-        self.tables = tables
     }
 
     /// The encoded segment of `messages` (ascending UIDs): every word of each with its UID.
@@ -97,13 +97,16 @@ final class TextSegment: Sendable {
 
     /// Calls `body` with the UIDs of term `index` of `table`, ascending.
     func forEachPosting(_ table: Table, _ index: Int, _ body: (UInt32) -> Void) {
-        var r = Reader(bytes: bytes, offset: Int(table.postingStarts[index]), end: bytes.count)
-        guard let n = try? r.varint() else { return }
-        var uid: UInt64 = 0
-        for _ in 0..<n {
-            guard let d = try? r.varint() else { return }
-            uid += d
-            body(UInt32(truncatingIfNeeded: uid))
+        bytes.withUnsafeBytes { buf in
+            var r = ByteReader(buf)
+            r.offset = Int(table.postingStarts[index])
+            guard let n = try? r.varint() else { return }
+            var uid: UInt64 = 0
+            for _ in 0..<n {
+                guard let d = try? r.varint() else { return }
+                uid += d
+                body(UInt32(truncatingIfNeeded: uid))
+            }
         }
     }
 
@@ -160,41 +163,6 @@ final class TextSegment: Sendable {
             }
         }
         return builder.encoded(messageCount: messageCount)
-    }
-
-    /// Reads what `ByteWriter` wrote, bounds-checked, by offset into `bytes`.
-    struct Reader {
-        let bytes: [UInt8]
-        var offset: Int
-        let end: Int
-        init(bytes: [UInt8], offset: Int = 0, end: Int? = nil) {
-            self.bytes = bytes
-            self.offset = offset
-            self.end = end ?? bytes.count
-        }
-        mutating func u32() throws -> UInt32 {
-            guard offset + 4 <= end else { throw MailStoreError.corrupt("text segment too short") }
-            defer { offset += 4 }
-            return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
-                | UInt32(bytes[offset + 3])
-        }
-        mutating func skip(_ n: Int) throws -> Range<Int> {
-            guard n >= 0, offset + n <= end else { throw MailStoreError.corrupt("text segment too short") }
-            defer { offset += n }
-            return offset..<offset + n
-        }
-        mutating func varint() throws -> UInt64 {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard offset < end, shift < 64 else { throw MailStoreError.corrupt("text segment varint") }
-                let b = bytes[offset]
-                offset += 1
-                result |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { return result }
-                shift += 7
-            }
-        }
     }
 }
 

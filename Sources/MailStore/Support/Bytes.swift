@@ -78,6 +78,12 @@ struct ByteReader {
         defer { offset += n }
         return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + n]), as: UTF8.self)
     }
+    /// Skips `n` bytes and returns where they lie.
+    mutating func skip(_ n: Int) throws -> Range<Int> {
+        guard n >= 0, offset + n <= buffer.count else { throw MailStoreError.corrupt("record too short") }
+        defer { offset += n }
+        return offset..<offset + n
+    }
     /// Skips a blob or string.
     mutating func skipBlob() throws {
         let n = try int()
