@@ -135,6 +135,16 @@ enum DaemonError: Error { case startFailed(String) }
 
 
 /// A blocking line client over a real TCP socket, with a timeout on every read.
+/// Removes the first complete line from `buffer` and returns it without CRLF (or LF), or nil
+/// when no whole line has arrived yet.
+func takeLine(_ buffer: inout [UInt8]) -> String? {
+    guard let lf = buffer.firstIndex(of: 10) else { return nil }
+    var line = Array(buffer[..<lf])
+    buffer.removeFirst(lf + 1)
+    if line.last == 13 { line.removeLast() }
+    return String(decoding: line, as: UTF8.self)
+}
+
 final class LineClient {
     let fd: Int32
     private var buffer: [UInt8] = []
@@ -175,12 +185,7 @@ final class LineClient {
     /// The next line without CRLF, or nil when the server closed the connection (or timed out).
     func readLine() -> String? {
         while true {
-            if let lf = buffer.firstIndex(of: 10) {
-                var line = Array(buffer[..<lf])
-                buffer.removeFirst(lf + 1)
-                if line.last == 13 { line.removeLast() }
-                return String(decoding: line, as: UTF8.self)
-            }
+            if let line = takeLine(&buffer) { return line }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 || (n < 0 && errno == ECONNRESET) { closedByPeer = true }

@@ -314,12 +314,7 @@ final class DeflateClient {
 
     func readLine() -> String? {
         while true {
-            if let lf = buffer.firstIndex(of: 10) {
-                var line = Array(buffer[..<lf])
-                buffer.removeFirst(lf + 1)
-                if line.last == 13 { line.removeLast() }
-                return String(decoding: line, as: UTF8.self)
-            }
+            if let line = takeLine(&buffer) { return line }
             guard receive() else { return nil }
         }
     }
