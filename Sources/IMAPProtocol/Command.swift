@@ -77,6 +77,44 @@ public enum Command: Sendable, Equatable {
     case getQuotaRoot(mailbox: String)
     /// RFC 9208 §4.1: resource names upper-cased, with their new limits.
     case setQuota(root: String, limits: [QuotaLimit])
+    /// RFC 5464 §4.2: entries of a mailbox, or of the server when `mailbox` is empty.
+    case getMetadata(mailbox: String, entries: [String], options: MetadataOptions)
+    /// RFC 5464 §4.3: each entry with its new value, or nil to remove it.
+    case setMetadata(mailbox: String, entries: [MetadataEntry])
+}
+
+/// GETMETADATA options (RFC 5464 §4.2.1, §4.2.2), also the LIST-METADATA return option (RFC 9590).
+public struct MetadataOptions: Sendable, Equatable {
+    public enum Depth: String, Sendable, Equatable {
+        case zero = "0", one = "1", infinity = "infinity"
+    }
+    /// Values longer than this many octets are left out (`[METADATA LONGENTRIES n]`).
+    public var maxSize: UInt32?
+    public var depth: Depth
+    public init(maxSize: UInt32? = nil, depth: Depth = .zero) {
+        self.maxSize = maxSize
+        self.depth = depth
+    }
+}
+
+/// One entry of SETMETADATA: `/private/comment "text"`, or `NIL` to remove it.
+public struct MetadataEntry: Sendable, Equatable {
+    public var name: String
+    public var value: [UInt8]?
+    public init(name: String, value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `LIST ... RETURN (METADATA ([MAXSIZE n] entry ...))` (RFC 9590).
+public struct ListMetadata: Sendable, Equatable {
+    public var entries: [String]
+    public var maxSize: UInt32?
+    public init(entries: [String], maxSize: UInt32? = nil) {
+        self.entries = entries
+        self.maxSize = maxSize
+    }
 }
 
 /// One `resource-name SP resource-limit` of SETQUOTA (RFC 9208 §4.1).
@@ -142,14 +180,17 @@ public struct ListCommand: Sendable, Equatable {
     public var returnOptions: [String]
     /// `RETURN (STATUS (...))`, RFC 5819.
     public var returnStatus: [StatusItem]?
+    /// `RETURN (METADATA (...))`, RFC 9590.
+    public var returnMetadata: ListMetadata?
 
     public init(reference: String, patterns: [String], selectionOptions: [String] = [],
-                returnOptions: [String] = [], returnStatus: [StatusItem]? = nil) {
+                returnOptions: [String] = [], returnStatus: [StatusItem]? = nil, returnMetadata: ListMetadata? = nil) {
         self.reference = reference
         self.patterns = patterns
         self.selectionOptions = selectionOptions
         self.returnOptions = returnOptions
         self.returnStatus = returnStatus
+        self.returnMetadata = returnMetadata
     }
 }
 

@@ -59,7 +59,8 @@ extension CommandParser.Reader {
         case "STORE": try sp(); return try store(uid: false)
         case "COPY", "MOVE": try sp(); return try copyOrMove(move: name == "MOVE", uid: false)
         case "UID": try sp(); return try uid()
-        case "COMPRESS", "UNAUTHENTICATE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA": return try extensionCommand(name)
+        case "COMPRESS", "UNAUTHENTICATE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA", "GETMETADATA", "SETMETADATA":
+            return try extensionCommand(name)
         default: throw error("Unknown command \(name)")
         }
     }
@@ -267,25 +268,34 @@ extension CommandParser.Reader {
         if skip(Char.space) {
             guard keyword("RETURN") else { throw error("Expected RETURN") }
             try sp()
-            // return-option = "SUBSCRIBED" / "CHILDREN" / "SPECIAL-USE" / "STATUS" SP "(" status-att *(SP status-att) ")"
-            let options = try list(allowEmpty: true) { (r: inout Self) throws(ParseError) -> (String, [StatusItem]?) in
+            // return-option = "SUBSCRIBED" / "CHILDREN" / "SPECIAL-USE" / "STATUS" SP "(" status-att *(SP status-att) ")" /
+            //                 "METADATA" SP "(" ["MAXSIZE" SP number SP] entry *(SP entry) ")"   ; RFC 9590
+            enum Option { case plain(String), status([StatusItem]), metadata(ListMetadata) }
+            let options = try list(allowEmpty: true) { (r: inout Self) throws(ParseError) -> Option in
                 let name = r.word()
                 switch name {
                 case "SUBSCRIBED", "CHILDREN", "SPECIAL-USE":
-                    return (name, nil)
+                    return .plain(name)
                 case "STATUS":
                     try r.sp()
-                    return (name, try r.statusAttributes())
+                    return .status(try r.statusAttributes())
+                case "METADATA":
+                    try r.sp()
+                    return .metadata(try r.listMetadata())
                 default:
                     throw r.error(name.isEmpty ? "Invalid LIST return option" : "Unknown LIST return option \(name)")
                 }
             }
-            for (name, status) in options {
-                if let status {
-                    guard command.returnStatus == nil else { throw error("Duplicate STATUS return option") }
-                    command.returnStatus = status
-                } else {
+            for option in options {
+                switch option {
+                case .plain(let name):
                     command.returnOptions.append(name)
+                case .status(let items):
+                    guard command.returnStatus == nil else { throw error("Duplicate STATUS return option") }
+                    command.returnStatus = items
+                case .metadata(let request):
+                    guard command.returnMetadata == nil else { throw error("Duplicate METADATA return option") }
+                    command.returnMetadata = request
                 }
             }
         }

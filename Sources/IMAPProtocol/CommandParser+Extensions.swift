@@ -1,6 +1,6 @@
 extension CommandParser.Reader {
-    /// The commands of extensions kept apart from the base grammar: COMPRESS, UNAUTHENTICATE
-    /// and QUOTA. `name` is the upper-cased command name, already consumed.
+    /// The commands of extensions kept apart from the base grammar: COMPRESS, UNAUTHENTICATE,
+    /// QUOTA and METADATA. `name` is the upper-cased command name, already consumed.
     mutating func extensionCommand(_ name: String) throws(ParseError) -> Command {
         switch name {
         case "COMPRESS": try sp(); return try compress()
@@ -8,6 +8,8 @@ extension CommandParser.Reader {
         case "GETQUOTA": try sp(); return .getQuota(root: try astring("quota root"))
         case "GETQUOTAROOT": try sp(); return .getQuotaRoot(mailbox: try mailbox())
         case "SETQUOTA": try sp(); return try setQuota()
+        case "GETMETADATA": try sp(); return try getMetadata()
+        case "SETMETADATA": try sp(); return try setMetadata()
         default: throw error("Unknown command \(name)")
         }
     }
@@ -33,5 +35,95 @@ extension CommandParser.Reader {
             return QuotaLimit(resource: resource, limit: try r.number64())
         }
         return .setQuota(root: root, limits: limits)
+    }
+
+    // getmetadata         = "GETMETADATA" [SP getmetadata-options] SP mailbox SP entries   ; RFC 5464 §5
+    // getmetadata-options = "(" getmetadata-option *(SP getmetadata-option) ")"
+    // getmetadata-option  = "MAXSIZE" SP number / "DEPTH" SP ("0" / "1" / "infinity")
+    // entries             = entry / "(" entry *(SP entry) ")"
+    mutating func getMetadata() throws(ParseError) -> Command {
+        var options = MetadataOptions()
+        if peek == Char.openParen {
+            var seen = Set<String>()
+            _ = try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in
+                let name = r.word()
+                guard seen.insert(name).inserted else { throw r.error("Duplicate GETMETADATA option \(name)") }
+                try r.sp()
+                switch name {
+                case "MAXSIZE":
+                    options.maxSize = try r.number()
+                case "DEPTH":
+                    let value = r.word()
+                    guard let depth = MetadataOptions.Depth(rawValue: value == "INFINITY" ? "infinity" : value) else {
+                        throw r.error("DEPTH is 0, 1 or infinity")
+                    }
+                    options.depth = depth
+                default:
+                    throw r.error(name.isEmpty ? "Invalid GETMETADATA option" : "Unknown GETMETADATA option \(name)")
+                }
+            }
+            try sp()
+        }
+        let mailbox = try mailbox()
+        try sp()
+        let entries = peek == Char.openParen
+            ? try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in try r.metadataEntryName() }
+            : [try metadataEntryName()]
+        return .getMetadata(mailbox: mailbox, entries: entries, options: options)
+    }
+
+    // setmetadata = "SETMETADATA" SP mailbox SP "(" entry-value *(SP entry-value) ")"
+    // entry-value = entry SP value
+    // value       = nstring / literal8
+    mutating func setMetadata() throws(ParseError) -> Command {
+        let mailbox = try mailbox()
+        try sp()
+        let entries = try list(allowEmpty: false) { (r: inout Self) throws(ParseError) -> MetadataEntry in
+            let name = try r.metadataEntryName()
+            try r.sp()
+            return MetadataEntry(name: name, value: try r.metadataValue())
+        }
+        return .setMetadata(mailbox: mailbox, entries: entries)
+    }
+
+    // "METADATA" SP "(" ["MAXSIZE" SP number SP] entry *(SP entry) ")"    ; RFC 9590 return option
+    mutating func listMetadata() throws(ParseError) -> ListMetadata {
+        var maxSize: UInt32?
+        var entries: [String] = []
+        _ = try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in
+            if entries.isEmpty, maxSize == nil, r.keyword("MAXSIZE") {
+                try r.sp()
+                maxSize = try r.number()
+            } else {
+                entries.append(try r.metadataEntryName())
+            }
+        }
+        guard !entries.isEmpty else { throw error("Missing metadata entry") }
+        return ListMetadata(entries: entries, maxSize: maxSize)
+    }
+
+    /// An entry name as sent, checked against RFC 5464 §3.2: under `/private` or `/shared`,
+    /// printable ASCII without `*` or `%`, no `//`, no trailing `/`.
+    mutating func metadataEntryName() throws(ParseError) -> String {
+        let bytes = try astringBytes("metadata entry")
+        let name = String(decoding: bytes, as: UTF8.self)
+        let lower = name.lowercased()
+        guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2A && $0 != 0x25 }),
+              lower == "/private" || lower == "/shared" || lower.hasPrefix("/private/") || lower.hasPrefix("/shared/"),
+              !name.contains("//"), !name.hasSuffix("/")
+        else { throw error("Invalid metadata entry name") }
+        return name
+    }
+
+    /// `nstring / literal8`: the value bytes, nil for NIL.
+    mutating func metadataValue() throws(ParseError) -> [UInt8]? {
+        if peek == Char.tilde {
+            let (count, _) = try literalHeader(binaryAllowed: true)
+            defer { pos += count }
+            return Array(buf[pos..<(pos + count)])
+        }
+        if let bytes = try stringBytes() { return bytes }
+        guard keyword("NIL") else { throw error("Expected a string or NIL") }
+        return nil
     }
 }

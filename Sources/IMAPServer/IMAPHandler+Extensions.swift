@@ -2,14 +2,16 @@ import IMAPProtocol
 import MailStore
 import NIOCore
 
-/// COMPRESS (RFC 4978), UNAUTHENTICATE (RFC 8437) and QUOTA (RFC 9208).
+/// COMPRESS (RFC 4978), UNAUTHENTICATE (RFC 8437) and QUOTA (RFC 9208); METADATA (RFC 5464)
+/// is in IMAPHandler+Metadata.swift.
 extension IMAPHandler {
     /// Offered after login, on top of `sessionCapabilities`. APPENDLIMIT is the literal limit
     /// APPEND enforces (RFC 7889 §3, the same value STATUS APPENDLIMIT gives); STATUS=SIZE is
-    /// RFC 8438; MULTIAPPEND is RFC 3502 (all messages in one transaction).
+    /// RFC 8438; MULTIAPPEND is RFC 3502 (all messages in one transaction); METADATA covers
+    /// server and mailbox entries (RFC 5464), LIST-METADATA is RFC 9590.
     static let authenticatedCapabilities = [
         "COMPRESS=DEFLATE", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE",
-        "APPENDLIMIT=\(IMAPLimits.maxLiteralSize)", "STATUS=SIZE", "MULTIAPPEND",
+        "APPENDLIMIT=\(IMAPLimits.maxLiteralSize)", "STATUS=SIZE", "MULTIAPPEND", "METADATA", "LIST-METADATA",
     ]
 
     /// The quota root every mailbox of an account belongs to: quotas are per account.
@@ -30,6 +32,10 @@ extension IMAPHandler {
             // RFC 9208 §4.1: only an administrator may change limits, and mstore has no
             // administrator accounts yet: limits are set with `mstore user quota`.
             reply(context, "\(tag) NO [NOPERM] Quotas are set by the administrator.")
+        case .getMetadata(let mailbox, let entries, let options):
+            getMetadata(context, tag, mailbox, entries, options, account)
+        case .setMetadata(let mailbox, let entries):
+            setMetadata(context, tag, mailbox, entries, account)
         default:
             reply(context, "\(tag) BAD Unexpected \(command.name).")
         }

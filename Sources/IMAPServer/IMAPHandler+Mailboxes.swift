@@ -218,19 +218,24 @@ extension IMAPHandler {
         let specialOnly = command.selectionOptions.contains("SPECIAL-USE")
         let returnSubscribed = selectSubscribed || command.returnOptions.contains("SUBSCRIBED")
         let statusItems = command.returnStatus
+        let metadata = command.returnMetadata
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { tx -> ([Mailbox], Set<String>, [MailboxID: Int]) in
+            try store.read { tx -> ([Mailbox], Set<String>, [MailboxID: Int], [MailboxID: [Annotation]]) in
                 let boxes = try tx.mailboxes(of: account.id)
                 let subscribed = returnSubscribed ? Set(try tx.subscriptions(of: account.id)) : []
                 var deletedBytes: [MailboxID: Int] = [:]
                 if statusItems?.contains(.deletedStorage) == true {
                     for box in boxes { deletedBytes[box.id] = try Self.deletedBytes(tx, box) }
                 }
-                return (boxes, subscribed, deletedBytes)
+                var annotations: [MailboxID: [Annotation]] = [:]
+                if metadata != nil {
+                    for box in boxes { annotations[box.id] = try tx.annotations(account: account.id, mailbox: box.id) }
+                }
+                return (boxes, subscribed, deletedBytes, annotations)
             }
         }) { handler, context, result in
-            guard case .success(let (boxes, subscribed, deletedBytes)) = result else {
+            guard case .success(let (boxes, subscribed, deletedBytes, annotations)) = result else {
                 if case .failure(let error) = result { handler.reply(context, handler.failure(tag, error)) }
                 return
             }
@@ -263,6 +268,12 @@ extension IMAPHandler {
                 handler.send(context, "* LIST (\(attributes.joined(separator: " "))) \"/\" \(handler.quotedName(name))\(childInfo)")
                 if let statusItems, let box, !box.isNoSelect {
                     handler.send(context, handler.statusLine(box, statusItems, deletedBytes: deletedBytes[box.id]))
+                }
+                // RFC 9590: the requested entries of each listed mailbox, as GETMETADATA gives them.
+                if let metadata, let box {
+                    let answer = Self.metadataAnswer(annotations[box.id] ?? [], requested: metadata.entries,
+                                                     depth: .zero, maxSize: metadata.maxSize)
+                    handler.sendMetadata(context, mailbox: name, answer.entries)
                 }
             }
             handler.complete(context, tag, "OK LIST completed.")

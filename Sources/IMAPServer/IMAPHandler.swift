@@ -237,7 +237,7 @@ final class IMAPHandler: ChannelInboundHandler {
             startIdle(context, tag: tag)
         case .starttls, .login, .authenticate:
             reply(context, "\(tag) BAD Already authenticated.")
-        case .compress, .unauthenticate, .getQuota, .getQuotaRoot, .setQuota:
+        case .compress, .unauthenticate, .getQuota, .getQuotaRoot, .setQuota, .getMetadata, .setMetadata:
             dispatchExtension(context, tag, command, account)
         default:
             guard let box = selected else {
@@ -681,6 +681,8 @@ extension Command {
         case .getQuota: "GETQUOTA"
         case .getQuotaRoot: "GETQUOTAROOT"
         case .setQuota: "SETQUOTA"
+        case .getMetadata: "GETMETADATA"
+        case .setMetadata: "SETMETADATA"
         }
     }
 }

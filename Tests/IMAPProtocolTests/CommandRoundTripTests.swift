@@ -203,6 +203,9 @@ enum CommandWriter {
             out += l.patterns.count == 1 ? string(l.patterns[0]) : join(l.patterns.map(string), paren: true)
             var ret = l.returnOptions.map(text)
             if let s = l.returnStatus { ret.append(text("STATUS ") + status(s)) }
+            if let m = l.returnMetadata {
+                ret.append(text("METADATA ") + join((m.maxSize.map { [text("MAXSIZE \($0)")] } ?? []) + m.entries.map(string), paren: true))
+            }
             if !ret.isEmpty { out += text(" RETURN ") + join(ret, paren: true) }
         case .lsub(let r, let p): out += text("LSUB ") + string(r) + [0x20] + string(p)
         case .namespace: out += text("NAMESPACE")
@@ -256,6 +259,18 @@ enum CommandWriter {
         case .getQuotaRoot(let m): out += text("GETQUOTAROOT ") + string(m)
         case .setQuota(let r, let limits):
             out += text("SETQUOTA ") + string(r) + [0x20] + join(limits.map { text("\($0.resource) \($0.limit)") }, paren: true)
+        case .getMetadata(let m, let entries, let options):
+            out += text("GETMETADATA ")
+            var o: [[UInt8]] = []
+            if let n = options.maxSize { o.append(text("MAXSIZE \(n)")) }
+            if options.depth != .zero { o.append(text("DEPTH \(options.depth.rawValue)")) }
+            if !o.isEmpty { out += join(o, paren: true) + [0x20] }
+            out += string(m) + [0x20] + join(entries.map(string), paren: true)
+        case .setMetadata(let m, let entries):
+            out += text("SETMETADATA ") + string(m) + [0x20]
+            out += join(entries.map { e in
+                string(e.name) + [0x20] + (e.value.map { Array("~{\($0.count)}\r\n".utf8) + $0 } ?? text("NIL"))
+            }, paren: true)
         }
     }
 }

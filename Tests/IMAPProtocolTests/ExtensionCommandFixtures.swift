@@ -1,6 +1,7 @@
 import IMAPProtocol
 
-/// COMPRESS (RFC 4978), UNAUTHENTICATE (RFC 8437) and QUOTA (RFC 9208): run with the other
+/// COMPRESS (RFC 4978), UNAUTHENTICATE (RFC 8437), QUOTA (RFC 9208), METADATA (RFC 5464) and
+/// LIST-METADATA (RFC 9590): run with the other
 /// fixtures (parse, refuse, round trip, every prefix and byte change).
 let extensionFixtures: [ParseFixture] = [
     P("a COMPRESS DEFLATE", .compress(mechanism: "DEFLATE")),
@@ -15,6 +16,25 @@ let extensionFixtures: [ParseFixture] = [
     P("a SETQUOTA \"\" (storage 512 MESSAGE 1000)",
           .setQuota(root: "", limits: [QuotaLimit(resource: "STORAGE", limit: 512), QuotaLimit(resource: "MESSAGE", limit: 1000)])),
     P("a SETQUOTA \"\" ()", .setQuota(root: "", limits: [])),
+    P("a GETMETADATA \"\" /shared/comment", .getMetadata(mailbox: "", entries: ["/shared/comment"], options: .init())),
+    P("a GETMETADATA INBOX (/shared/comment /private/Comment)",
+      .getMetadata(mailbox: "INBOX", entries: ["/shared/comment", "/private/Comment"], options: .init())),
+    P("a GETMETADATA (MAXSIZE 1024 DEPTH infinity) INBOX /private",
+      .getMetadata(mailbox: "INBOX", entries: ["/private"], options: .init(maxSize: 1024, depth: .infinity))),
+    P("a getmetadata (depth 1) \"\" \"/shared/vendor/x\"",
+      .getMetadata(mailbox: "", entries: ["/shared/vendor/x"], options: .init(depth: .one))),
+    P("a SETMETADATA INBOX (/private/comment \"My comment\")",
+      .setMetadata(mailbox: "INBOX", entries: [MetadataEntry(name: "/private/comment", value: Array("My comment".utf8))])),
+    P("a SETMETADATA \"\" (/shared/comment NIL /private/x {3}\r\nabc)",
+      .setMetadata(mailbox: "", entries: [MetadataEntry(name: "/shared/comment", value: nil),
+                                          MetadataEntry(name: "/private/x", value: Array("abc".utf8))])),
+    P("a SETMETADATA INBOX (/private/bin ~{3}\r\na\0b)",
+      .setMetadata(mailbox: "INBOX", entries: [MetadataEntry(name: "/private/bin", value: [0x61, 0, 0x62])])),
+    P("a LIST \"\" % RETURN (METADATA (/shared/comment /private/comment))",
+      .list(ListCommand(reference: "", patterns: ["%"], returnMetadata: ListMetadata(entries: ["/shared/comment", "/private/comment"])))),
+    P("a LIST \"\" * RETURN (CHILDREN METADATA (MAXSIZE 100 /shared/comment))",
+      .list(ListCommand(reference: "", patterns: ["*"], returnOptions: ["CHILDREN"],
+                        returnMetadata: ListMetadata(entries: ["/shared/comment"], maxSize: 100)))),
 ]
 
 let extensionBadFixtures: [BadFixture] = [
@@ -27,4 +47,17 @@ let extensionBadFixtures: [BadFixture] = [
     B("a SETQUOTA \"\" (STORAGE)", "Expected a space"),
     B("a SETQUOTA \"\" (STORAGE x)", "Expected a number"),
     B("a SETQUOTA \"\" STORAGE 5", "Expected ("),
+    B("a GETMETADATA INBOX", "Missing argument"),
+    B("a GETMETADATA INBOX /comment", "Invalid metadata entry name"),
+    B("a GETMETADATA INBOX \"/private/a*\"", "Invalid metadata entry name"),
+    B("a GETMETADATA INBOX /private//a", "Invalid metadata entry name"),
+    B("a GETMETADATA INBOX /private/a/", "Invalid metadata entry name"),
+    B("a GETMETADATA (DEPTH 2) INBOX /private", "DEPTH is 0, 1 or infinity"),
+    B("a GETMETADATA (FOO 1) INBOX /private", "Unknown GETMETADATA option FOO"),
+    B("a GETMETADATA (DEPTH 1 DEPTH 0) INBOX /private", "Duplicate GETMETADATA option DEPTH"),
+    B("a SETMETADATA INBOX /private/a \"x\"", "Expected ("),
+    B("a SETMETADATA INBOX (/private/a)", "Expected a space"),
+    B("a SETMETADATA INBOX (/private/a x)", "Expected a string or NIL"),
+    B("a LIST \"\" % RETURN (METADATA ())", "Empty list"),
+    B("a LIST \"\" % RETURN (METADATA (MAXSIZE 5))", "Missing metadata entry"),
 ]

@@ -16,6 +16,41 @@ import Testing
         }
     }
 
+    /// Annotations live with their owner: a mailbox or account that goes takes them along,
+    /// another account never sees them, and a refused change writes nothing.
+    @Test func annotationsAreScopedAndDroppedWithTheirOwner() async throws {
+        try await withStore { store in
+            let (alice, inbox) = try await makeAlice(store)
+            let bob = try await store.write { tx in try tx.createAccount(name: "bob", credentials: testCredentials) }
+            let work = try await store.write { tx in
+                let work = try tx.createMailbox(account: alice.id, name: "Work")
+                try tx.setAnnotations(account: alice.id, mailbox: nil, [("/shared/comment", Array("server".utf8))])
+                try tx.setAnnotations(account: alice.id, mailbox: inbox.id, [("/private/a", [1]), ("/private/b", [2])])
+                try tx.setAnnotations(account: alice.id, mailbox: work.id, [("/private/a", [3])])
+                return work
+            }
+            #expect(try store.read { try $0.annotations(account: alice.id, mailbox: inbox.id) }
+                    == [Annotation(name: "/private/a", value: [1]), Annotation(name: "/private/b", value: [2])])
+            #expect(try store.read { try $0.annotations(account: bob.id, mailbox: nil) } == [])
+            await #expect(throws: MailStoreError.unknownMailbox("#\(work.id.rawValue)")) {
+                try await store.write { tx in try tx.setAnnotations(account: bob.id, mailbox: work.id, [("/private/x", [0])]) }
+            }
+            await #expect(throws: MailStoreError.annotationTooLarge(max: AnnotationLimits.maxValueBytes)) {
+                try await store.write { tx in
+                    try tx.setAnnotations(account: alice.id, mailbox: inbox.id,
+                                          [("/private/a", nil), ("/private/c", Array(repeating: 0, count: AnnotationLimits.maxValueBytes + 1))])
+                }
+            }
+            #expect(try store.read { try $0.annotations(account: alice.id, mailbox: inbox.id).count } == 2)
+            try await store.write { tx in try tx.deleteMailbox(work.id) }
+            let recreated = try await store.write { tx in try tx.createMailbox(account: alice.id, name: "Work") }
+            #expect(try store.read { try $0.annotations(account: alice.id, mailbox: recreated.id) } == [])
+            try await store.write { tx in try tx.deleteAccount(alice.id) }
+            #expect(try store.read { try $0.annotations(account: alice.id, mailbox: nil) } == [])
+            #expect(try store.read { try $0.annotations(account: alice.id, mailbox: inbox.id) } == [])
+        }
+    }
+
     @Test func duplicateAndInvalidNamesAreRefused() async throws {
         try await withStore { store in
             _ = try await makeAlice(store)

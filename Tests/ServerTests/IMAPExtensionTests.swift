@@ -4,11 +4,12 @@ import TestSupport
 import Testing
 
 /// Transcripts against a real `mstored` for COMPRESS=DEFLATE (RFC 4978), UNAUTHENTICATE
-/// (RFC 8437), QUOTA (RFC 9208), APPENDLIMIT (RFC 7889), STATUS=SIZE (RFC 8438) and
-/// MULTIAPPEND (RFC 3502).
+/// (RFC 8437), QUOTA (RFC 9208), APPENDLIMIT (RFC 7889), STATUS=SIZE (RFC 8438),
+/// MULTIAPPEND (RFC 3502), METADATA (RFC 5464) and LIST-METADATA (RFC 9590).
 @Suite(.serialized) struct IMAPExtensionTests {
     static let loginCapabilities = ["COMPRESS=DEFLATE", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE",
-                                    "QUOTA=RES-MESSAGE", "APPENDLIMIT=67108864", "STATUS=SIZE", "MULTIAPPEND"]
+                                    "QUOTA=RES-MESSAGE", "APPENDLIMIT=67108864", "STATUS=SIZE", "MULTIAPPEND",
+                                    "METADATA", "LIST-METADATA"]
 
     @Test func capabilitiesAfterLoginOnly() async throws {
         let daemon = try await Daemon()
@@ -152,6 +153,76 @@ import Testing
         let noop = c.run("NOOP")
         #expect(noop.count == 1 && tagged(noop).hasSuffix("OK NOOP completed."), "alice's change feed has ended: \(noop)")
         #expect(tagged(c.run("LOGOUT")).contains("OK"))
+    }
+
+    // MARK: METADATA (RFC 5464) and LIST-METADATA (RFC 9590)
+
+    @Test func metadataSetGetAndRemove() async throws {
+        let daemon = try await Daemon()
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(tagged(c.run("SETMETADATA INBOX (/private/comment \"hello\" /shared/comment \"for all\")")) == "t2 OK SETMETADATA completed.")
+        #expect(c.run("GETMETADATA INBOX (/private/comment /shared/comment /private/none)")
+                == ["* METADATA INBOX (/private/comment \"hello\" /shared/comment \"for all\" /private/none NIL)",
+                    "t3 OK GETMETADATA completed."])
+        // Entry names are compared without case.
+        #expect(c.run("GETMETADATA INBOX /PRIVATE/Comment").first == "* METADATA INBOX (/private/comment \"hello\")")
+        // The server's own entries: the mailbox "".
+        #expect(tagged(c.run("SETMETADATA \"\" (/shared/comment \"server note\")")).contains("OK"))
+        #expect(c.run("GETMETADATA \"\" /shared/comment").first == "* METADATA \"\" (/shared/comment \"server note\")")
+        #expect(c.run("GETMETADATA INBOX /shared/comment").first == "* METADATA INBOX (/shared/comment \"for all\")")
+        // MAXSIZE leaves out longer values and says how long the longest was (§4.2.1).
+        #expect(c.run("GETMETADATA (MAXSIZE 3) INBOX (/private/comment /shared/comment)")
+                == ["t8 OK [METADATA LONGENTRIES 7] GETMETADATA completed."])
+        // NIL removes.
+        #expect(tagged(c.run("SETMETADATA INBOX (/private/comment NIL)")).contains("OK"))
+        #expect(c.run("GETMETADATA INBOX /private/comment").first == "* METADATA INBOX (/private/comment NIL)")
+        // A value with NUL comes back as literal8.
+        c.line.sendBytes(Array("b1 SETMETADATA INBOX (/private/bin ~{3+}\r\na\0b)\r\n".utf8))
+        #expect(c.read(until: "b1") == ["b1 OK SETMETADATA completed."])
+        #expect(c.run("GETMETADATA INBOX /private/bin").first == "* METADATA INBOX (/private/bin ~{3}\r\na\0b)")
+        // Errors.
+        #expect(tagged(c.run("GETMETADATA Nowhere /private/comment")).contains("NO [NONEXISTENT]"))
+        #expect(tagged(c.run("SETMETADATA INBOX (/private \"x\")")).contains("BAD"))
+        #expect(tagged(c.run("GETMETADATA INBOX /comment")).contains("BAD"))
+    }
+
+    @Test func metadataDepthAndLimits() async throws {
+        let daemon = try await Daemon()
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        #expect(tagged(c.run("SETMETADATA INBOX (/private/vendor/a \"1\" /private/vendor/a/b \"2\" /private/vendor/c \"3\")")).contains("OK"))
+        #expect(c.run("GETMETADATA (DEPTH 1) INBOX /private/vendor").first
+                == "* METADATA INBOX (/private/vendor/a \"1\" /private/vendor/c \"3\")")
+        #expect(c.run("GETMETADATA (DEPTH infinity) INBOX /private/vendor").first
+                == "* METADATA INBOX (/private/vendor/a \"1\" /private/vendor/a/b \"2\" /private/vendor/c \"3\")")
+        // RFC 5464 §4.3: a value over the limit, or too many entries, changes nothing.
+        let big = String(repeating: "x", count: 16 * 1024 + 1)
+        c.line.sendBytes(Array("b1 SETMETADATA INBOX (/private/big {\(big.utf8.count)+}\r\n\(big) /private/vendor/a NIL)\r\n".utf8))
+        #expect(c.read(until: "b1") == ["b1 NO [METADATA MAXSIZE 16384] Value too long."])
+        let many = (0..<257).map { "/private/n/\($0) \"v\"" }.joined(separator: " ")
+        #expect(tagged(c.run("SETMETADATA INBOX (\(many))")).contains("NO [METADATA TOOMANY]"))
+        #expect(c.run("GETMETADATA (DEPTH infinity) INBOX /private").count == 2, "nothing of either was stored")
+    }
+
+    @Test func metadataFollowsRenameAndDeleteAndList() async throws {
+        let daemon = try await Daemon()
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        c.run("CREATE Projects")
+        #expect(tagged(c.run("SETMETADATA Projects (/shared/comment \"team\")")).contains("OK"))
+        #expect(tagged(c.run("SETMETADATA INBOX (/shared/comment \"mine\")")).contains("OK"))
+        #expect(c.run("LIST \"\" * RETURN (METADATA (/shared/comment /private/comment))")
+                == ["* LIST (\\HasNoChildren) \"/\" INBOX",
+                    "* METADATA INBOX (/shared/comment \"mine\" /private/comment NIL)",
+                    "* LIST (\\HasNoChildren) \"/\" Projects",
+                    "* METADATA Projects (/shared/comment \"team\" /private/comment NIL)",
+                    "t5 OK LIST completed."])
+        c.run("RENAME Projects Work")
+        #expect(c.run("GETMETADATA Work /shared/comment").first == "* METADATA Work (/shared/comment \"team\")")
+        c.run("DELETE Work")
+        c.run("CREATE Work")
+        #expect(c.run("GETMETADATA Work /shared/comment").first == "* METADATA Work (/shared/comment NIL)")
     }
 
     // MARK: QUOTA (RFC 9208)

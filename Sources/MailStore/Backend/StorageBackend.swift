@@ -92,6 +92,8 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     case textChunks
     /// MailboxID + UID → the message's sort keys (`SortKeys`).
     case sortKeys
+    /// AccountID + MailboxID (0 for the account) + name → value (`Annotation`).
+    case annotations
 
     var name: String { "s\(rawValue)-\(self)" }
 }

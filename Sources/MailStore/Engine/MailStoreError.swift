@@ -15,6 +15,11 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
     case overQuota(QuotaResource)
     case messageTooLarge(Int)
     case invalidKeyword(String)
+    case invalidAnnotationName(String)
+    /// An annotation value over the limit, in bytes.
+    case annotationTooLarge(max: Int)
+    /// More annotations on one owner than the limit.
+    case tooManyAnnotations(max: Int)
     /// The store was written by a newer schema than this binary understands.
     case unsupportedSchema(found: Int, supported: Int)
     /// Stored data failed to decode.
@@ -36,6 +41,9 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
         case .overQuota(let r): "over quota (\(r))"
         case .messageTooLarge(let n): "message of \(n) bytes is too large"
         case .invalidKeyword(let k): "invalid keyword \(k.debugDescription)"
+        case .invalidAnnotationName(let n): "invalid annotation name \(n.debugDescription)"
+        case .annotationTooLarge(let max): "annotation value over \(max) bytes"
+        case .tooManyAnnotations(let max): "more than \(max) annotations"
         case .unsupportedSchema(let found, let supported):
             "store schema \(found) is newer than this program supports (\(supported))"
         case .corrupt(let why): "corrupt store: \(why)"

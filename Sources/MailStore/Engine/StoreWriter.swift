@@ -62,11 +62,11 @@ public final class StoreWriter: StoreReader {
         else { throw MailStoreError.invalidAccountName(name) }
     }
 
-    /// Deletes an account with all its mailboxes, messages, keywords and subscriptions.
+    /// Deletes an account with all its mailboxes, messages, keywords, subscriptions and annotations.
     public func deleteAccount(_ id: AccountID) throws {
         let account = try requireAccount(id)
         for mailbox in try mailboxes(of: id) { try removeMailboxRecord(mailbox) }
-        for space in [Subspace.keywords, .subscriptions] {
+        for space in [Subspace.keywords, .subscriptions, .annotations] {
             var keys: [[UInt8]] = []
             try w.scan(space, prefix: Keys.accountPrefix(id)) { k, _ in keys.append(Array(k)); return true }
             for k in keys { try w.delete(space, k) }
@@ -135,6 +135,7 @@ public final class StoreWriter: StoreReader {
             mailbox.isNoSelect = true
             mailbox.specialUse = []
             try save(mailbox)
+            try dropAnnotations(account: mailbox.account, mailbox: id)
         } else {
             try removeMailboxRecord(mailbox)
         }
@@ -145,6 +146,7 @@ public final class StoreWriter: StoreReader {
     private func removeMailboxRecord(_ mailbox: Mailbox) throws {
         _ = try expunge(in: mailbox.id, uids: try uids(in: mailbox.id))
         try dropIndex(mailbox.id)
+        try dropAnnotations(account: mailbox.account, mailbox: mailbox.id)
         var logKeys: [[UInt8]] = []
         try w.scan(.changes, prefix: Keys.mailboxPrefix(mailbox.id)) { k, _ in logKeys.append(Array(k)); return true }
         for k in logKeys { try w.delete(.changes, k) }
@@ -254,10 +256,13 @@ public enum StoreEvent: Sendable, Equatable {
     /// Mailboxes of the account were created, deleted or renamed.
     case mailboxListChanged(account: AccountID)
     case subscriptionsChanged(account: AccountID)
+    /// Annotations of the account (`mailbox` nil) or of one of its mailboxes were set or removed.
+    case annotationsChanged(account: AccountID, mailbox: MailboxID?)
 
     public var account: AccountID {
         switch self {
-        case .mailboxChanged(let a, _, _), .mailboxListChanged(let a), .subscriptionsChanged(let a): a
+        case .mailboxChanged(let a, _, _), .mailboxListChanged(let a), .subscriptionsChanged(let a),
+             .annotationsChanged(let a, _): a
         }
     }
 }
