@@ -291,18 +291,45 @@ public struct SearchCommand: Sendable, Equatable {
     public var charset: String?
     /// nil without `RETURN`; `RETURN ()` gives `[.all]` per RFC 4731 §3.1.
     public var returnOptions: [SearchReturnOption]?
+    /// `RETURN (PARTIAL range)`, RFC 9394.
+    public var partial: PartialRange?
     /// The criteria, ANDed together.
     public var key: SearchKey
 
-    public init(charset: String? = nil, returnOptions: [SearchReturnOption]? = nil, key: SearchKey) {
+    public init(charset: String? = nil, returnOptions: [SearchReturnOption]? = nil, partial: PartialRange? = nil,
+                key: SearchKey) {
         self.charset = charset
         self.returnOptions = returnOptions
+        self.partial = partial
         self.key = key
     }
 }
 
 public enum SearchReturnOption: String, Sendable, Equatable {
     case min = "MIN", max = "MAX", all = "ALL", count = "COUNT", save = "SAVE"
+}
+
+/// A window of a result (RFC 9394): counted from the first match (`1:100`) or from the last
+/// (`-1:-100`, where -1 is the last). Kept with `first <= last`; `500:400` is `400:500`.
+public struct PartialRange: Sendable, Equatable, CustomStringConvertible {
+    public var first: UInt32
+    public var last: UInt32
+    public var fromEnd: Bool
+
+    public init(_ a: UInt32, _ b: UInt32, fromEnd: Bool = false) {
+        first = min(a, b)
+        last = max(a, b)
+        self.fromEnd = fromEnd
+    }
+
+    /// `partial-range` as written in a response.
+    public var description: String { fromEnd ? "-\(first):-\(last)" : "\(first):\(last)" }
+
+    /// The positions, in a result of `count` items, that the window covers (maybe none).
+    public func window(count: Int) -> Range<Int> {
+        if fromEnd { return max(0, count - Int(last))..<max(0, count - Int(first) + 1) }
+        return min(count, Int(first) - 1)..<min(count, Int(last))
+    }
 }
 
 /// A search key. RFC 9051 §6.4.4, plus the RFC 3501 keys IMAP4rev1 clients send and the
@@ -377,9 +404,12 @@ public struct Partial: Sendable, Equatable {
 public struct FetchModifiers: Sendable, Equatable {
     public var changedSince: UInt64?
     public var vanished = false
-    public init(changedSince: UInt64? = nil, vanished: Bool = false) {
+    /// RFC 9394: only this window of the messages the FETCH would answer for, in UID order.
+    public var partial: PartialRange?
+    public init(changedSince: UInt64? = nil, vanished: Bool = false, partial: PartialRange? = nil) {
         self.changedSince = changedSince
         self.vanished = vanished
+        self.partial = partial
     }
 }
 

@@ -167,6 +167,7 @@ extension CommandParser.Reader {
     // fetch-modifiers    = SP "(" fetch-modifier *(SP fetch-modifier) ")"   ; RFC 4466
     // fetch-modifier     =/ chgsince-fetch-mod / "VANISHED"                    ; RFC 7162
     // chgsince-fetch-mod = "CHANGEDSINCE" SP mod-sequence-value
+    // fetch-modifier     =/ "PARTIAL" SP partial-range                        ; RFC 9394
     mutating func fetchModifiers() throws(ParseError) -> FetchModifiers {
         var modifiers = FetchModifiers()
         guard skip(Char.space) else { return modifiers }
@@ -179,6 +180,10 @@ extension CommandParser.Reader {
                 modifiers.changedSince = try r.modSequenceValue()
             case "VANISHED":
                 modifiers.vanished = true
+            case "PARTIAL":
+                guard modifiers.partial == nil else { throw r.error("Duplicate PARTIAL") }
+                try r.sp()
+                modifiers.partial = try r.partialRange()
             default:
                 throw r.error(name.isEmpty ? "Invalid FETCH modifier" : "Unknown FETCH modifier \(name)")
             }

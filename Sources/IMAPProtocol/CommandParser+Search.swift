@@ -9,11 +9,12 @@ extension CommandParser.Reader {
     // search             = "SEARCH" [search-return-opts] SP search-program
     // search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"   ; RFC 4731
     // search-return-opt  = "MIN" / "MAX" / "ALL" / "COUNT" / "SAVE"                             ; SAVE: RFC 5182
+    // search-return-opt  =/ "PARTIAL" SP partial-range                                         ; RFC 9394
     // search-program     = ["CHARSET" SP charset SP] search-key *(SP search-key)
     /// SEARCH after its name: `RETURN ()` gives `[.all]` (RFC 4731 §3.1); several keys give `.and`.
     mutating func search() throws(ParseError) -> SearchCommand {
         try sp()
-        let returnOptions = try searchReturnOptions()
+        let (returnOptions, partial) = try searchReturnOptions()
         var charset: String?
         if keyword("CHARSET") {
             try sp()
@@ -29,22 +30,43 @@ extension CommandParser.Reader {
         repeat {
             keys.append(try searchKey(charset: charset))
         } while skip(Char.space)
-        return SearchCommand(charset: charset, returnOptions: returnOptions, key: keys.count == 1 ? keys[0] : .and(keys))
+        return SearchCommand(charset: charset, returnOptions: returnOptions, partial: partial,
+                             key: keys.count == 1 ? keys[0] : .and(keys))
     }
 
     /// `RETURN (...) SP` when it is next, else nil; `RETURN ()` gives `[.all]` (RFC 4731 §3.1).
-    mutating func searchReturnOptions() throws(ParseError) -> [SearchReturnOption]? {
-        guard keyword("RETURN") else { return nil }
+    /// PARTIAL (RFC 9394) comes apart; it cannot go with ALL.
+    mutating func searchReturnOptions() throws(ParseError) -> ([SearchReturnOption]?, PartialRange?) {
+        guard keyword("RETURN") else { return (nil, nil) }
         try sp()
-        let options = try list(allowEmpty: true) { (r: inout Self) throws(ParseError) -> SearchReturnOption in
+        var partial: PartialRange?
+        var options: [SearchReturnOption] = []
+        _ = try list(allowEmpty: true) { (r: inout Self) throws(ParseError) in
             let name = r.word()
-            guard let option = SearchReturnOption(rawValue: name) else {
+            if name == "PARTIAL" {
+                guard partial == nil else { throw r.error("Duplicate PARTIAL") }
+                try r.sp()
+                partial = try r.partialRange()
+            } else if let option = SearchReturnOption(rawValue: name) {
+                options.append(option)
+            } else {
                 throw r.error(name.isEmpty ? "Invalid return option" : "Unknown return option \(name)")
             }
-            return option
         }
         try sp()
-        return options.isEmpty ? [.all] : options
+        if partial != nil && options.contains(.all) { throw error("PARTIAL and ALL cannot go together") }
+        return (options.isEmpty && partial == nil ? [.all] : options, partial)
+    }
+
+    // partial-range       = partial-range-first / partial-range-last     ; RFC 9394
+    // partial-range-first = nz-number ":" nz-number
+    // partial-range-last  = MINUS nz-number ":" MINUS nz-number
+    mutating func partialRange() throws(ParseError) -> PartialRange {
+        let fromEnd = skip(Char.dash)
+        let a = try nzNumber()
+        try expect(Char.colon, "Expected : in partial range")
+        guard skip(Char.dash) == fromEnd else { throw error("Partial range bounds must have the same sign") }
+        return PartialRange(a, try nzNumber(), fromEnd: fromEnd)
     }
 
     // search-key = "ALL" / "ANSWERED" / "BCC" SP astring / "BEFORE" SP date / "BODY" SP astring /

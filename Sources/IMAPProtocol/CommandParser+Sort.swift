@@ -5,11 +5,11 @@ extension CommandParser.Reader {
     /// SORT after its name.
     mutating func sort() throws(ParseError) -> SortCommand {
         try sp()
-        let returnOptions = try searchReturnOptions()
+        let (returnOptions, partial) = try searchReturnOptions()
         let criteria = try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in try r.sortCriterion() }
         try sp()
         let (charset, key) = try searchCriteria()
-        return SortCommand(returnOptions: returnOptions, criteria: criteria, charset: charset, key: key)
+        return SortCommand(returnOptions: returnOptions, partial: partial, criteria: criteria, charset: charset, key: key)
     }
 
     // sort-criterion = ["REVERSE" SP] sort-key

@@ -5,6 +5,8 @@
 public struct SortCommand: Sendable, Equatable {
     /// nil without `RETURN`; `RETURN ()` gives `[.all]` (RFC 4731 §3.1, which RFC 5267 §3.2 follows).
     public var returnOptions: [SearchReturnOption]?
+    /// `RETURN (PARTIAL range)`, RFC 9394: a window in sort order.
+    public var partial: PartialRange?
     /// The sort criteria in order, at least one.
     public var criteria: [SortCriterion]
     /// The charset of the search strings, as sent (SORT requires one).
@@ -12,8 +14,10 @@ public struct SortCommand: Sendable, Equatable {
     /// The search criteria, ANDed together.
     public var key: SearchKey
 
-    public init(returnOptions: [SearchReturnOption]? = nil, criteria: [SortCriterion], charset: String, key: SearchKey) {
+    public init(returnOptions: [SearchReturnOption]? = nil, partial: PartialRange? = nil, criteria: [SortCriterion],
+                charset: String, key: SearchKey) {
         self.returnOptions = returnOptions
+        self.partial = partial
         self.criteria = criteria
         self.charset = charset
         self.key = key

@@ -41,10 +41,37 @@ extension IMAPHandler {
         if modifiers.vanished {
             guard qresync else { return reply(context, "\(tag) BAD VANISHED needs QRESYNC enabled.") }
             return sendVanished(context, tag, set, since: modifiers.changedSince ?? 0, box) { handler, context in
-                handler.fetch(context, tag, set, attributes, FetchModifiers(changedSince: modifiers.changedSince),
+                handler.fetch(context, tag, set, attributes,
+                              FetchModifiers(changedSince: modifiers.changedSince, partial: modifiers.partial),
                               uid: uid, box)
             }
         }
+        guard let partial = modifiers.partial else {
+            return fetch(context, tag, targets, attributes, modifiers, uid: uid, box)
+        }
+        // RFC 9394: the window is taken from the messages the FETCH would answer for, in UID
+        // order, so with CHANGEDSINCE it is taken after that filter.
+        guard let since = modifiers.changedSince else {
+            return fetch(context, tag, Array(targets[partial.window(count: targets.count)]), attributes, modifiers, uid: uid, box)
+        }
+        let store = self.store
+        let id = box.id
+        run(context, services.offload(on: context.eventLoop) {
+            try store.read { tx in try targets.filter { (try tx.message(in: id, uid: $0.1)?.modSeq.rawValue ?? 0) > since } }
+        }) { handler, context, result in
+            switch result {
+            case .success(let changed):
+                handler.fetch(context, tag, Array(changed[partial.window(count: changed.count)]), attributes, modifiers,
+                              uid: uid, box)
+            case .failure(let error):
+                handler.reply(context, handler.failure(tag, error))
+            }
+        }
+    }
+
+    /// FETCH for resolved targets.
+    private func fetch(_ context: ChannelHandlerContext, _ tag: String, _ targets: [(Int, UID)], _ attributes: [FetchAttribute],
+                       _ modifiers: FetchModifiers, uid: Bool, _ box: SelectedMailbox) {
         let plan = FetchPlan(attributes, uid: uid, utf8: utf8, changedSince: modifiers.changedSince)
         let name = uid ? "UID FETCH" : "FETCH"
         guard plan.setsSeen && !box.readOnly else {
@@ -351,11 +378,12 @@ extension IMAPHandler {
                 handler.reply(context, handler.failure(tag, error))
             case .success(let (matches, plan)):
                 handler.logger.debug("search plan", metadata: ["plan": "\(plan)"])
-                if save { handler.save(matches.map(\.seq), command.returnOptions ?? [], scope) }
+                if save { handler.save(matches.map(\.seq), command.returnOptions ?? [], partial: command.partial, scope) }
                 let numbers = uid ? matches.map { scope.uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
                 // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
                 let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
-                handler.sendSearchResult(context, tag, numbers, uid: uid, modSeq: modSeq, options: command.returnOptions)
+                handler.sendSearchResult(context, tag, numbers, uid: uid, modSeq: modSeq, options: command.returnOptions,
+                                         partial: command.partial)
                 handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")
             }
         }
@@ -368,20 +396,21 @@ extension IMAPHandler {
     }
 
     private func sendSearchResult(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
-                                  modSeq: UInt64?, options: [SearchReturnOption]?) {
+                                  modSeq: UInt64?, options: [SearchReturnOption]?, partial: PartialRange?) {
         guard options != nil || rev2 else {
             return send(context, "* SEARCH" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
         }
-        sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options ?? [.all])
+        sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options ?? [.all], partial: partial)
     }
 
     /// `* ESEARCH (TAG "a1") UID MIN 2 MAX 9 ALL 2:4,9 COUNT 4` (RFC 4731 §3.1). MIN and MAX are
     /// the first and last of `numbers` and ALL keeps their order: for SORT that is the sort
-    /// order (RFC 5267 §3.2). SAVE alone asks for no answer (RFC 5182 §2.4).
+    /// order (RFC 5267 §3.2). SAVE alone asks for no answer (RFC 5182 §2.4). PARTIAL gives a
+    /// window of that order, `PARTIAL (-1:-2 8,9)`, or NIL when it holds none (RFC 9394).
     func sendESearch(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
-                     modSeq: UInt64?, options: [SearchReturnOption]) {
+                     modSeq: UInt64?, options: [SearchReturnOption], partial: PartialRange?) {
         let wanted = options.filter { $0 != .save }
-        guard !wanted.isEmpty else { return }
+        guard !wanted.isEmpty || partial != nil else { return }
         var line = "* ESEARCH (TAG \"\(tag)\")"
         if uid { line += " UID" }
         if let first = numbers.first, let last = numbers.last {
@@ -390,6 +419,10 @@ extension IMAPHandler {
             if wanted.contains(.all) { line += " ALL \(Self.orderedSet(numbers))" }
         }
         if wanted.contains(.count) { line += " COUNT \(numbers.count)" }
+        if let partial {
+            let window = numbers[partial.window(count: numbers.count)]
+            line += " PARTIAL (\(partial) \(window.isEmpty ? "NIL" : Self.orderedSet(Array(window))))"
+        }
         if let modSeq { line += " MODSEQ \(modSeq)" }
         send(context, line)
     }

@@ -30,12 +30,13 @@ extension IMAPHandler {
                 if options.contains(.save) { handler.updateSelected(scope.mailbox) { $0.save([]) } }
                 handler.reply(context, handler.failure(tag, error))
             case .success(let (seqs, modSeq)):
-                if options.contains(.save) { handler.save(seqs, options, scope) }
+                if options.contains(.save) { handler.save(seqs, options, partial: command.partial, scope) }
                 let numbers = uid ? seqs.map { scope.uids[$0 - 1].rawValue } : seqs.map { UInt32($0) }
                 if command.returnOptions == nil {
                     handler.send(context, "* SORT" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
                 } else {
-                    handler.sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options)
+                    handler.sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options,
+                                        partial: command.partial)
                 }
                 handler.complete(context, tag, "OK \(uid ? "UID SORT" : "SORT") completed.")
             }
@@ -99,9 +100,12 @@ extension IMAPHandler {
     /// RETURN (SAVE) (RFC 5182 §2.1, §2.4): with MIN or MAX and neither ALL nor COUNT, only
     /// those; else every message found. `seqs` is in the answer's order, so for SORT MIN and
     /// MAX are the first and last in sort order (RFC 5267 §3.2).
-    func save(_ seqs: [Int], _ options: [SearchReturnOption], _ scope: SearchScope) {
+    func save(_ seqs: [Int], _ options: [SearchReturnOption], partial: PartialRange?, _ scope: SearchScope) {
         var chosen = seqs
-        if !options.contains(.all), !options.contains(.count), options.contains(.min) || options.contains(.max) {
+        if let partial, !options.contains(.count) {
+            // With PARTIAL (never with ALL), the window is what the client sees, so it is saved.
+            chosen = Array(seqs[partial.window(count: seqs.count)])
+        } else if !options.contains(.all), !options.contains(.count), options.contains(.min) || options.contains(.max) {
             chosen = []
             if options.contains(.min), let first = seqs.first { chosen.append(first) }
             if options.contains(.max), let last = seqs.last, last != seqs.first || !options.contains(.min) { chosen.append(last) }

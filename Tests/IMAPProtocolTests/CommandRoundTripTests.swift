@@ -37,6 +37,8 @@ enum CommandWriter {
 
     static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+    static func partial(_ p: PartialRange?) -> [[UInt8]] { p.map { [text("PARTIAL \($0)")] } ?? [] }
+
     static func set(_ s: SequenceSet) -> [UInt8] {
         if s.isSavedResult { return text("$") }
         func n(_ x: SequenceNumber) -> String {
@@ -230,12 +232,12 @@ enum CommandWriter {
             if let uids { out += text("UID EXPUNGE ") + set(uids) } else { out += text("EXPUNGE") }
         case .search(let s, let uid):
             out += uidPrefix(uid) + text("SEARCH")
-            if let r = s.returnOptions { out += text(" RETURN ") + join(r.map { text($0.rawValue) }, paren: true) }
+            if let r = s.returnOptions { out += text(" RETURN ") + join(r.map { text($0.rawValue) } + partial(s.partial), paren: true) }
             if let c = s.charset { out += text(" CHARSET ") + string(c) }
             out += [0x20] + keys(s.key)
         case .sort(let s, let uid):
             out += uidPrefix(uid) + text("SORT")
-            if let r = s.returnOptions { out += text(" RETURN ") + join(r.map { text($0.rawValue) }, paren: true) }
+            if let r = s.returnOptions { out += text(" RETURN ") + join(r.map { text($0.rawValue) } + partial(s.partial), paren: true) }
             out += [0x20] + join(s.criteria.map { text(($0.reverse ? "REVERSE " : "") + $0.key.rawValue) }, paren: true)
             out += [0x20] + string(s.charset) + [0x20] + keys(s.key)
         case .thread(let t, let uid):
@@ -245,6 +247,7 @@ enum CommandWriter {
             var m: [[UInt8]] = []
             if let c = mods.changedSince { m.append(text("CHANGEDSINCE \(c)")) }
             if mods.vanished { m.append(text("VANISHED")) }
+            m += partial(mods.partial)
             if !m.isEmpty { out += [0x20] + join(m, paren: true) }
         case .store(let s, let a, let uid):
             out += uidPrefix(uid) + text("STORE ") + set(s) + [0x20]
