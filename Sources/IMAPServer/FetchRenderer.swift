@@ -13,11 +13,15 @@ struct FetchPlan: Sendable {
     var setsSeen = false
     var utf8: Bool
     var changedSince: UInt64?
+    /// RFC 9586: answers are `* uid UIDFETCH (...)`, which carry the UID already.
+    var uidOnly: Bool
 
-    init(_ requested: [FetchAttribute], uid: Bool, utf8: Bool, changedSince: UInt64?) {
+    init(_ requested: [FetchAttribute], uid: Bool, uidOnly: Bool = false, utf8: Bool, changedSince: UInt64?) {
         var attributes = requested
-        // RFC 9051 §6.4.9: UID FETCH answers with the UID whether asked or not.
-        if uid && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
+        // RFC 9051 §6.4.9: UID FETCH answers with the UID whether asked or not (under UIDONLY
+        // the response names it).
+        if uid && !uidOnly && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
+        self.uidOnly = uidOnly
         if changedSince != nil && !attributes.contains(.modSeq) { attributes.append(.modSeq) }
         self.attributes = attributes
         self.utf8 = utf8
@@ -85,7 +89,8 @@ struct FetchRenderer {
         self.keywordNames = keywordNames
         self.recent = recent
         self.flagsChanged = flagsChanged
-        metadataWriter = MetadataWriter(plan.metadata, keywords: keywordNames, recent: recent, flagsChanged: flagsChanged)
+        metadataWriter = MetadataWriter(plan.metadata, keywords: keywordNames, recent: recent, flagsChanged: flagsChanged,
+                                        uidOnly: plan.uidOnly)
     }
 
     /// Writes `* n FETCH (...)` for the targets from `start`, until `FetchLimits.batchMessages`
@@ -138,8 +143,13 @@ struct FetchRenderer {
             structure = try tx.structure(of: record.content) ?? ParsedMessage.parse(raw ?? tx.content(record.content))
         }
         out.writeStaticString("* ")
-        out.writeDecimal(seq)
-        out.writeStaticString(" FETCH (")
+        if plan.uidOnly {
+            out.writeDecimal(record.uid.rawValue)
+            out.writeStaticString(" UIDFETCH (")
+        } else {
+            out.writeDecimal(seq)
+            out.writeStaticString(" FETCH (")
+        }
         var first = true
         func separator(_ out: inout ByteBuffer) {
             if first { first = false } else { out.writeStaticString(" ") }

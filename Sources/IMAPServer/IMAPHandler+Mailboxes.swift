@@ -104,7 +104,8 @@ extension IMAPHandler {
         send(context, "* \(box.count) EXISTS")
         if !rev2 {
             send(context, "* \(box.recent.count) RECENT")
-            if let unseen = snap.firstUnseen { send(context, "* OK [UNSEEN \(unseen)] First unseen.") }
+            // A sequence number: not under UIDONLY (RFC 9586 §3).
+            if let unseen = snap.firstUnseen, !uidOnly { send(context, "* OK [UNSEEN \(unseen)] First unseen.") }
         }
         send(context, "* FLAGS (\(flags))")
         send(context, readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox."

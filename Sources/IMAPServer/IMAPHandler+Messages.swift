@@ -72,7 +72,7 @@ extension IMAPHandler {
     /// FETCH for resolved targets.
     private func fetch(_ context: ChannelHandlerContext, _ tag: String, _ targets: [(Int, UID)], _ attributes: [FetchAttribute],
                        _ modifiers: FetchModifiers, uid: Bool, _ box: SelectedMailbox) {
-        let plan = FetchPlan(attributes, uid: uid, utf8: utf8, changedSince: modifiers.changedSince)
+        let plan = FetchPlan(attributes, uid: uid, uidOnly: uidOnly, utf8: utf8, changedSince: modifiers.changedSince)
         let name = uid ? "UID FETCH" : "FETCH"
         guard plan.setsSeen && !box.readOnly else {
             return fetchBatch(context, tag, name, FetchJob(targets: targets, plan: plan, flagsChanged: []))
@@ -207,8 +207,7 @@ extension IMAPHandler {
                 let sequences = Dictionary(live.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
                 for info in infos {
                     guard let seq = sequences[info.uid] else { continue }
-                    let modSeq = handler.condstore ? " MODSEQ (\(info.record.modSeq))" : ""
-                    handler.send(context, "* \(seq) FETCH (FLAGS (\(handler.flagNames(info).joined(separator: " "))) UID \(info.uid)\(modSeq))")
+                    handler.send(context, handler.unsolicitedFetch(seq, info))
                 }
                 let verb = uid ? "UID STORE" : "STORE"
                 if !outcome.modified.isEmpty {

@@ -57,6 +57,8 @@ final class IMAPHandler: ChannelInboundHandler {
     /// RFC 7162: CONDSTORE is on once enabled, implied by QRESYNC, or used by any command.
     var condstore: Bool { enabled.contains("CONDSTORE") || qresync }
     var qresync: Bool { enabled.contains("QRESYNC") }
+    /// RFC 9586: no message sequence numbers either way.
+    var uidOnly: Bool { enabled.contains("UIDONLY") }
     /// Mailbox names and strings go as UTF-8 (RFC 9051 §5.1; RFC 6855).
     var utf8: Bool { rev2 || enabled.contains("UTF8=ACCEPT") }
 
@@ -248,6 +250,9 @@ final class IMAPHandler: ChannelInboundHandler {
     }
 
     private func dispatchSelected(_ context: ChannelHandlerContext, _ tag: String, _ command: Command, _ box: SelectedMailbox) {
+        if uidOnly && command.usesSequenceNumbers {
+            return reply(context, "\(tag) BAD [UIDREQUIRED] Message sequence numbers are off (UIDONLY).")
+        }
         switch command {
         case .close:
             close(context, tag, box)
@@ -292,7 +297,7 @@ final class IMAPHandler: ChannelInboundHandler {
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
                                       "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
                                       "UTF8=ACCEPT", "INPROGRESS", "SORT", "SORT=DISPLAY", "ESORT",
-                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL"]
+                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -312,7 +317,7 @@ final class IMAPHandler: ChannelInboundHandler {
 
     private func enable(_ context: ChannelHandlerContext, _ tag: String, _ names: [String]) {
         // RFC 5161 §3.1: only extensions that can be enabled are listed in ENABLED.
-        let known: Set<String> = ["IMAP4REV2", "UTF8=ACCEPT", "CONDSTORE", "QRESYNC"]
+        let known: Set<String> = ["IMAP4REV2", "UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "UIDONLY"]
         var newly: [String] = []
         for name in names where known.contains(name) && !enabled.contains(name) {
             enabled.insert(name)
@@ -517,17 +522,20 @@ final class IMAPHandler: ChannelInboundHandler {
         for line in lines where rev2 || !line.hasSuffix(" RECENT") { send(context, line) }
     }
 
+    /// A message's flags, as a STORE answers and as other sessions' changes are announced:
+    /// `* 4 FETCH (UID 9 FLAGS (...))`, or `* 9 UIDFETCH (FLAGS (...))` under UIDONLY.
     func unsolicitedFetch(_ seq: Int, _ info: MessageInfo) -> String {
         // RFC 7162 §3.1.4.1: with CONDSTORE on, every unsolicited FETCH carries MODSEQ.
         let modSeq = condstore ? " MODSEQ (\(info.record.modSeq))" : ""
-        return "* \(seq) FETCH (UID \(info.uid) FLAGS (\(flagNames(info).joined(separator: " ")))\(modSeq))"
+        let flags = "FLAGS (\(flagNames(info).joined(separator: " ")))\(modSeq))"
+        return uidOnly ? "* \(info.uid) UIDFETCH (\(flags)" : "* \(seq) FETCH (UID \(info.uid) \(flags)"
     }
 
     /// How removed messages are announced: `* n EXPUNGE` each, or one `* VANISHED` with their UIDs
-    /// once QRESYNC is on (RFC 7162 §3.2.10).
+    /// once QRESYNC (RFC 7162 §3.2.10) or UIDONLY (RFC 9586) is on.
     func expungeLines(_ removed: [(seq: Int, uid: UID)]) -> [String] {
         guard !removed.isEmpty else { return [] }
-        if qresync { return ["* VANISHED \(Self.uidSet(removed.map(\.uid).sorted()))"] }
+        if qresync || uidOnly { return ["* VANISHED \(Self.uidSet(removed.map(\.uid).sorted()))"] }
         return removed.map { "* \($0.seq) EXPUNGE" }
     }
 
@@ -687,7 +695,33 @@ extension Command {
     }
 }
 
+extension Command {
+    /// Whether the command names messages by sequence number: refused under UIDONLY (RFC 9586 §3).
+    var usesSequenceNumbers: Bool {
+        switch self {
+        case .fetch(let set, _, _, let uid), .store(let set, _, let uid), .copy(let set, _, let uid), .move(let set, _, let uid):
+            !uid && !set.isSavedResult
+        case .replace(_, _, _, let uid): !uid
+        case .search(let search, let uid): !uid || search.key.usesSequenceNumbers
+        case .sort(let sort, let uid): !uid || sort.key.usesSequenceNumbers
+        case .thread(let thread, let uid): !uid || thread.key.usesSequenceNumbers
+        default: false
+        }
+    }
+}
+
 extension SearchKey {
+    /// Whether the key names messages by sequence number anywhere (`$` does not).
+    var usesSequenceNumbers: Bool {
+        switch self {
+        case .sequenceSet(let set): !set.isSavedResult
+        case .not(let k): k.usesSequenceNumbers
+        case .or(let a, let b): a.usesSequenceNumbers || b.usesSequenceNumbers
+        case .and(let keys): keys.contains { $0.usesSequenceNumbers }
+        default: false
+        }
+    }
+
     /// Whether the key has a MODSEQ criterion anywhere (RFC 7162 §3.1.5).
     var usesModSeq: Bool {
         switch self {

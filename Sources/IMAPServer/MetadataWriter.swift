@@ -16,15 +16,19 @@ struct MetadataWriter {
     let recent: Set<UID>
     /// Added when the record's flags changed as a side effect and FLAGS was not asked for.
     let flagsChanged: Set<UID>
+    /// `* uid UIDFETCH (` instead of `* seq FETCH (` (RFC 9586).
+    let uidOnly: Bool
     /// Bytes a line can need beyond its keywords.
     private static let fixedBound = 160
 
-    init?(_ attributes: [MetadataItem?], keywords: [KeywordID: String], recent: Set<UID>, flagsChanged: Set<UID>) {
+    init?(_ attributes: [MetadataItem?], keywords: [KeywordID: String], recent: Set<UID>, flagsChanged: Set<UID>,
+          uidOnly: Bool) {
         guard !attributes.contains(where: { $0 == nil }) else { return nil }
         items = attributes.compactMap { $0 }
         self.keywords = keywords.mapValues { Array($0.utf8) }
         self.recent = recent
         self.flagsChanged = flagsChanged
+        self.uidOnly = uidOnly
     }
 
     func write(seq: Int, _ record: MessageRecord, into out: inout ByteBuffer) {
@@ -34,8 +38,8 @@ struct MetadataWriter {
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
             var w = PointerWriter(raw.baseAddress!)
             w.put("* ")
-            w.decimal(UInt64(seq))
-            w.put(" FETCH (")
+            w.decimal(UInt64(uidOnly ? Int(record.uid.rawValue) : seq))
+            w.put(uidOnly ? " UIDFETCH (" : " FETCH (")
             var first = true
             for item in items {
                 if first { first = false } else { w.put(" ") }

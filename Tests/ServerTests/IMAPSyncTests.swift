@@ -26,7 +26,7 @@ import Testing
 
         // STORE answers carry MODSEQ; UNCHANGEDSINCE below the message's modseq is refused.
         let stored = c.run("STORE 2 +FLAGS (\\Flagged)")
-        #expect(stored[0].hasPrefix("* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2 MODSEQ ("))
+        #expect(stored[0].hasPrefix("* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ ("))
         let modified = c.run("STORE 2 (UNCHANGEDSINCE \(start)) +FLAGS (\\Seen)")
         #expect(tagged(modified).contains("OK [MODIFIED 2]"))
         #expect(c.run("FETCH 2 (FLAGS)")[0] == "* 2 FETCH (FLAGS (\\Flagged \\Recent))", "nothing was changed")
