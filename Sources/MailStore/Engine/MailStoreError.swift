@@ -15,6 +15,8 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
     case overQuota(QuotaResource)
     case messageTooLarge(Int)
     case invalidKeyword(String)
+    /// A password hash given in `{SCHEME}…` form that mstore cannot take: the reason.
+    case invalidPasswordHash(String)
     /// The store was written by a newer schema than this binary understands.
     case unsupportedSchema(found: Int, supported: Int)
     /// Stored data failed to decode.
@@ -36,6 +38,7 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
         case .overQuota(let r): "over quota (\(r))"
         case .messageTooLarge(let n): "message of \(n) bytes is too large"
         case .invalidKeyword(let k): "invalid keyword \(k.debugDescription)"
+        case .invalidPasswordHash(let why): "invalid password hash: \(why)"
         case .unsupportedSchema(let found, let supported):
             "store schema \(found) is newer than this program supports (\(supported))"
         case .corrupt(let why): "corrupt store: \(why)"
