@@ -26,6 +26,9 @@ let package = Package(
         // System libraries from Debian: liblmdb-dev and libargon2-dev.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        // libcrypt-dev (libxcrypt): crypt_r verifies the bcrypt, SHA-512 and SHA-256 crypt hashes
+        // of accounts imported from a Dovecot passwd-file.
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
         // zlib1g-dev: raw deflate for IMAP COMPRESS=DEFLATE (RFC 4978).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -40,7 +43,7 @@ let package = Package(
 
         // The engine.
         .target(name: "MailStore", dependencies: [
-            "LMDB", "MailMessage", "CArgon2",
+            "LMDB", "MailMessage", "CArgon2", "CCrypt",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

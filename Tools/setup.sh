@@ -2,7 +2,7 @@
 # Installs the Debian packages mstore needs to build and test, when they are missing.
 # Usage: Tools/setup.sh [extra-package ...]
 set -euo pipefail
-need=(liblmdb-dev libargon2-dev zlib1g-dev pkg-config "$@")
+need=(liblmdb-dev libargon2-dev libcrypt-dev zlib1g-dev pkg-config "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

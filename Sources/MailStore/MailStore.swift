@@ -141,7 +141,8 @@ public final class MailStore: Sendable {
         return try await write { try $0.createAccount(name: name, credentials: credentials) }
     }
 
-    /// The account if `password` is right for `name`, else nil. Slow by design.
+    /// The account if `password` is right for `name`, else nil. Slow by design. It changes
+    /// nothing: a server also upgrades imported hashes after a success (`PasswordHasher.needsUpgrade`).
     public func authenticate(name: String, password: String) throws -> Account? {
         guard let account = try read({ try $0.account(named: name) }) else { return nil }
         return PasswordHasher.verify(password, against: account.passwordHash) ? account : nil

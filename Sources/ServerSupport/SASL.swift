@@ -108,18 +108,33 @@ public final class SASLExchange: @unchecked Sendable {
     }
 
     /// Checks a password on the thread pool (Argon2id is slow by design).
+    ///
+    /// An account imported with a crypt hash, or one without SCRAM-SHA-256 keys, is upgraded
+    /// on its first successful check: the password is hashed again with Argon2id and its SCRAM
+    /// keys are derived, so later SCRAM logins work. Until then SCRAM fails for it, and PLAIN,
+    /// LOGIN and USER/PASS are the way in.
     public func verify(user: String, password: String) async -> SASLStep {
         let store = services.store
         let cache = services.authCache
-        let account = try? await services.offload { () -> Account? in
+        let checked = try? await services.offload { () -> (Account, Credentials?)? in
             guard let account = try store.read({ try $0.account(named: user) }) else { return nil }
-            if cache.matches(account, password: password) { return account }
+            if cache.matches(account, password: password) { return (account, nil) }
             guard PasswordHasher.verify(password, against: account.passwordHash) else { return nil }
-            cache.remember(account, password: password)
-            return account
+            let upgrade = try? PasswordHasher.upgradedCredentials(for: account, password: password)
+            if upgrade == nil { cache.remember(account, password: password) }
+            return (account, upgrade)
         }
-        if let account = account ?? nil { return .success(account, finalData: nil) }
-        return .failure(user: user)
+        guard let checked = checked ?? nil else { return .failure(user: user) }
+        var account = checked.0
+        if let upgrade = checked.1 {
+            // A failed upgrade is not a failed login: the old hash stays and the next login tries again.
+            let (id, verifiedHash) = (account.id, account.passwordHash)
+            if let stored = try? await store.write({ try $0.upgradeCredentials(id, verifiedHash: verifiedHash, to: upgrade) }) {
+                account = stored
+            }
+            cache.remember(account, password: password)
+        }
+        return .success(account, finalData: nil)
     }
 
     // MARK: SCRAM-SHA-256 (RFC 5802 §5, RFC 7677)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IMAPProtocol
 import MailStore
 
 /// `mstore export USER MAILBOX DEST [--format mbox|maildir]` and `mstore export USER --all DEST`.
@@ -62,11 +63,12 @@ struct Export: AsyncParsableCommand {
     }
 
     /// Where a mailbox goes inside an `--all` directory: `Name.mbox` (with `/` levels as
-    /// directories), or the Maildir++ layout: INBOX at the top, `Old/Box` as `.Old.Box`.
+    /// directories), or the Maildir++ layout: INBOX at the top, `Old/Box` as `.Old.Box`, in
+    /// modified UTF-7 as Dovecot writes it (`Sentä` as `.Sent&AOQ-`).
     static func relativePath(of name: String, format: Format) -> String {
         switch format {
         case .mbox: name + ".mbox"
-        case .maildir: name == "INBOX" ? "" : "." + name.replacingOccurrences(of: "/", with: ".")
+        case .maildir: name == "INBOX" ? "" : "." + ModifiedUTF7.encode(name).replacingOccurrences(of: "/", with: ".")
         }
     }
 }
@@ -154,6 +156,8 @@ enum MboxWriter {
 /// Maildir output: `cur/<internaldate>.<uid>.mstore:2,<flags>` with the flag letters in ASCII
 /// order and the mtime set to the internal date; `new/` and `tmp/` are created empty. The UID
 /// is zero-padded so that a name sort (which `import` uses) keeps UID order within one second.
+/// Keywords become Dovecot's letters `a` to `z`, in the order they first appear, with their
+/// names in `dovecot-keywords`; a Maildir has no letter for more than 26 (a warning says so).
 enum MaildirWriter {
     static func export(_ store: MailStore, _ box: Mailbox, to path: String) throws -> Int {
         let fm = FileManager.default
@@ -161,22 +165,41 @@ enum MaildirWriter {
             try fm.createDirectory(atPath: path + "/" + sub, withIntermediateDirectories: true)
         }
         var count = 0
+        var letterOf: [KeywordID: Character] = [:]
+        var table: [String] = []
+        var dropped: Set<KeywordID> = []
         try store.read { tx in
+            let names = try tx.keywords(of: box.account)
             try tx.forEachMessage(in: box.id) { record in
+                for id in record.keywords where letterOf[id] == nil && !dropped.contains(id) {
+                    guard let name = names[id], table.count < Maildir.maxKeywords else { dropped.insert(id); continue }
+                    letterOf[id] = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(table.count)))
+                    table.append(name)
+                }
                 let bytes = try tx.content(record.content)
-                let file = path + "/cur/" + fileName(record)
+                let file = path + "/cur/" + fileName(record, keywords: String(record.keywords.compactMap { letterOf[$0] }.sorted()))
                 try write(bytes, to: file, mtime: record.internalDate.seconds)
                 count += 1
                 return true
             }
         }
+        if !table.isEmpty {
+            let text = table.enumerated().map { "\($0.offset) \($0.element)\n" }.joined()
+            guard fm.createFile(atPath: path + "/" + Maildir.keywordsFile, contents: Data(text.utf8)) else {
+                throw UserError("cannot create \(path)/\(Maildir.keywordsFile)")
+            }
+        }
+        if !dropped.isEmpty {
+            FileHandle.standardError.write(Data(
+                "mstore: warning: \(box.name): \(dropped.count) keywords beyond the first \(Maildir.maxKeywords) are not exported\n".utf8))
+        }
         return count
     }
 
-    static func fileName(_ record: MessageRecord) -> String {
+    static func fileName(_ record: MessageRecord, keywords: String) -> String {
         let uid = String(record.uid.rawValue)
         return "\(record.internalDate.seconds).\(String(repeating: "0", count: max(0, 10 - uid.count)) + uid)"
-            + ".mstore:2,\(letters(record.flags))"
+            + ".mstore:2,\(letters(record.flags))\(keywords)"
     }
 
     /// Maildir info letters, in ASCII order: D draft, F flagged, R replied, S seen, T trashed.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IMAPProtocol
 import MailMessage
 import MailStore
 
@@ -19,6 +20,7 @@ struct Import: AsyncParsableCommand {
     struct Item: Sendable {
         var message: PreparedMessage
         var flags: MessageFlags
+        var keywords: [String] = []
         var date: ZonedDate?
     }
 
@@ -29,22 +31,25 @@ struct Import: AsyncParsableCommand {
         }
         // Reject a bad source before anything is written.
         if isDirectory.boolValue { try Maildir.validate(source) } else { try Mbox.validate(source) }
-        let s = try store.open()
         // A Maildir++ tree (RFC-less but universal: Courier, Dovecot) also holds folders as
         // `.Sub.Folder` directories beside cur/ and new/; each becomes `Sub/Folder`.
         var sources = [(path: source, mailbox: mailbox)]
         if isDirectory.boolValue {
             let prefix = mailbox == "INBOX" ? "" : mailbox + "/"
-            sources += Maildir.subfolders(source).map { (source + "/." + $0, prefix + $0.replacingOccurrences(of: ".", with: "/")) }
+            sources += Maildir.subfolders(source).map { (source + "/." + $0, prefix + Maildir.mailboxName(ofFolder: $0)) }
         }
-        for (path, name) in sources {
-            let total = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, into: name)
+        // Every folder's dovecot-keywords is read (and a bad one refused) before the first write.
+        let keywords = try sources.map { isDirectory.boolValue ? try Maildir.keywords(in: $0.path) : [:] }
+        let s = try store.open()
+        for ((path, name), keywords) in zip(sources, keywords) {
+            let total = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, keywords: keywords, into: name)
             print("imported \(total) messages into \(name)")
         }
     }
 
     /// Imports one mbox file or one Maildir folder into `name`, creating it if needed.
-    private func importOne(_ s: MailStore, path: String, isMaildir: Bool, into name: String) async throws -> Int {
+    private func importOne(_ s: MailStore, path: String, isMaildir: Bool, keywords: [Int: String],
+                           into name: String) async throws -> Int {
         let user = user
         let target = try await s.write { tx in
             let account = try tx.requireAccount(named: user)
@@ -61,7 +66,10 @@ struct Import: AsyncParsableCommand {
             try await committing?.value
             committing = Task {
                 try await s.write { tx in
-                    for item in items { _ = try tx.append(to: target, item.message, flags: item.flags, internalDate: item.date) }
+                    for item in items {
+                        _ = try tx.append(to: target, item.message, flags: item.flags, keywords: item.keywords,
+                                          internalDate: item.date)
+                    }
                 }
             }
             total += items.count
@@ -71,7 +79,7 @@ struct Import: AsyncParsableCommand {
             if batch.count >= Self.batchSize { try await flush() }
         }
         if isMaildir {
-            try await Maildir.read(path, add)
+            try await Maildir.read(path, keywords: keywords, add)
         } else {
             try await Mbox.read(path, add)
         }
@@ -81,8 +89,14 @@ struct Import: AsyncParsableCommand {
     }
 }
 
-/// Maildir reading: `cur/` and `new/`, flags from the `:2,` info, the date from the mtime.
+/// Maildir reading: `cur/` and `new/`, flags from the `:2,` info, keywords from Dovecot's
+/// `dovecot-keywords`, the date from the mtime.
 enum Maildir {
+    /// Dovecot's keyword table, beside cur/ and new/ in each folder.
+    static let keywordsFile = "dovecot-keywords"
+    /// Keywords `a` to `z` in the info: at most 26 a folder.
+    static let maxKeywords = 26
+
     static func directories(_ path: String) -> [String] {
         ["cur", "new"].map { path + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
     }
@@ -99,34 +113,74 @@ enum Maildir {
             .map { String($0.dropFirst()) }.filter { !$0.isEmpty }.sorted()
     }
 
-    static func read(_ path: String, _ add: (Import.Item) async throws -> Void) async throws {
+    /// The mailbox name of a Maildir++ folder (without its leading dot): Dovecot and Courier
+    /// write names in IMAP's modified UTF-7 (`Sent&AOQ-` is `Sentä`), with `.` between levels.
+    /// A folder name that is not modified UTF-7 (raw UTF-8, a lone `&`) is taken as it is.
+    static func mailboxName(ofFolder folder: String) -> String {
+        let name = folder.replacingOccurrences(of: ".", with: "/")
+        return (try? ModifiedUTF7.decode(name)) ?? name
+    }
+
+    /// The folder's Dovecot keyword table, `N name` a line (N from 0 to 25 stands for the info
+    /// letter `a` to `z`); empty when the folder has none. A line that is not `N name`, or a
+    /// name that is not an IMAP keyword, is a user error naming the line.
+    static func keywords(in path: String) throws -> [Int: String] {
+        let file = path + "/" + keywordsFile
+        guard FileManager.default.fileExists(atPath: file) else { return [:] }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw UserError("cannot read \(file)")
+        }
+        var table: [Int: String] = [:]
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            where !line.isEmpty {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let n = Int(parts[0]), n >= 0, n < maxKeywords else {
+                throw UserError("\(file) line \(index + 1): expected a number from 0 to 25, a space and a keyword")
+            }
+            let name = String(parts[1])
+            do {
+                try StoreWriter.validateKeyword(name)
+            } catch {
+                throw UserError("\(file) line \(index + 1): \(error)")
+            }
+            table[n] = name
+        }
+        return table
+    }
+
+    static func read(_ path: String, keywords: [Int: String], _ add: (Import.Item) async throws -> Void) async throws {
         let fm = FileManager.default
         for dir in directories(path) {
             for name in try fm.contentsOfDirectory(atPath: dir).sorted() where !name.hasPrefix(".") {
                 let file = dir + "/" + name
                 guard let data = fm.contents(atPath: file) else { continue }
                 let mtime = (try? fm.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? nil
-                try await add(Import.Item(message: PreparedMessage(Array(data)), flags: flags(fromName: name),
+                let (flags, letters) = info(fromName: name)
+                try await add(Import.Item(message: PreparedMessage(Array(data)), flags: flags,
+                                          keywords: letters.compactMap { keywords[$0] },
                                           date: mtime.map { ZonedDate(seconds: Int64($0.timeIntervalSince1970)) }))
             }
         }
     }
 
-    /// Maildir info `:2,FLAGS`: D draft, F flagged, R replied, S seen, T trashed.
-    static func flags(fromName name: String) -> MessageFlags {
-        guard let info = name.range(of: ":2,") else { return [] }
+    /// Maildir info `:2,FLAGS`: D draft, F flagged, R replied, S seen, T trashed; and Dovecot's
+    /// keyword letters `a` to `z`, as numbers 0 to 25.
+    static func info(fromName name: String) -> (MessageFlags, [Int]) {
+        guard let info = name.range(of: ":2,") else { return ([], []) }
         var flags: MessageFlags = []
-        for c in name[info.upperBound...] {
+        var keywords: [Int] = []
+        for c in name[info.upperBound...].unicodeScalars {
             switch c {
             case "D": flags.insert(.draft)
             case "F": flags.insert(.flagged)
             case "R": flags.insert(.answered)
             case "S": flags.insert(.seen)
             case "T": flags.insert(.deleted)
+            case "a"..."z": keywords.append(Int(c.value - UnicodeScalar("a").value))
             default: break
             }
         }
-        return flags
+        return (flags, keywords)
     }
 }
 

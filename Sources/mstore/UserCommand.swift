@@ -5,7 +5,7 @@ import MailStore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage users.",
-        subcommands: [Add.self, Delete.self, List.self, Passwd.self, QuotaCommand.self])
+        subcommands: [Add.self, Delete.self, List.self, Passwd.self, QuotaCommand.self, ImportPasswd.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user with an INBOX.")
@@ -13,11 +13,27 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "A bare name (alice) or an address (alice@example.org).") var name: String
         @Flag(name: .long, help: "Read the password from standard input.") var passwordStdin = false
         @Option(name: .long, help: "Read the password from a file.") var passwordFile: String?
+        @Option(name: .long, help: ArgumentHelp(
+            "Take an existing hash, as in a Dovecot passwd-file.",
+            discussion: "{ARGON2ID}, {BLF-CRYPT}, {SHA512-CRYPT}, {SHA256-CRYPT} or {PLAIN} (hashed to Argon2id).",
+            valueName: "{SCHEME}hash"))
+        var passwordHash: String?
+
+        func validate() throws {
+            if passwordHash != nil && (passwordStdin || passwordFile != nil) {
+                throw ValidationError("give --password-hash or a password, not both")
+            }
+        }
 
         func run() async throws {
-            let password = try readPassword(stdin: passwordStdin, file: passwordFile)
-            let s = try store.open()
-            let account = try await s.createAccount(name: name, password: password)
+            let credentials: Credentials
+            if let passwordHash {
+                credentials = try PasswordScheme.credentials(for: passwordHash)
+            } else {
+                credentials = try PasswordHasher.credentials(for: try readPassword(stdin: passwordStdin, file: passwordFile))
+            }
+            let name = name
+            let account = try await store.open().write { try $0.createAccount(name: name, credentials: credentials) }
             print("created user \(account.name)")
         }
     }

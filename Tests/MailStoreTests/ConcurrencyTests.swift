@@ -6,20 +6,8 @@ import Testing
 /// Runs a product of this package with `arguments`, feeding `input`; returns its status and stdout.
 @discardableResult
 func run(_ product: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: productPath(product))
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let stdin = Pipe(), stdout = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    stdin.fileHandleForWriting.write(Data(input))
-    try stdin.fileHandleForWriting.close()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    let result = try runProcess(productPath(product), arguments, input: input, environment: environment)
+    return (result.status, result.out)
 }
 
 @Suite struct ConcurrencyTests {

@@ -84,4 +84,68 @@ import Testing
         #expect(counts == ["INBOX=1", "Sent=1", "Work=1", "Work/Projects=1"])
         #expect(try store.checkConsistency() == [])
     }
+
+    /// Every mailbox of `user` by name, with each message's keyword names in UID order.
+    func keywordsByMailbox(_ data: String, _ user: String) throws -> [String: [[String]]] {
+        let store = try MailStore(path: data)
+        defer { store.close() }
+        return try store.read { tx in
+            let account = try tx.requireAccount(named: user)
+            let names = try tx.keywords(of: account.id)
+            var result: [String: [[String]]] = [:]
+            for box in try tx.mailboxes(of: account.id) {
+                result[box.name] = try tx.messages(in: box.id).map { $0.keywords.compactMap { names[$0] }.sorted() }
+            }
+            return result
+        }
+    }
+
+    @Test func dovecotKeywordsAndModifiedUTF7FolderNamesRoundTrip() async throws {
+        let (dir, data) = try storeWithAnn()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try run("mstore", ["user", "add", "bob", "--data", data, "--password-stdin"], input: Array("pw\n".utf8)).0 == 0)
+        let root = dir + "/Maildir"
+        // Dovecot's names: Sentä and Work/日本語 in modified UTF-7; "AT&T" is not modified UTF-7
+        // (a lone "&"), so it is taken as it is.
+        for folder in ["", "/.Sent&AOQ-", "/.Work.&ZeVnLIqe-", "/.AT&T"] {
+            for sub in ["cur", "new", "tmp"] {
+                try FileManager.default.createDirectory(atPath: root + folder + "/" + sub, withIntermediateDirectories: true)
+            }
+        }
+        try "0 $Forwarded\n1 Junk\n3 project-x\n".write(toFile: root + "/dovecot-keywords", atomically: true, encoding: .utf8)
+        try "Subject: a\n\nx\n".write(toFile: root + "/cur/1.host:2,Sa", atomically: true, encoding: .utf8)
+        try "Subject: b\n\nx\n".write(toFile: root + "/cur/2.host:2,Fbd", atomically: true, encoding: .utf8)
+        // Letter c has no keyword in the file: ignored, as Dovecot does.
+        try "Subject: c\n\nx\n".write(toFile: root + "/cur/3.host:2,c", atomically: true, encoding: .utf8)
+        try "Subject: d\n\nx\n".write(toFile: root + "/.Sent&AOQ-/cur/4.host:2,S", atomically: true, encoding: .utf8)
+        #expect(try run("mstore", ["import", "ann", root, "--data", data]).0 == 0)
+
+        let expected: [String: [[String]]] = [
+            "INBOX": [["$Forwarded"], ["Junk", "project-x"], []], "Sentä": [[]], "Work": [], "Work/日本語": [], "AT&T": [],
+        ]
+        #expect(try keywordsByMailbox(data, "ann") == expected)
+
+        // Export writes dovecot-keywords, the letters and the modified UTF-7 names back.
+        #expect(try run("mstore", ["export", "ann", "--all", dir + "/out", "--format", "maildir", "--data", data]).0 == 0)
+        #expect(try String(contentsOfFile: dir + "/out/dovecot-keywords", encoding: .utf8) == "0 $Forwarded\n1 Junk\n2 project-x\n")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/out/cur").sorted()
+        #expect(names.map { $0.components(separatedBy: ":2,").last ?? "?" } == ["Sa", "Fbc", ""])
+        for folder in [".Sent&AOQ-", ".Work.&ZeVnLIqe-", ".AT&-T"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/out/" + folder + "/cur"), "\(folder)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/.Sent&AOQ-/dovecot-keywords"))
+        #expect(try run("mstore", ["import", "bob", dir + "/out", "--data", data]).0 == 0)
+        #expect(try keywordsByMailbox(data, "bob") == expected)
+
+        // A bad dovecot-keywords refuses the whole import before anything is written.
+        try "0 Junk\nx Spam\n".write(toFile: root + "/.Sent&AOQ-/dovecot-keywords", atomically: true, encoding: .utf8)
+        let (status, _) = try run("mstore", ["import", "ann", root, "--mailbox", "Never", "--data", data])
+        #expect(status == 1)
+        #expect(try keywordsByMailbox(data, "ann")["Never"] == nil)
+        try "0 Ju(nk\n".write(toFile: root + "/.Sent&AOQ-/dovecot-keywords", atomically: true, encoding: .utf8)
+        #expect(try run("mstore", ["import", "ann", root, "--mailbox", "Never", "--data", data]).0 == 1)
+        let store = try MailStore(path: data)
+        defer { store.close() }
+        #expect(try store.checkConsistency() == [])
+    }
 }

@@ -6,20 +6,7 @@ import Testing
 /// Runs `mstore` with `arguments`; returns its status, stdout and stderr.
 @discardableResult
 func mstore(_ arguments: [String], input: [UInt8] = []) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: productPath("mstore"))
-    process.arguments = arguments
-    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    stdin.fileHandleForWriting.write(Data(input))
-    try stdin.fileHandleForWriting.close()
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    try runProcess(productPath("mstore"), arguments, input: input)
 }
 
 /// A user error: status 1 and exactly one line on stderr, containing `text`.

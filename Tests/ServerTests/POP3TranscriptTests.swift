@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import MailStore
 import Testing
@@ -178,27 +177,14 @@ func login(_ daemon: Daemon, user: String = "alice", password: String = "secret"
         // SCRAM-SHA-256, computed here from RFC 5802.
         c = try LineClient(port: daemon.pop3)
         _ = c.readLine()
-        let clientFirstBare = "n=alice,r=clientnonce123"
-        c.command("AUTH SCRAM-SHA-256 " + b64("n,," + clientFirstBare))
+        let scram = ScramClient(user: "alice", password: "secret")
+        c.command("AUTH SCRAM-SHA-256 " + b64(scram.clientFirst))
         let challenge = c.readLine() ?? ""
         #expect(challenge.hasPrefix("+ "))
         let serverFirst = String(decoding: Data(base64Encoded: String(challenge.dropFirst(2)))!, as: UTF8.self)
-        var attrs: [String: String] = [:]
-        for f in serverFirst.split(separator: ",") { attrs[String(f.prefix(1))] = String(f.dropFirst(2)) }
-        let salt = Array(Data(base64Encoded: attrs["s"]!)!)
-        let salted = PasswordHasher.pbkdf2SHA256(password: Array("secret".utf8), salt: salt, iterations: Int(attrs["i"]!)!)
-        let key = SymmetricKey(data: salted)
-        let clientKey = Array(HMAC<SHA256>.authenticationCode(for: Array("Client Key".utf8), using: key))
-        let storedKey = Array(SHA256.hash(data: clientKey))
-        let finalWithoutProof = "c=biws,r=\(attrs["r"]!)"
-        let authMessage = Array("\(clientFirstBare),\(serverFirst),\(finalWithoutProof)".utf8)
-        let signature = Array(HMAC<SHA256>.authenticationCode(for: authMessage, using: SymmetricKey(data: storedKey)))
-        let proof = zip(clientKey, signature).map { $0 ^ $1 }
-        c.command(b64(finalWithoutProof + ",p=" + Data(proof).base64EncodedString()))
-        let final = c.readLine() ?? ""
-        let serverKey = Array(HMAC<SHA256>.authenticationCode(for: Array("Server Key".utf8), using: key))
-        let expected = "v=" + Data(HMAC<SHA256>.authenticationCode(for: authMessage, using: SymmetricKey(data: serverKey))).base64EncodedString()
-        #expect(final == "+ " + b64(expected))
+        let (clientFinal, expected) = scram.final(serverFirst: serverFirst)
+        c.command(b64(clientFinal))
+        #expect(c.readLine() == "+ " + b64(expected))
         c.command("")
         #expect(c.readLine()?.hasPrefix("+OK Logged in") == true)
     }

@@ -20,6 +20,8 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
     case annotationTooLarge(max: Int)
     /// More annotations on one owner than the limit.
     case tooManyAnnotations(max: Int)
+    /// A password hash given in `{SCHEME}…` form that mstore cannot take: the reason.
+    case invalidPasswordHash(String)
     /// The store was written by a newer schema than this binary understands.
     case unsupportedSchema(found: Int, supported: Int)
     /// Stored data failed to decode.
@@ -44,6 +46,7 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidAnnotationName(let n): "invalid annotation name \(n.debugDescription)"
         case .annotationTooLarge(let max): "annotation value over \(max) bytes"
         case .tooManyAnnotations(let max): "more than \(max) annotations"
+        case .invalidPasswordHash(let why): "invalid password hash: \(why)"
         case .unsupportedSchema(let found, let supported):
             "store schema \(found) is newer than this program supports (\(supported))"
         case .corrupt(let why): "corrupt store: \(why)"

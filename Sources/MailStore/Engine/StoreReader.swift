@@ -15,7 +15,7 @@ public class StoreReader {
     // MARK: Accounts
 
     /// Account names are matched case-insensitively.
-    static func fold(_ name: String) -> String { name.lowercased() }
+    package static func fold(_ name: String) -> String { name.lowercased() }
 
     public func account(named name: String) throws -> Account? {
         guard let id = try kv.withValue(.accountNames, Keys.accountName(Self.fold(name)), { v in

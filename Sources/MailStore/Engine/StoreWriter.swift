@@ -53,7 +53,7 @@ public final class StoreWriter: StoreReader {
         return account
     }
 
-    static func validateAccountName(_ name: String) throws {
+    package static func validateAccountName(_ name: String) throws {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 255,
               !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "/") }),
@@ -81,6 +81,19 @@ public final class StoreWriter: StoreReader {
         account.passwordHash = credentials.passwordHash
         account.scram = credentials.scram
         try save(account)
+    }
+
+    /// Replaces an account's credentials with `credentials` (from
+    /// `PasswordHasher.upgradedCredentials`) only while its stored hash is still `verifiedHash`,
+    /// the one the password was checked against: a password set meanwhile wins. Returns the
+    /// account as stored afterwards, or nil when it no longer exists.
+    public func upgradeCredentials(_ id: AccountID, verifiedHash: String, to credentials: Credentials) throws -> Account? {
+        guard var account = try account(id) else { return nil }
+        guard account.passwordHash == verifiedHash else { return account }
+        account.passwordHash = credentials.passwordHash
+        account.scram = credentials.scram
+        try save(account)
+        return account
     }
 
     public func setQuota(_ id: AccountID, _ quota: Quota) throws {
@@ -235,7 +248,7 @@ public final class StoreWriter: StoreReader {
     }
 
     /// A keyword is an IMAP atom that is not a system flag (RFC 9051 §9 `flag-keyword`).
-    static func validateKeyword(_ name: String) throws {
+    package static func validateKeyword(_ name: String) throws {
         let special = Set("(){ %*\"\\]".utf8)
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 255,

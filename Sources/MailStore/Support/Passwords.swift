@@ -1,4 +1,5 @@
 import CArgon2
+import CCrypt
 import Crypto
 import Foundation
 
@@ -48,9 +49,17 @@ public enum PasswordHasher {
         return Credentials(passwordHash: hash, scram: scram(for: pwd))
     }
 
-    /// Whether `password` matches `hash`. Supports `{ARGON2ID}`, `{ARGON2I}` and `{PLAIN}`.
+    /// Whether `password` matches `hash`. Supports `{ARGON2ID}`, `{ARGON2I}` and `{PLAIN}`, and
+    /// the crypt schemes of accounts imported from Dovecot (`{BLF-CRYPT}`, `{SHA512-CRYPT}`,
+    /// `{SHA256-CRYPT}`), which libxcrypt checks.
     public static func verify(_ password: String, against hash: String) -> Bool {
         let pwd = Array(password.utf8)
+        for scheme in PasswordScheme.cryptSchemes {
+            if let rest = hash.stripping(prefix: scheme.prefix) {
+                guard let computed = crypt(password, setting: rest) else { return false }
+                return constantTimeEqual(Array(computed.utf8), Array(rest.utf8))
+            }
+        }
         if let rest = hash.stripping(prefix: "{ARGON2ID}") {
             return argon2id_verify(rest, pwd, pwd.count) == ARGON2_OK.rawValue
         }
@@ -61,6 +70,34 @@ public enum PasswordHasher {
             return constantTimeEqual(Array(rest.utf8), pwd)
         }
         return false
+    }
+
+    /// Whether an account's credentials should be made again once its password is known: its
+    /// hash is not Argon2id (a crypt hash imported from Dovecot) or it has no SCRAM-SHA-256 keys,
+    /// which cannot be derived from any stored hash. A server calls `upgradedCredentials` after
+    /// a successful password check and stores the result with `StoreWriter.upgradeCredentials`.
+    public static func needsUpgrade(_ account: Account) -> Bool {
+        account.scram == nil || account.passwordHash.stripping(prefix: "{ARGON2ID}") == nil
+    }
+
+    /// New credentials (Argon2id and SCRAM keys) for `account` when it `needsUpgrade`, else
+    /// nil. `password` must be the one just verified. Slow, like `credentials(for:)`.
+    public static func upgradedCredentials(for account: Account, password: String,
+                                           cost: Cost = .standard) throws -> Credentials? {
+        needsUpgrade(account) ? try credentials(for: password, cost: cost) : nil
+    }
+
+    /// libxcrypt's `crypt_rn`: `password` hashed with the method, cost and salt of `setting` (a
+    /// whole stored hash will do), or nil when the setting is invalid.
+    package static func crypt(_ password: String, setting: String) -> String? {
+        guard !password.utf8.contains(0), !setting.utf8.contains(0) else { return nil }
+        // struct crypt_data is about 32 KiB: on the heap, zeroed as crypt_rn requires.
+        let size = MemoryLayout<crypt_data>.size
+        let data = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<crypt_data>.alignment)
+        defer { data.deallocate() }
+        data.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        guard let out = crypt_rn(password, setting, data, Int32(size)) else { return nil }
+        return String(cString: out)
     }
 
     /// SCRAM-SHA-256 server keys (RFC 5802 §3).
