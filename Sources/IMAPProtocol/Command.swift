@@ -219,13 +219,24 @@ public struct AppendMessage: Sendable, Equatable {
     public var data: [UInt8]
     /// Sent as `literal8` (`~{n}`, RFC 3516): may hold NUL bytes.
     public var isBinary: Bool
+    /// RFC 4469: the message is built from these parts instead (`data` is then empty).
+    public var catenate: [CatenatePart]?
 
-    public init(flags: [String] = [], internalDate: IMAPDateTime? = nil, data: [UInt8], isBinary: Bool = false) {
+    public init(flags: [String] = [], internalDate: IMAPDateTime? = nil, data: [UInt8], isBinary: Bool = false,
+                catenate: [CatenatePart]? = nil) {
         self.flags = flags
         self.internalDate = internalDate
         self.data = data
         self.isBinary = isBinary
+        self.catenate = catenate
     }
+}
+
+/// One part of `CATENATE (...)`: text sent in the command, or an IMAP URL of a message or
+/// section already on the server, as sent (RFC 4469 §5).
+public enum CatenatePart: Sendable, Equatable {
+    case text([UInt8])
+    case url(String)
 }
 
 /// An IMAP `date-time`: `"17-Jul-1996 02:44:25 -0700"`. RFC 9051 §9.

@@ -330,6 +330,8 @@ extension CommandParser.Reader {
     // append-opts    = [flag-list SP] [date-time SP]
     // append-data    = literal / literal8                                         ; RFC 3516
     // append-data    =/ "UTF8" SP "(" literal8 ")"                                ; RFC 6855 §4
+    // append-data    =/ "CATENATE" SP "(" cat-part *(SP cat-part) ")"             ; RFC 4469 §5
+    // cat-part       = "TEXT" SP (literal / literal8) / "URL" SP astring
     mutating func appendMessage() throws(ParseError) -> AppendMessage {
         var message = AppendMessage(data: [])
         if peek == Char.openParen {
@@ -339,6 +341,27 @@ extension CommandParser.Reader {
         if peek == Char.quote {
             message.internalDate = try dateTime()
             try sp()
+        }
+        if keyword("CATENATE") {
+            try sp()
+            message.catenate = try list(allowEmpty: false) { (r: inout Self) throws(ParseError) -> CatenatePart in
+                let kind = r.word()
+                try r.sp()
+                switch kind {
+                case "TEXT":
+                    guard r.peek == Char.openBrace || r.peek == Char.tilde else { throw r.error("TEXT needs a literal") }
+                    let (count, binary) = try r.literalHeader(binaryAllowed: true)
+                    defer { r.pos += count }
+                    let bytes = Array(r.buf[r.pos..<(r.pos + count)])
+                    if !binary, bytes.contains(0) { throw r.error("NUL in TEXT; send it as literal8") }
+                    return .text(bytes)
+                case "URL":
+                    return .url(try r.astring("URL"))
+                default:
+                    throw r.error(kind.isEmpty ? "Invalid CATENATE part" : "Unknown CATENATE part \(kind)")
+                }
+            }
+            return message
         }
         let utf8 = keyword("UTF8")
         if utf8 {

@@ -234,7 +234,9 @@ final class IMAPHandler: ChannelInboundHandler {
         case .status(let name, let items):
             status(context, tag, name, items, account)
         case .append(let name, let messages):
-            append(context, tag, name, messages, account)
+            resolvingCatenate(context, tag, messages) { handler, context, messages in
+                handler.append(context, tag, name, messages, account)
+            }
         case .idle:
             startIdle(context, tag: tag)
         case .starttls, .login, .authenticate:
@@ -281,7 +283,9 @@ final class IMAPHandler: ChannelInboundHandler {
         case .move(let set, let name, let uid):
             copy(context, tag, set, name, uid: uid, move: true, box)
         case .replace(let number, let name, let message, let uid):
-            replace(context, tag, number, name, message, uid: uid, box)
+            resolvingCatenate(context, tag, [message]) { handler, context, messages in
+                handler.replace(context, tag, number, name, messages[0], uid: uid, box)
+            }
         default:
             reply(context, "\(tag) BAD Unexpected \(command.name).")
         }
@@ -297,7 +301,7 @@ final class IMAPHandler: ChannelInboundHandler {
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
                                       "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
                                       "UTF8=ACCEPT", "INPROGRESS", "SORT", "SORT=DISPLAY", "ESORT",
-                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY"]
+                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY", "CATENATE"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }

@@ -37,6 +37,17 @@ enum CommandWriter {
 
     static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+    /// A message literal, or `CATENATE (...)` with its parts.
+    static func appendData(_ msg: AppendMessage) -> [UInt8] {
+        guard let parts = msg.catenate else { return text("\(msg.isBinary ? "~" : ""){\(msg.data.count)}\r\n") + msg.data }
+        return text("CATENATE ") + join(parts.map { part in
+            switch part {
+            case .text(let bytes): text("TEXT \(bytes.contains(0) ? "~" : ""){\(bytes.count)}\r\n") + bytes
+            case .url(let url): text("URL ") + string(url)
+            }
+        }, paren: true)
+    }
+
     static func partial(_ p: PartialRange?) -> [[UInt8]] { p.map { [text("PARTIAL \($0)")] } ?? [] }
 
     static func set(_ s: SequenceSet) -> [UInt8] {
@@ -217,13 +228,13 @@ enum CommandWriter {
             for msg in messages {
                 if !msg.flags.isEmpty { out += [0x20] + join(msg.flags.map(text), paren: true) }
                 if let d = msg.internalDate { out += [0x20] + dateTime(d) }
-                out += text(" \(msg.isBinary ? "~" : ""){\(msg.data.count)}\r\n") + msg.data
+                out += [0x20] + appendData(msg)
             }
         case .replace(let n, let m, let msg, let uid):
             out += uidPrefix(uid) + text("REPLACE \(n) ") + string(m)
             if !msg.flags.isEmpty { out += [0x20] + join(msg.flags.map(text), paren: true) }
             if let d = msg.internalDate { out += [0x20] + dateTime(d) }
-            out += text(" \(msg.isBinary ? "~" : ""){\(msg.data.count)}\r\n") + msg.data
+            out += [0x20] + appendData(msg)
         case .idle: out += text("IDLE")
         case .check: out += text("CHECK")
         case .close: out += text("CLOSE")

@@ -1,4 +1,6 @@
 import IMAPProtocol
+import MailMessage
+import Testing
 
 /// COMPRESS (RFC 4978), UNAUTHENTICATE (RFC 8437), QUOTA (RFC 9208), METADATA (RFC 5464) and
 /// LIST-METADATA (RFC 9590): run with the other
@@ -32,6 +34,12 @@ let extensionFixtures: [ParseFixture] = [
       .setMetadata(mailbox: "INBOX", entries: [MetadataEntry(name: "/private/bin", value: [0x61, 0, 0x62])])),
     P("a LIST \"\" % RETURN (METADATA (/shared/comment /private/comment))",
       .list(ListCommand(reference: "", patterns: ["%"], returnMetadata: ListMetadata(entries: ["/shared/comment", "/private/comment"])))),
+    P("a APPEND Drafts CATENATE (URL \"/INBOX;UIDVALIDITY=7/;UID=20/;SECTION=HEADER\" TEXT {4}\r\nbody)",
+      .append(mailbox: "Drafts", messages: [AppendMessage(data: [], catenate: [.url("/INBOX;UIDVALIDITY=7/;UID=20/;SECTION=HEADER"),
+                                                                              .text(Array("body".utf8))])])),
+    P("a APPEND Drafts (\\Seen) catenate (text {2}\r\nhi URL x) {2}\r\nyo",
+      .append(mailbox: "Drafts", messages: [AppendMessage(flags: ["\\Seen"], data: [], catenate: [.text(Array("hi".utf8)), .url("x")]),
+                                            AppendMessage(data: Array("yo".utf8))])),
     P("a LIST \"\" * RETURN (CHILDREN METADATA (MAXSIZE 100 /shared/comment))",
       .list(ListCommand(reference: "", patterns: ["*"], returnOptions: ["CHILDREN"],
                         returnMetadata: ListMetadata(entries: ["/shared/comment"], maxSize: 100)))),
@@ -59,5 +67,29 @@ let extensionBadFixtures: [BadFixture] = [
     B("a SETMETADATA INBOX (/private/a)", "Expected a space"),
     B("a SETMETADATA INBOX (/private/a x)", "Expected a string or NIL"),
     B("a LIST \"\" % RETURN (METADATA ())", "Empty list"),
+    B("a APPEND x CATENATE ()", "Empty list"),
+    B("a APPEND x CATENATE (TEXT \"hi\")", "TEXT needs a literal"),
+    B("a APPEND x CATENATE (FILE {1}\r\nx)", "Unknown CATENATE part FILE"),
     B("a LIST \"\" % RETURN (METADATA (MAXSIZE 5))", "Missing metadata entry"),
 ]
+
+/// RFC 5092 URLs as CATENATE takes them (RFC 4469 §5).
+@Suite struct IMAPURLTests {
+    @Test func absoluteRelativeAndSelectedMailboxForms() {
+        #expect(IMAPMessageURL.parse("imap://bob;AUTH=*@mail.example.org/Sent%20Items;UIDVALIDITY=385759045/;UID=20/;SECTION=1.2/;PARTIAL=0.1024")
+                == IMAPMessageURL(user: "bob", mailbox: "Sent Items", uidValidity: 385759045, uid: 20,
+                                  section: SectionSpec(part: [1, 2]), partial: Partial(offset: 0, length: 1024)))
+        #expect(IMAPMessageURL.parse("/INBOX/;uid=7") == IMAPMessageURL(mailbox: "INBOX", uid: 7))
+        #expect(IMAPMessageURL.parse("/Caf%C3%A9/;UID=1/;SECTION=HEADER.FIELDS%20(SUBJECT)")
+                == IMAPMessageURL(mailbox: "Café", uid: 1, section: SectionSpec(kind: .headerFields(["subject"]))))
+        #expect(IMAPMessageURL.parse(";UID=3/;SECTION=TEXT") == IMAPMessageURL(mailbox: nil, uid: 3, section: SectionSpec(kind: .text)))
+    }
+
+    @Test func whatIsNotAMessageURLIsRefused() {
+        for bad in ["", "/INBOX", "/INBOX/;UID=0", "/INBOX/;UID=x", "/INBOX;UIDVALIDITY=0/;UID=1", "/INBOX/;UID=1/;SECTION=FOO",
+                    "/INBOX/;UID=1/;URLAUTH=anonymous", "/%ZZ/;UID=1", "/%FF/;UID=1", "imap://host", "/INBOX/;UID=1/;PARTIAL=5.0",
+                    "/INBOX?SUBJECT%20x", "/INBOX/;UID=1/;PARTIAL=1/;SECTION=1", String(repeating: "a", count: 9000)] {
+            #expect(IMAPMessageURL.parse(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 
 /// Transcripts against a real `mstored` for COMPRESS=DEFLATE (RFC 4978), UNAUTHENTICATE
 /// (RFC 8437), QUOTA (RFC 9208), APPENDLIMIT (RFC 7889), STATUS=SIZE (RFC 8438),
-/// MULTIAPPEND (RFC 3502), METADATA (RFC 5464) and LIST-METADATA (RFC 9590).
+/// MULTIAPPEND (RFC 3502), METADATA (RFC 5464), LIST-METADATA (RFC 9590) and CATENATE (RFC 4469).
 @Suite(.serialized) struct IMAPExtensionTests {
     static let loginCapabilities = ["COMPRESS=DEFLATE", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE",
                                     "QUOTA=RES-MESSAGE", "APPENDLIMIT=67108864", "STATUS=SIZE", "MULTIAPPEND",
@@ -223,6 +223,38 @@ import Testing
         c.run("DELETE Work")
         c.run("CREATE Work")
         #expect(c.run("GETMETADATA Work /shared/comment").first == "* METADATA Work (/shared/comment NIL)")
+    }
+
+    // MARK: CATENATE (RFC 4469)
+
+    @Test func catenateBuildsMessagesFromPartsAndURLs() async throws {
+        let original = "Subject: report\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\npart one\r\n--b\r\n\r\npart two\r\n--b--\r\n"
+        let daemon = try await Daemon(messages: ["alice": [original]])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        c.run("CREATE Drafts")
+        let validity = c.run("STATUS INBOX (UIDVALIDITY)").first?.split(separator: " ").last?.dropLast() ?? ""
+        // The original's header, new text, then its second part from the selected mailbox.
+        c.run("SELECT INBOX")
+        let text = "\r\nSee below.\r\n"
+        c.line.sendBytes(Array(("b1 APPEND Drafts (\\Draft) CATENATE (URL \"/INBOX;UIDVALIDITY=\(validity)/;UID=1/;SECTION=HEADER\" "
+                                + "TEXT {\(text.utf8.count)+}\r\n\(text) URL \";UID=1/;SECTION=2\" "
+                                + "URL \"imap://alice@localhost/INBOX/;UID=1/;SECTION=1/;PARTIAL=0.4\")\r\n").utf8))
+        let appended = c.read(until: "b1")
+        #expect(tagged(appended).hasPrefix("b1 OK [APPENDUID "), "\(appended)")
+        c.run("SELECT Drafts")
+        let expected = "Subject: report\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + text + "part two" + "part"
+        #expect(c.run("FETCH 1 (FLAGS BODY.PEEK[])").first == "* 1 FETCH (FLAGS (\\Draft \\Recent) BODY[] {\(expected.utf8.count)}\r\n\(expected))")
+        // A URL that names nothing of this user's: BADURL, and nothing is stored.
+        for url in ["/INBOX/;UID=9", "/INBOX;UIDVALIDITY=1/;UID=1", "/Nowhere/;UID=1", "imap://bob@localhost/INBOX/;UID=1",
+                    "/INBOX/;UID=1/;SECTION=7", "/INBOX/;UID=1/;URLAUTH=anonymous"] {
+            let answer = tagged(c.run("APPEND Drafts CATENATE (URL \"\(url)\")"))
+            #expect(answer.contains("NO [BADURL \"\(url)\"]"), "\(url): \(answer)")
+        }
+        #expect(c.run("STATUS Drafts (MESSAGES)").first == "* STATUS Drafts (MESSAGES 1)")
+        // REPLACE takes CATENATE too.
+        #expect(tagged(c.run("UID REPLACE 1 Drafts CATENATE (URL \"/INBOX/;UID=1\")")).contains("OK"))
+        #expect(c.run("UID FETCH 2 (RFC822.SIZE)").first == "* 1 FETCH (UID 2 RFC822.SIZE \(original.utf8.count))")
     }
 
     // MARK: QUOTA (RFC 9208)
