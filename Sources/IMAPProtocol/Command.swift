@@ -81,6 +81,45 @@ public enum Command: Sendable, Equatable {
     case getMetadata(mailbox: String, entries: [String], options: MetadataOptions)
     /// RFC 5464 §4.3: each entry with its new value, or nil to remove it.
     case setMetadata(mailbox: String, entries: [MetadataEntry])
+    /// RFC 5465: nil for `NOTIFY NONE`.
+    case notify(NotifySet?)
+}
+
+/// `NOTIFY SET [STATUS] (filter events) ...` (RFC 5465 §3.1).
+public struct NotifySet: Sendable, Equatable {
+    /// `STATUS`: send the current STATUS of every mailbox the filters name, at once.
+    public var status: Bool
+    public var groups: [NotifyGroup]
+    public init(status: Bool = false, groups: [NotifyGroup]) {
+        self.status = status
+        self.groups = groups
+    }
+}
+
+/// One `(filter-mailboxes events)`; `events` is empty for `NONE`.
+public struct NotifyGroup: Sendable, Equatable {
+    public var filter: NotifyFilter
+    public var events: [NotifyEvent]
+    public init(_ filter: NotifyFilter, _ events: [NotifyEvent]) {
+        self.filter = filter
+        self.events = events
+    }
+}
+
+/// Which mailboxes a NOTIFY group covers (RFC 5465 §6). Mailbox names are as sent.
+public enum NotifyFilter: Sendable, Equatable {
+    case selected, selectedDelayed, inboxes, personal, subscribed
+    case subtree([String])
+    case mailboxes([String])
+}
+
+/// RFC 5465 §5. Event names are matched without case; others are kept for `[BADEVENT]`.
+public enum NotifyEvent: Sendable, Equatable {
+    /// With the FETCH items to send for each new message of the selected mailbox.
+    case messageNew([FetchAttribute])
+    case messageExpunge, flagChange, annotationChange
+    case mailboxName, subscriptionChange, mailboxMetadataChange, serverMetadataChange
+    case other(String)
 }
 
 /// GETMETADATA options (RFC 5464 §4.2.1, §4.2.2), also the LIST-METADATA return option (RFC 9590).

@@ -10,6 +10,7 @@ extension CommandParser.Reader {
         case "SETQUOTA": try sp(); return try setQuota()
         case "GETMETADATA": try sp(); return try getMetadata()
         case "SETMETADATA": try sp(); return try setMetadata()
+        case "NOTIFY": try sp(); return try notify()
         default: throw error("Unknown command \(name)")
         }
     }
@@ -125,5 +126,76 @@ extension CommandParser.Reader {
         if let bytes = try stringBytes() { return bytes }
         guard keyword("NIL") else { throw error("Expected a string or NIL") }
         return nil
+    }
+
+    // notify           = "NOTIFY" SP (notify-set / notify-none)           ; RFC 5465 §8
+    // notify-none      = "NONE"
+    // notify-set       = "SET" [SP "STATUS"] SP event-groups
+    // event-groups     = event-group *(SP event-group)
+    // event-group      = "(" filter-mailboxes SP events ")"
+    mutating func notify() throws(ParseError) -> Command {
+        if keyword("NONE") { return .notify(nil) }
+        guard keyword("SET") else { throw error("Expected SET or NONE") }
+        try sp()
+        var set = NotifySet(groups: [])
+        if keyword("STATUS") {
+            set.status = true
+            try sp()
+        }
+        repeat {
+            try open()
+            let filter = try notifyFilter()
+            try sp()
+            var events: [NotifyEvent] = []
+            if !keyword("NONE") {
+                events = try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in try r.notifyEvent() }
+            }
+            try close()
+            set.groups.append(NotifyGroup(filter, events))
+        } while skip(Char.space)
+        return .notify(set)
+    }
+
+    // filter-mailboxes = "SELECTED" / "SELECTED-DELAYED" / "INBOXES" / "PERSONAL" / "SUBSCRIBED" /
+    //                    "SUBTREE" SP one-or-more-mailbox / "MAILBOXES" SP one-or-more-mailbox
+    // one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
+    mutating func notifyFilter() throws(ParseError) -> NotifyFilter {
+        let name = word()
+        switch name {
+        case "SELECTED": return .selected
+        case "SELECTED-DELAYED": return .selectedDelayed
+        case "INBOXES": return .inboxes
+        case "PERSONAL": return .personal
+        case "SUBSCRIBED": return .subscribed
+        case "SUBTREE", "MAILBOXES":
+            try sp()
+            let names = peek == Char.openParen
+                ? try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in try r.mailbox() }
+                : [try mailbox()]
+            return name == "SUBTREE" ? .subtree(names) : .mailboxes(names)
+        default:
+            throw error(name.isEmpty ? "Invalid NOTIFY filter" : "Unknown NOTIFY filter \(name)")
+        }
+    }
+
+    // event = "MessageNew" [SP "(" fetch-att *(SP fetch-att) ")"] / "MessageExpunge" / "FlagChange" /
+    //         "AnnotationChange" / "MailboxName" / "SubscriptionChange" / "MailboxMetadataChange" /
+    //         "ServerMetadataChange" / atom
+    mutating func notifyEvent() throws(ParseError) -> NotifyEvent {
+        let name = try atom("event")
+        switch name.uppercased() {
+        case "MESSAGENEW":
+            guard peek == Char.space, pos + 1 < buf.count, buf[pos + 1] == Char.openParen else { return .messageNew([]) }
+            try sp()
+            return .messageNew(try list(allowEmpty: false) { (r: inout Self) throws(ParseError) in try r.fetchAttribute() })
+        case "MESSAGEEXPUNGE": return .messageExpunge
+        case "FLAGCHANGE": return .flagChange
+        case "ANNOTATIONCHANGE": return .annotationChange
+        case "MAILBOXNAME": return .mailboxName
+        case "SUBSCRIPTIONCHANGE": return .subscriptionChange
+        case "MAILBOXMETADATACHANGE": return .mailboxMetadataChange
+        case "SERVERMETADATACHANGE": return .serverMetadataChange
+        default: return .other(name)
+        }
     }
 }

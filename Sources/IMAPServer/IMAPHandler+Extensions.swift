@@ -36,6 +36,8 @@ extension IMAPHandler {
             getMetadata(context, tag, mailbox, entries, options, account)
         case .setMetadata(let mailbox, let entries):
             setMetadata(context, tag, mailbox, entries, account)
+        case .notify(let set):
+            notifyCommand(context, tag, set, account)
         default:
             reply(context, "\(tag) BAD Unexpected \(command.name).")
         }
@@ -88,6 +90,8 @@ extension IMAPHandler {
         feed = nil
         selected = nil
         dirty = false
+        notify = nil
+        notifyPending = NotifyPending()
         enabled = []
         account = nil
         connection.logger[metadataKey: "user"] = nil

@@ -31,6 +31,12 @@ final class IMAPHandler: ChannelInboundHandler {
     var compressed = false
     /// The change feed said the selected mailbox changed since the last refresh.
     var dirty = false
+    /// A command is being read or run (or a NOTIFY push holds the framer): nothing unsolicited
+    /// goes out until it ends.
+    var busy = false
+    /// RFC 5465: what the client asked to be told, and what is not told yet.
+    var notify: NotifyRegistration?
+    var notifyPending = NotifyPending()
     let connection: Connection
     let framer: LineFramer
     private var assembler = CommandAssembler()
@@ -121,6 +127,7 @@ final class IMAPHandler: ChannelInboundHandler {
             case .saslFinal(let tag, let account):
                 if bytes.isEmpty { authenticated(context, tag: tag, account) } else { authFailed(context, tag: tag, user: account.name) }
             case .command:
+                busy = true
                 commandStart = .now
                 assembled(context, assembler.line(bytes))
             }
@@ -241,7 +248,7 @@ final class IMAPHandler: ChannelInboundHandler {
             startIdle(context, tag: tag)
         case .starttls, .login, .authenticate:
             reply(context, "\(tag) BAD Already authenticated.")
-        case .compress, .unauthenticate, .getQuota, .getQuotaRoot, .setQuota, .getMetadata, .setMetadata:
+        case .compress, .unauthenticate, .getQuota, .getQuotaRoot, .setQuota, .getMetadata, .setMetadata, .notify:
             dispatchExtension(context, tag, command, account)
         default:
             guard let box = selected else {
@@ -301,7 +308,7 @@ final class IMAPHandler: ChannelInboundHandler {
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
                                       "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
                                       "UTF8=ACCEPT", "INPROGRESS", "SORT", "SORT=DISPLAY", "ESORT",
-                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY", "CATENATE"]
+                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY", "CATENATE", "NOTIFY"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -446,16 +453,15 @@ final class IMAPHandler: ChannelInboundHandler {
         let loop = context.eventLoop
         feed = Task {
             for await event in events {
-                guard case .mailboxChanged(_, let mailbox, _) = event else { continue }
                 loop.execute {
                     let (handler, context) = bound.value
-                    handler.mailboxChanged(context, mailbox)
+                    handler.storeEvent(context, event)
                 }
             }
         }
     }
 
-    private func mailboxChanged(_ context: ChannelHandlerContext, _ mailbox: MailboxID) {
+    func mailboxChanged(_ context: ChannelHandlerContext, _ mailbox: MailboxID) {
         guard selected?.id == mailbox else { return }
         dirty = true
         if case .idle = mode { pushUpdates(context) }
@@ -465,10 +471,13 @@ final class IMAPHandler: ChannelInboundHandler {
         // IDLE waits for the client, so it needs no INPROGRESS.
         progress?.cancel()
         mode = .idle(tag: tag)
+        // IDLE waits for the client: what NOTIFY has to say goes out meanwhile.
+        busy = false
         send(context, "+ idling")
         context.flush()
         dirty = true
         pushUpdates(context)
+        if notify != nil && !notifyPending.isEmpty { deliverNotifications(context, framerHeld: false) }
         framer.resume()
     }
 
@@ -523,7 +532,7 @@ final class IMAPHandler: ChannelInboundHandler {
                               format: { seq, info in self.unsolicitedFetch(seq, info) },
                               announce: { self.expungeLines($0) })
         selected = box
-        for line in lines where rev2 || !line.hasSuffix(" RECENT") { send(context, line) }
+        for line in lines where !rev2 || !line.hasSuffix(" RECENT") { send(context, line) }
     }
 
     /// A message's flags, as a STORE answers and as other sessions' changes are announced:
@@ -608,6 +617,9 @@ final class IMAPHandler: ChannelInboundHandler {
         progress?.cancel()
         progress = nil
         services.metrics.command("imap", commandName, nanoseconds: (ContinuousClock.now - commandStart).nanoseconds)
+        busy = false
+        // NOTIFY (RFC 5465): what happened during the command goes out before the next one.
+        if notify != nil && !notifyPending.isEmpty { return deliverNotifications(context, framerHeld: true) }
         framer.resume()
     }
 
@@ -695,6 +707,7 @@ extension Command {
         case .setQuota: "SETQUOTA"
         case .getMetadata: "GETMETADATA"
         case .setMetadata: "SETMETADATA"
+        case .notify: "NOTIFY"
         }
     }
 }

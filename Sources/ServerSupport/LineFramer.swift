@@ -66,6 +66,12 @@ public final class LineFramer: ChannelDuplexHandler {
         deliver(context: context)
     }
 
+    /// Holds the next line back until `resume()`, between commands: for a handler that sends
+    /// something unsolicited that the next command must not overtake.
+    public func pause() {
+        waiting = true
+    }
+
     /// Ends the current command: lets the next line through, and flushes the answers once no
     /// command is in flight. Call on the channel's event loop.
     public func resume() {

@@ -280,6 +280,35 @@ enum CommandWriter {
             if options.depth != .zero { o.append(text("DEPTH \(options.depth.rawValue)")) }
             if !o.isEmpty { out += join(o, paren: true) + [0x20] }
             out += string(m) + [0x20] + join(entries.map(string), paren: true)
+        case .notify(nil):
+            out += text("NOTIFY NONE")
+        case .notify(let set?):
+            out += text(set.status ? "NOTIFY SET STATUS " : "NOTIFY SET ")
+            out += join(set.groups.map { g in
+                let filter: [UInt8] = switch g.filter {
+                case .selected: text("SELECTED")
+                case .selectedDelayed: text("SELECTED-DELAYED")
+                case .inboxes: text("INBOXES")
+                case .personal: text("PERSONAL")
+                case .subscribed: text("SUBSCRIBED")
+                case .subtree(let names): text("SUBTREE ") + join(names.map(string), paren: true)
+                case .mailboxes(let names): text("MAILBOXES ") + join(names.map(string), paren: true)
+                }
+                let events: [UInt8] = g.events.isEmpty ? text("NONE") : join(g.events.map { e in
+                    switch e {
+                    case .messageNew(let atts): atts.isEmpty ? text("MessageNew") : text("MessageNew ") + join(atts.map(attribute), paren: true)
+                    case .messageExpunge: text("MessageExpunge")
+                    case .flagChange: text("FlagChange")
+                    case .annotationChange: text("AnnotationChange")
+                    case .mailboxName: text("MailboxName")
+                    case .subscriptionChange: text("SubscriptionChange")
+                    case .mailboxMetadataChange: text("MailboxMetadataChange")
+                    case .serverMetadataChange: text("ServerMetadataChange")
+                    case .other(let name): text(name)
+                    }
+                }, paren: true)
+                return join([filter, events], paren: true)
+            }, paren: false)
         case .setMetadata(let m, let entries):
             out += text("SETMETADATA ") + string(m) + [0x20]
             out += join(entries.map { e in

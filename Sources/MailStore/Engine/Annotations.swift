@@ -69,7 +69,7 @@ extension StoreWriter {
             let k = Keys.annotation(account, mailbox, name)
             if let value { try w.put(.annotations, k, value) } else { try w.delete(.annotations, k) }
         }
-        events.append(.annotationsChanged(account: account, mailbox: mailbox))
+        events.append(.annotationsChanged(account: account, mailbox: mailbox, names: changes.map(\.name)))
     }
 
     /// Drops every annotation of a mailbox that goes away.

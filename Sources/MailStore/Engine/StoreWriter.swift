@@ -270,12 +270,12 @@ public enum StoreEvent: Sendable, Equatable {
     case mailboxListChanged(account: AccountID)
     case subscriptionsChanged(account: AccountID)
     /// Annotations of the account (`mailbox` nil) or of one of its mailboxes were set or removed.
-    case annotationsChanged(account: AccountID, mailbox: MailboxID?)
+    case annotationsChanged(account: AccountID, mailbox: MailboxID?, names: [String])
 
     public var account: AccountID {
         switch self {
         case .mailboxChanged(let a, _, _), .mailboxListChanged(let a), .subscriptionsChanged(let a),
-             .annotationsChanged(let a, _): a
+             .annotationsChanged(let a, _, _): a
         }
     }
 }
