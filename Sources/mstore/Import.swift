@@ -5,7 +5,8 @@ import MailMessage
 import MailStore
 
 /// `mstore import USER SOURCE [--mailbox NAME]`: an mbox file or a Maildir (with its Maildir++
-/// folders), detected.
+/// folders), detected. Resumable: run again after an interruption, it skips the messages the
+/// mailbox already holds (`ImportLedger`), so nothing is stored twice.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import an mbox file or a Maildir (and its Maildir++ folders) into a mailbox (default INBOX).")
@@ -42,37 +43,48 @@ struct Import: AsyncParsableCommand {
         let keywords = try sources.map { isDirectory.boolValue ? try Maildir.keywords(in: $0.path) : [:] }
         let s = try store.open()
         for ((path, name), keywords) in zip(sources, keywords) {
-            let total = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, keywords: keywords, into: name)
-            print("imported \(total) messages into \(name)")
+            let (total, skipped) = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, keywords: keywords,
+                                                       into: name)
+            print("imported \(total) messages into \(name)" + (skipped > 0 ? " (\(skipped) already there, skipped)" : ""))
         }
     }
 
-    /// Imports one mbox file or one Maildir folder into `name`, creating it if needed.
+    /// Imports one mbox file or one Maildir folder into `name`, creating it if needed. Returns
+    /// the number of messages stored, and of those skipped because the mailbox already held them.
     private func importOne(_ s: MailStore, path: String, isMaildir: Bool, keywords: [Int: String],
-                           into name: String) async throws -> Int {
+                           into name: String) async throws -> (Int, Int) {
         let user = user
         let target = try await s.write { tx in
             let account = try tx.requireAccount(named: user)
             return try tx.mailbox(of: account.id, named: name)?.id
                 ?? tx.createMailbox(account: account.id, name: name).id
         }
+        // What the mailbox holds already, by content: an earlier, interrupted run of this import
+        // stored those, so they are skipped. Empty for a new mailbox, which costs no lookups.
+        var ledger = try s.read { tx in try tx.importLedger(for: target) }
         var batch: [Item] = []
-        var total = 0
+        var total = 0, skipped = 0
         // One batch commits on the writer thread while the next is read and parsed here.
         var committing: Task<Void, any Error>?
         func flush() async throws {
-            let items = batch
+            var items = batch
             batch.removeAll(keepingCapacity: true)
+            if !ledger.isEmpty {
+                let before = items.count
+                items = try s.read { tx in try items.filter { !(try tx.isAlreadyImported($0.message, ledger: &ledger)) } }
+                skipped += before - items.count
+            }
+            let newItems = items
             try await committing?.value
             committing = Task {
                 try await s.write { tx in
-                    for item in items {
+                    for item in newItems {
                         _ = try tx.append(to: target, item.message, flags: item.flags, keywords: item.keywords,
                                           internalDate: item.date)
                     }
                 }
             }
-            total += items.count
+            total += newItems.count
         }
         let add: (Item) async throws -> Void = { item in
             batch.append(item)
@@ -85,7 +97,7 @@ struct Import: AsyncParsableCommand {
         }
         if !batch.isEmpty { try await flush() }
         try await committing?.value
-        return total
+        return (total, skipped)
     }
 }
 
