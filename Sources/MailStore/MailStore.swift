@@ -153,6 +153,10 @@ public final class MailStore: Sendable {
 
     /// Writes a consistent copy of the store into the empty directory `path`.
     public func backup(to path: String, compact: Bool = false) throws { try backend.backup(to: path, compact: compact) }
+
+    /// The size in bytes of the data file of the store (or backup) in directory `path`; 0 if
+    /// there is none. It grows while `backup` writes it, which gives progress.
+    public static func dataFileSize(at path: String) -> Int { LMDBBackend.fileSize(LMDBBackend.dataFile(in: path)) }
 }
 
 /// Carries a write's result from the writer thread to the caller.

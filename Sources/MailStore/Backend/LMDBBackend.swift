@@ -57,8 +57,7 @@ package final class LMDBBackend: StorageBackend {
 
     package func statistics() throws -> BackendStatistics {
         let info = environment.info()
-        var st = stat()
-        let fileSize = stat(environment.path + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
+        let fileSize = Self.fileSize(Self.dataFile(in: environment.path))
         return BackendStatistics(
             mapSize: info.mapSize, pageSize: info.pageSize, pagesUsed: info.lastPageNumber + 1,
             lastTransactionID: info.lastTransactionID, readers: info.readers, maxReaders: info.maxReaders,
@@ -68,6 +67,16 @@ package final class LMDBBackend: StorageBackend {
     package func backup(to path: String, compact: Bool) throws {
         try environment.copy(to: path, compact: compact)
     }
+
+    /// The data file of the environment in `path`.
+    package static func dataFile(in path: String) -> String { path + "/data.mdb" }
+
+    /// The size of a file in bytes; 0 if it is missing.
+    package static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
 }
 
 /// A job's error, carried out of the aborted optimistic transaction.

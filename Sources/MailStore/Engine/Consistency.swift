@@ -8,17 +8,19 @@ extension MailStore {
     /// account usage, content reference counts, orphaned content and pieces, UIDs below
     /// UIDNEXT, modseqs at or below HIGHESTMODSEQ, one change-log entry per message, and a
     /// full-text index that holds exactly the words of each message's content.
-    /// An empty result means the store is consistent.
-    public func checkConsistency() throws -> [ConsistencyProblem] {
-        try read { tx in try tx.consistencyProblems() }
+    /// An empty result means the store is consistent. `progress` gets the number of messages
+    /// checked so far.
+    public func checkConsistency(progress: (Int) -> Void = { _ in }) throws -> [ConsistencyProblem] {
+        try read { tx in try tx.consistencyProblems(progress: progress) }
     }
 }
 
 extension StoreReader {
-    func consistencyProblems() throws -> [ConsistencyProblem] {
+    func consistencyProblems(progress: (Int) -> Void = { _ in }) throws -> [ConsistencyProblem] {
         var problems: [ConsistencyProblem] = []
         func report(_ s: String) { problems.append(ConsistencyProblem(description: s)) }
         var references: [ContentID: Int] = [:]
+        var checked = 0
 
         for account in try accounts() {
             var usedBytes = 0, usedMessages = 0
@@ -52,7 +54,12 @@ extension StoreReader {
                     return true
                 }
                 if logEntries != messages { report("\(mailbox.name): \(logEntries) live change-log entries for \(messages) messages") }
-                for problem in try indexProblems(mailbox) { report("\(mailbox.name): \(problem)") }
+                let before = checked
+                for problem in try indexProblems(mailbox, progress: { progress(before + $0) }) {
+                    report("\(mailbox.name): \(problem)")
+                }
+                checked += messages
+                progress(checked)
                 usedBytes += size
                 usedMessages += messages
             }
