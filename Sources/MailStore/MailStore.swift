@@ -35,10 +35,13 @@ public final class MailStore: Sendable {
     private let writer: GroupCommitWriter
     private let feed: ChangeFeed
     private let segmentCache = TextSegmentCache()
+    /// Held shared while the store is open, so that `compact` can tell it is in use.
+    private let lock: StoreLock
     public let path: String
 
     /// Opens (creating if needed) the store in directory `path`.
     public init(path: String, options: Options = Options()) throws {
+        lock = try StoreLock(directory: path, mode: .shared)
         do {
             backend = try LMDBBackend(path: path, mapSize: options.initialMapSize, noSync: options.unsafeNoSync)
         } catch {

@@ -8,7 +8,7 @@ struct MStore: AsyncParsableCommand {
         commandName: "mstore",
         abstract: "Maintain an mstore mail store.",
         subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Import.self, Export.self, Fetch.self,
-                      Expunge.self, Check.self, Stats.self, Backup.self, Restore.self, QuotaUpkeep.self,
+                      Expunge.self, Check.self, Stats.self, Backup.self, Restore.self, Compact.self, QuotaUpkeep.self,
                       AppendLoop.self, Search.self, Reindex.self])
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Progress of long work (import, export, backup, check, reindex) on stderr.
+/// Progress of long work (import, export, backup, compact, check, reindex) on stderr.
 ///
 /// On a terminal it is one line redrawn in place: `label [#####.....] done/total percent,
 /// rate, ETA`. When stderr is not a terminal (a log, a pipe, cron) nothing is drawn while the

@@ -26,6 +26,7 @@ func writeMbox(_ path: String, count: Int, size: Int = 1000, tag: String = "upke
                 ("backup", ["backup", dir + "/bk"]),
                 ("check", ["check"]),
                 ("reindex", ["reindex"]),
+                ("compact", ["compact"]),
             ]
             for (label, arguments) in runs {
                 let result = try mstore(arguments + ["--data", data])

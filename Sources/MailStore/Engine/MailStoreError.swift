@@ -24,6 +24,9 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidPasswordHash(String)
     /// The store was written by a newer schema than this binary understands.
     case unsupportedSchema(found: Int, supported: Int)
+    /// Another process holds the store in a way that excludes this use (compaction against
+    /// everyone else): the reason, naming the store.
+    case storeBusy(String)
     /// Stored data failed to decode.
     case corrupt(String)
     /// The storage layer failed.
@@ -49,6 +52,7 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidPasswordHash(let why): "invalid password hash: \(why)"
         case .unsupportedSchema(let found, let supported):
             "store schema \(found) is newer than this program supports (\(supported))"
+        case .storeBusy(let why): why
         case .corrupt(let why): "corrupt store: \(why)"
         case .storage(let why): "storage failure: \(why)"
         }
