@@ -7,9 +7,10 @@ extension MailStore {
     /// Recomputes from scratch what the store keeps incrementally, and compares: mailbox counts,
     /// account usage, content reference counts, orphaned content and pieces, UIDs below
     /// UIDNEXT, modseqs at or below HIGHESTMODSEQ, one change-log entry per message, and a
-    /// full-text index that holds exactly the words of each message's content.
-    /// An empty result means the store is consistent. `progress` gets the number of messages
-    /// checked so far.
+    /// full-text index and sort keys that hold exactly what each message's content gives, and
+    /// parsed structures that match their content's bytes. An empty result means the store is
+    /// consistent. `progress` gets the number of messages checked so far. `repair()` rebuilds
+    /// what can be rebuilt.
     public func checkConsistency(progress: (Int) -> Void = { _ in }) throws -> [ConsistencyProblem] {
         try read { tx in try tx.consistencyProblems(progress: progress) }
     }
@@ -79,6 +80,9 @@ extension StoreReader {
             var size = 0, pieces = 0
             try forEachPiece(of: id) { size += $0.count; pieces += 1 }
             if size != record.size || pieces != record.pieceCount { report("content \(id): pieces do not add up") }
+            else if !record.structure.isEmpty, try reparsedStructure(of: id, record) != record.structure {
+                report("content \(id): parsed structure differs from its bytes")
+            }
             let mapped = try kv.withValue(.contentHashes, record.sha256) { $0.map { readU64($0, at: 0) } }
             if mapped != id.rawValue { report("content \(id): hash index does not point back") }
             return true

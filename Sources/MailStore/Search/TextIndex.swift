@@ -234,7 +234,7 @@ extension StoreWriter {
         try w.put(.textSegments, Keys.segment(mailbox, id), info.encoded())
     }
 
-    private func deleteSegment(_ mailbox: MailboxID, _ id: UInt64, _ info: SegmentInfo) throws {
+    func deleteSegment(_ mailbox: MailboxID, _ id: UInt64, _ info: SegmentInfo) throws {
         for index in ContentLayout.pieces(forSize: info.byteCount).indices {
             try w.delete(.textChunks, Keys.segmentChunk(id, index))
         }
