@@ -35,20 +35,27 @@ public final class MailStore: Sendable {
     private let writer: GroupCommitWriter
     private let feed: ChangeFeed
     private let segmentCache = TextSegmentCache()
+    /// Held shared while the store is open, so that `compact` can tell it is in use.
+    private let lock: StoreLock
     public let path: String
+    /// Where opening this store saved a copy of it before upgrading it from an older schema;
+    /// nil when no upgrade was needed.
+    public let upgradeBackup: String?
 
-    /// Opens (creating if needed) the store in directory `path`.
+    /// Opens (creating if needed) the store in directory `path`. An older store is upgraded
+    /// (see `upgradeBackupPrefix`); a newer one is refused, untouched.
     public init(path: String, options: Options = Options()) throws {
+        lock = try StoreLock(directory: path, mode: .shared)
         do {
             backend = try LMDBBackend(path: path, mapSize: options.initialMapSize, noSync: options.unsafeNoSync)
         } catch {
             throw MailStoreError.storage("cannot open \(path): \(error)")
         }
         self.path = path
+        upgradeBackup = try Self.upgradeSchema(backend, path: path)
         writer = GroupCommitWriter(backend: backend)
         feed = ChangeFeed(interval: options.feedPollInterval)
         feed.store = self
-        try checkSchema()
     }
 
     deinit { writer.stop() }
@@ -61,26 +68,59 @@ public final class MailStore: Sendable {
         data ?? ProcessInfo.processInfo.environment["MSTORE_DATA"] ?? "./mstore-data"
     }
 
-    private func checkSchema() throws {
-        let found = try read { tx in
-            try tx.kv.withValue(.meta, Keys.schemaVersion) { v in v.map { Int(readU32($0, at: 0)) } }
+    /// The name of the directory, inside the data directory, into which opening an older store
+    /// copies it before the upgrade: `pre-upgrade-schema-1-20261129T213000Z`.
+    public static let upgradeBackupPrefix = "pre-upgrade-schema-"
+
+    /// Brings a store of an older schema to `schemaVersion`: first a plain copy of it into a new
+    /// directory inside `path` (`upgradeBackupPrefix`), then every step in one transaction, so a
+    /// failure leaves the store as it was and says where the copy is. Returns the copy's path,
+    /// or nil when nothing was upgraded. A store newer than this binary is refused untouched.
+    private static func upgradeSchema(_ backend: any StorageBackend, path: String) throws -> String? {
+        let (found, hasAccounts) = try backend.read { kv in
+            (try kv.withValue(.meta, Keys.schemaVersion) { v in v.map { Int(readU32($0, at: 0)) } },
+             try kv.count(.accounts) > 0)
         }
-        switch found {
-        case let version? where version > Self.schemaVersion:
-            throw MailStoreError.unsupportedSchema(found: version, supported: Self.schemaVersion)
-        case let version? where version == Self.schemaVersion:
-            break
-        default:
-            // A new store, or one from before the full-text index: index what it holds.
-            let results = try backend.commitGroup([{ kv in
+        if let found, found > schemaVersion {
+            throw MailStoreError.unsupportedSchema(found: found, supported: schemaVersion)
+        }
+        if found == schemaVersion { return nil }
+        // No version and no accounts: a new store, with nothing to keep. Otherwise schema 1,
+        // from before the full-text index, which did not always record its version.
+        let from = found ?? 1
+        var copy: String?
+        if found != nil || hasAccounts {
+            let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
+                                                    formatOptions: [.withYear, .withMonth, .withDay, .withTime, .withTimeZone])
+            let directory = path + "/" + upgradeBackupPrefix + "\(from)-" + stamp
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+                try backend.backup(to: directory, compact: false)
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw MailStoreError.upgradeFailed(from: from, to: schemaVersion, backup: "nowhere: the copy failed",
+                                                   reason: "\(error)")
+            }
+            copy = directory
+        }
+        let results: [(any Error)?]
+        do {
+            results = try backend.commitGroup([{ kv in
+                // 1 to 2: index what the store holds.
                 let tx = StoreWriter(kv: kv, now: ZonedDate.now())
                 for account in try tx.accounts() {
                     for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
                 }
-                try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(Self.schemaVersion)))
+                try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }])
-            if let error = results.first ?? nil { throw MailStoreError.storage("\(error)") }
+        } catch {
+            results = [error]
         }
+        if let error = results.first ?? nil {
+            guard let copy else { throw MailStoreError.storage("\(error)") }
+            throw MailStoreError.upgradeFailed(from: from, to: schemaVersion, backup: copy, reason: "\(error)")
+        }
+        return copy
     }
 
     // MARK: The two verbs
@@ -153,6 +193,10 @@ public final class MailStore: Sendable {
 
     /// Writes a consistent copy of the store into the empty directory `path`.
     public func backup(to path: String, compact: Bool = false) throws { try backend.backup(to: path, compact: compact) }
+
+    /// The size in bytes of the data file of the store (or backup) in directory `path`; 0 if
+    /// there is none. It grows while `backup` writes it, which gives progress.
+    public static func dataFileSize(at path: String) -> Int { LMDBBackend.fileSize(LMDBBackend.dataFile(in: path)) }
 }
 
 /// Carries a write's result from the writer thread to the caller.

@@ -53,7 +53,11 @@ struct Backup: AsyncParsableCommand {
             throw UserError("cannot create \(dest): \((error as NSError).localizedDescription)")
         }
         do {
-            try s.backup(to: dest, compact: compact)
+            let storage = try s.storageStatistics()
+            let bar = ProgressBar(label: "backup", total: storage.pagesUsed * storage.pageSize, unit: .bytes)
+            let (dest, compact) = (dest, compact)
+            try await bar.follow({ MailStore.dataFileSize(at: dest) }) { try s.backup(to: dest, compact: compact) }
+            bar.finish(MailStore.dataFileSize(at: dest))
             // Checksums first: opening the copy to count it may add files of its own (a lock
             // file), which the manifest leaves out and restore does not copy.
             var files: [BackupManifest.File] = []

@@ -35,6 +35,7 @@ struct Export: AsyncParsableCommand {
             return try tx.mailboxes(of: account.id).filter { !$0.isNoSelect }
         }
         let temporary = dest + ".mstore-export-\(getpid())"
+        let bar = ProgressBar(label: "export", total: boxes.reduce(0) { $0 + $1.messages })
         var total = 0
         do {
             if all { try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false) }
@@ -44,9 +45,10 @@ struct Export: AsyncParsableCommand {
                     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                             withIntermediateDirectories: true)
                 }
+                let before = total
                 switch format {
-                case .mbox: total += try MboxWriter.export(s, box, to: path)
-                case .maildir: total += try MaildirWriter.export(s, box, to: path)
+                case .mbox: total += try MboxWriter.export(s, box, to: path) { bar.update(before + $0) }
+                case .maildir: total += try MaildirWriter.export(s, box, to: path) { bar.update(before + $0) }
                 }
             }
             // Checked again: DEST may have appeared while we wrote.
@@ -59,6 +61,7 @@ struct Export: AsyncParsableCommand {
             }
             throw error
         }
+        bar.finish(total)
         print("exported \(total) messages from \(boxes.count) mailbox\(boxes.count == 1 ? "" : "es") to \(dest)")
     }
 
@@ -79,7 +82,8 @@ func errnoText() -> String { String(cString: strerror(errno)) }
 /// more `>`, and a blank line. The stored CRLF line ends are kept, so `import` gives back the
 /// same bytes; a message that does not end in a line end gets one.
 enum MboxWriter {
-    static func export(_ store: MailStore, _ box: Mailbox, to path: String) throws -> Int {
+    /// Writes the mailbox to `path`; `progress` gets the number of messages written so far.
+    static func export(_ store: MailStore, _ box: Mailbox, to path: String, progress: (Int) -> Void) throws -> Int {
         guard FileManager.default.createFile(atPath: path, contents: nil),
               let handle = FileHandle(forWritingAtPath: path) else { throw UserError("cannot create \(path)") }
         defer { try? handle.close() }
@@ -93,6 +97,7 @@ enum MboxWriter {
                 if bytes.last != 10 { out.append(10) }
                 out.append(10)
                 count += 1
+                progress(count)
                 if out.count >= 1 << 20 {
                     try handle.write(contentsOf: out)
                     out.removeAll(keepingCapacity: true)
@@ -159,7 +164,8 @@ enum MboxWriter {
 /// Keywords become Dovecot's letters `a` to `z`, in the order they first appear, with their
 /// names in `dovecot-keywords`; a Maildir has no letter for more than 26 (a warning says so).
 enum MaildirWriter {
-    static func export(_ store: MailStore, _ box: Mailbox, to path: String) throws -> Int {
+    /// Writes the mailbox into the Maildir `path`; `progress` gets the number of messages written so far.
+    static func export(_ store: MailStore, _ box: Mailbox, to path: String, progress: (Int) -> Void) throws -> Int {
         let fm = FileManager.default
         for sub in ["cur", "new", "tmp"] {
             try fm.createDirectory(atPath: path + "/" + sub, withIntermediateDirectories: true)
@@ -180,6 +186,7 @@ enum MaildirWriter {
                 let file = path + "/cur/" + fileName(record, keywords: String(record.keywords.compactMap { letterOf[$0] }.sorted()))
                 try write(bytes, to: file, mtime: record.internalDate.seconds)
                 count += 1
+                progress(count)
                 return true
             }
         }

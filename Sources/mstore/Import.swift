@@ -5,7 +5,8 @@ import MailMessage
 import MailStore
 
 /// `mstore import USER SOURCE [--mailbox NAME]`: an mbox file or a Maildir (with its Maildir++
-/// folders), detected.
+/// folders), detected. Resumable: run again after an interruption, it skips the messages the
+/// mailbox already holds (`ImportLedger`), so nothing is stored twice.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import an mbox file or a Maildir (and its Maildir++ folders) into a mailbox (default INBOX).")
@@ -22,6 +23,32 @@ struct Import: AsyncParsableCommand {
         var flags: MessageFlags
         var keywords: [String] = []
         var date: ZonedDate?
+        /// Where the message ends in an mbox file, for progress.
+        var sourceEnd = 0
+    }
+
+    /// How far an import has come, over all its folders.
+    final class Progress {
+        let bar: ProgressBar
+        let isMbox: Bool
+        var messages = 0
+
+        init(source: String, folders: [String], isMaildir: Bool) {
+            isMbox = !isMaildir
+            if isMaildir {
+                // Counting a Maildir's files is only worth it for a bar that is drawn.
+                let total = ProgressBar.isTerminal ? folders.reduce(0) { $0 + Maildir.messageCount($1) } : 0
+                bar = ProgressBar(label: "import", total: total)
+            } else {
+                let size = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? nil
+                bar = ProgressBar(label: "import", total: size ?? 0, unit: .bytes)
+            }
+        }
+
+        func add(_ item: Item) {
+            messages += 1
+            bar.update(isMbox ? item.sourceEnd : messages, messages: isMbox ? messages : nil)
+        }
     }
 
     func run() async throws {
@@ -41,40 +68,54 @@ struct Import: AsyncParsableCommand {
         // Every folder's dovecot-keywords is read (and a bad one refused) before the first write.
         let keywords = try sources.map { isDirectory.boolValue ? try Maildir.keywords(in: $0.path) : [:] }
         let s = try store.open()
+        let progress = Progress(source: source, folders: sources.map(\.path), isMaildir: isDirectory.boolValue)
         for ((path, name), keywords) in zip(sources, keywords) {
-            let total = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, keywords: keywords, into: name)
-            print("imported \(total) messages into \(name)")
+            let (total, skipped) = try await importOne(s, path: path, isMaildir: isDirectory.boolValue, keywords: keywords,
+                                                       into: name, progress: progress)
+            print("imported \(total) messages into \(name)" + (skipped > 0 ? " (\(skipped) already there, skipped)" : ""))
         }
+        progress.bar.finish(progress.isMbox ? nil : progress.messages, messages: progress.messages)
     }
 
-    /// Imports one mbox file or one Maildir folder into `name`, creating it if needed.
+    /// Imports one mbox file or one Maildir folder into `name`, creating it if needed. Returns
+    /// the number of messages stored, and of those skipped because the mailbox already held them.
     private func importOne(_ s: MailStore, path: String, isMaildir: Bool, keywords: [Int: String],
-                           into name: String) async throws -> Int {
+                           into name: String, progress: Progress) async throws -> (Int, Int) {
         let user = user
         let target = try await s.write { tx in
             let account = try tx.requireAccount(named: user)
             return try tx.mailbox(of: account.id, named: name)?.id
                 ?? tx.createMailbox(account: account.id, name: name).id
         }
+        // What the mailbox holds already, by content: an earlier, interrupted run of this import
+        // stored those, so they are skipped. Empty for a new mailbox, which costs no lookups.
+        var ledger = try s.read { tx in try tx.importLedger(for: target) }
         var batch: [Item] = []
-        var total = 0
+        var total = 0, skipped = 0
         // One batch commits on the writer thread while the next is read and parsed here.
         var committing: Task<Void, any Error>?
         func flush() async throws {
-            let items = batch
+            var items = batch
             batch.removeAll(keepingCapacity: true)
+            if !ledger.isEmpty {
+                let before = items.count
+                items = try s.read { tx in try items.filter { !(try tx.isAlreadyImported($0.message, ledger: &ledger)) } }
+                skipped += before - items.count
+            }
+            let newItems = items
             try await committing?.value
             committing = Task {
                 try await s.write { tx in
-                    for item in items {
+                    for item in newItems {
                         _ = try tx.append(to: target, item.message, flags: item.flags, keywords: item.keywords,
                                           internalDate: item.date)
                     }
                 }
             }
-            total += items.count
+            total += newItems.count
         }
         let add: (Item) async throws -> Void = { item in
+            progress.add(item)
             batch.append(item)
             if batch.count >= Self.batchSize { try await flush() }
         }
@@ -85,7 +126,7 @@ struct Import: AsyncParsableCommand {
         }
         if !batch.isEmpty { try await flush() }
         try await committing?.value
-        return total
+        return (total, skipped)
     }
 }
 
@@ -99,6 +140,13 @@ enum Maildir {
 
     static func directories(_ path: String) -> [String] {
         ["cur", "new"].map { path + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The number of message files in the folder's cur/ and new/.
+    static func messageCount(_ path: String) -> Int {
+        directories(path).reduce(0) { n, dir in
+            n + ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.count
+        }
     }
 
     static func validate(_ path: String) throws {
@@ -205,6 +253,7 @@ enum Mbox {
         var pending: [UInt8] = []
         var current: [UInt8]?
         var fromLine = ""
+        var consumed = 0
 
         func emit() async throws {
             guard var message = current else { return }
@@ -212,11 +261,12 @@ enum Mbox {
             if message.suffix(2) == [10, 10] { message.removeLast() }
             else if message.suffix(4) == [13, 10, 13, 10] { message.removeLast(2) }
             let prepared = PreparedMessage(message)
-            try await add(Import.Item(message: prepared, flags: [], date: date(fromLine: fromLine)))
+            try await add(Import.Item(message: prepared, flags: [], date: date(fromLine: fromLine), sourceEnd: consumed))
             current = nil
         }
 
         func line(_ l: ArraySlice<UInt8>) async throws {
+            defer { consumed += l.count }
             if l.starts(with: Array("From ".utf8)) {
                 try await emit()
                 fromLine = String(decoding: l, as: UTF8.self)

@@ -8,7 +8,7 @@ struct MStore: AsyncParsableCommand {
         commandName: "mstore",
         abstract: "Maintain an mstore mail store.",
         subcommands: [UserCommand.self, MailboxCommand.self, Deliver.self, Import.self, Export.self, Fetch.self,
-                      Expunge.self, Check.self, Stats.self, Backup.self, Restore.self, QuotaUpkeep.self,
+                      Expunge.self, Check.self, Stats.self, Backup.self, Restore.self, Compact.self, QuotaUpkeep.self,
                       AppendLoop.self, Search.self, Reindex.self])
 }
 
@@ -17,7 +17,15 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The data directory (default: $MSTORE_DATA, else ./mstore-data).")
     var data: String?
 
-    func open() throws -> MailStore { try MailStore(path: MailStore.defaultPath(data: data)) }
+    /// Opens the store, saying on stderr when opening it upgraded it from an older schema.
+    func open() throws -> MailStore {
+        let store = try MailStore(path: MailStore.defaultPath(data: data))
+        if let backup = store.upgradeBackup {
+            FileHandle.standardError.write(Data(
+                "mstore: upgraded the store to schema \(MailStore.schemaVersion); a copy of it as it was is in \(backup)\n".utf8))
+        }
+        return store
+    }
 }
 
 /// `--json` for listing verbs.
@@ -59,7 +67,7 @@ enum Main {
             status = fail(error.description, 1)
         } catch let error as MailStoreError {
             switch error {
-            case .storage, .corrupt: status = fail("\(error)", 3)
+            case .storage, .corrupt, .upgradeFailed: status = fail("\(error)", 3)
             default: status = fail("\(error)", 1)
             }
         } catch let error as ExitCode {

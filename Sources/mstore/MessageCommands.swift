@@ -53,18 +53,6 @@ struct Fetch: ParsableCommand {
     }
 }
 
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Verify the store's invariants.")
-    @OptionGroup var store: StoreOptions
-    @OptionGroup var output: OutputOptions
-
-    func run() throws {
-        let problems = try store.open().checkConsistency().map(\.description)
-        try output.print(problems) { problems.isEmpty ? "store is consistent" : problems.joined(separator: "\n") }
-        if !problems.isEmpty { throw ExitCode(1) }
-    }
-}
-
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show store figures.")
     @OptionGroup var store: StoreOptions

@@ -71,48 +71,7 @@ struct Reindex: AsyncParsableCommand {
             }
             done += indexed
         }
-        bar.finish()
+        bar.finish(done)
         print("reindexed \(done) message\(done == 1 ? "" : "s") in \(targets.count) mailbox\(targets.count == 1 ? "" : "es")")
-    }
-}
-
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-final class ProgressBar: @unchecked Sendable {
-    private let label: String
-    private let total: Int
-    private let enabled = isatty(STDERR_FILENO) != 0
-    private let lock = NSLock()
-    private var lastDraw = 0.0
-    private let start = Date().timeIntervalSinceReferenceDate
-    /// Redraw at most this often, in seconds.
-    static let interval = 0.1
-
-    init(label: String, total: Int) {
-        self.label = label
-        self.total = total
-    }
-
-    /// Draws `label [#####.....] done/total percent, rate/s, ETA`.
-    func update(_ done: Int) {
-        guard enabled else { return }
-        lock.withLock {
-            let now = Date().timeIntervalSinceReferenceDate
-            guard now - lastDraw >= Self.interval || done >= total else { return }
-            lastDraw = now
-            let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            let rate = Double(done) / max(now - start, 0.001)
-            let eta = rate > 0 ? Int(Double(max(total - done, 0)) / rate) : 0
-            FileHandle.standardError.write(Data(
-                "\r\(label) [\(bar)] \(done)/\(total) \(Int(fraction * 100))% \(Int(rate))/s ETA \(eta / 60):\(String(format: "%02d", eta % 60)) ".utf8))
-        }
-    }
-
-    func finish() {
-        guard enabled else { return }
-        update(total)
-        FileHandle.standardError.write(Data("\n".utf8))
     }
 }

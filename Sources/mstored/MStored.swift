@@ -61,6 +61,9 @@ struct MStored: AsyncParsableCommand {
 
         let store: MailStore
         do { store = try MailStore(path: MailStore.defaultPath(data: data)) } catch { throw Failure("\(error)") }
+        if let backup = store.upgradeBackup {
+            logger.notice("upgraded the store to schema \(MailStore.schemaVersion); a copy of it as it was is in \(backup)")
+        }
         let threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import MailStore
 
@@ -147,5 +148,91 @@ import Testing
         let store = try MailStore(path: data)
         defer { store.close() }
         #expect(try store.checkConsistency() == [])
+    }
+}
+
+@Suite struct ResumableImportTests {
+    /// `count` messages in mbox form, CRLF, each about 1 KiB and unique, except that every
+    /// 997th is the same message (so the source holds identical copies, which must each be
+    /// imported once). Returns the file's text and the messages as the store keeps them.
+    func generatedMbox(_ count: Int) -> (String, [[UInt8]]) {
+        var text = "", messages: [[UInt8]] = []
+        let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 36)
+        for i in 0..<count {
+            let body = i % 997 == 0
+                ? "Subject: the same every time\r\nMessage-ID: <same@gen>\r\n\r\nidentical\r\n"
+                : "Subject: generated \(i)\r\nMessage-ID: <\(i)@gen>\r\n\r\nmessage \(i)\r\n\(filler)\r\n"
+            text += "From gen@example.org Sat Jan  3 01:05:34 2026\r\n" + body + "\r\n"
+            messages.append(Array(body.utf8))
+        }
+        return (text, messages)
+    }
+
+    func inboxContents(_ store: MailStore) throws -> [[UInt8]]? {
+        try store.read { tx in
+            guard let account = try tx.account(named: "ann"), let box = try tx.mailbox(of: account.id, named: "INBOX") else {
+                return nil
+            }
+            return try tx.messages(in: box.id).map { try tx.content($0.content) }
+        }
+    }
+
+    /// The real binary killed with SIGKILL after its first batch is durable, then run again:
+    /// the mailbox ends with exactly the source's messages, each once.
+    @Test func importKilledMidwayThenResumedStoresEachMessageOnce() async throws {
+        let batch = 1000  // mstore's Import.batchSize: messages per durable write
+        try await withScratch { dir, data in
+            try addUser("ann", data)
+            let (text, expected) = generatedMbox(30_000)
+            try text.write(toFile: dir + "/big.mbox", atomically: true, encoding: .utf8)
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: productPath("mstore"))
+            process.arguments = ["import", "ann", dir + "/big.mbox", "--data", data]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let store = try MailStore(path: data)
+            defer { store.close() }
+            var partial = 0
+            let deadline = Date().addingTimeInterval(120)
+            while partial < batch && process.isRunning && Date() < deadline {
+                partial = try store.read { tx in
+                    try tx.account(named: "ann").flatMap { try tx.mailbox(of: $0.id, named: "INBOX") }?.messages
+                } ?? 0
+                if partial < batch { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal, "the import ended before it was killed")
+            let stored = try inboxContents(store) ?? []
+            #expect(stored.count >= batch && stored.count < expected.count, "\(stored.count) stored when killed")
+            #expect(stored == Array(expected.prefix(stored.count)), "the stored messages are a prefix of the source")
+
+            let resumed = try mstore(["import", "ann", dir + "/big.mbox", "--data", data])
+            #expect(resumed.status == 0, "\(resumed.err)")
+            #expect(resumed.out == "imported \(expected.count - stored.count) messages into INBOX (\(stored.count) already there, skipped)\n")
+            #expect(try inboxContents(store) == expected)
+
+            // Once more: nothing new.
+            let again = try mstore(["import", "ann", dir + "/big.mbox", "--data", data])
+            #expect(again.out == "imported 0 messages into INBOX (\(expected.count) already there, skipped)\n")
+            #expect(try inboxContents(store)?.count == expected.count)
+            #expect(try mstore(["check", "--data", data]).status == 0)
+        }
+    }
+
+    /// A Maildir imported twice is stored once; a message added to it since is the only one
+    /// the second run stores.
+    @Test func maildirImportedTwiceIsStoredOnce() async throws {
+        try await withScratch { dir, data in
+            try addUser("ann", data)
+            let count = try makeFlagMaildir(dir + "/src")
+            #expect(try mstore(["import", "ann", dir + "/src", "--data", data]).out == "imported \(count) messages into INBOX\n")
+            try "Subject: later\r\n\r\nnew\r\n".write(toFile: dir + "/src/new/2000.host", atomically: true, encoding: .utf8)
+            let again = try mstore(["import", "ann", dir + "/src", "--data", data])
+            #expect(again.out == "imported 1 messages into INBOX (\(count) already there, skipped)\n")
+            #expect(try snapshot(data, "ann", "INBOX").count == count + 1)
+        }
     }
 }

@@ -57,8 +57,7 @@ package final class LMDBBackend: StorageBackend {
 
     package func statistics() throws -> BackendStatistics {
         let info = environment.info()
-        var st = stat()
-        let fileSize = stat(environment.path + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
+        let fileSize = Self.fileSize(Self.dataFile(in: environment.path))
         return BackendStatistics(
             mapSize: info.mapSize, pageSize: info.pageSize, pagesUsed: info.lastPageNumber + 1,
             lastTransactionID: info.lastTransactionID, readers: info.readers, maxReaders: info.maxReaders,
@@ -67,6 +66,45 @@ package final class LMDBBackend: StorageBackend {
 
     package func backup(to path: String, compact: Bool) throws {
         try environment.copy(to: path, compact: compact)
+    }
+
+    /// The data file of the environment in `path`.
+    package static func dataFile(in path: String) -> String { path + "/data.mdb" }
+
+    /// Rewrites the environment in `path` without its free pages: a compacting copy into the
+    /// empty directory `temporary` (on the same file system), flushed to disk, then renamed over
+    /// the data file. Until that rename the original is whole, so a crash leaves either it or the
+    /// complete copy. `check` reads the store first and may refuse by throwing. The caller must
+    /// make sure no other process has the environment open: one that did would go on using the
+    /// replaced file. Returns the data file's size before and after.
+    package static func compact(path: String, temporary: String,
+                                check: (any KVReader) throws -> Void) throws -> (before: Int, after: Int) {
+        let file = dataFile(in: path), copy = dataFile(in: temporary)
+        let before = fileSize(file)
+        do {
+            // The environment is closed when `backend` goes, at the end of this block.
+            let backend = try LMDBBackend(path: path, mapSize: 64 << 20, noSync: false)
+            try backend.read(check)
+            try backend.environment.copy(to: temporary, compact: true)
+        }
+        try syncFile(copy)
+        guard rename(copy, file) == 0 else { throw LMDBError.system(errno) }
+        try syncFile(path)
+        return (before, fileSize(file))
+    }
+
+    /// The size of a file in bytes; 0 if it is missing.
+    package static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    /// Flushes a file or directory to disk.
+    private static func syncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw LMDBError.system(errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw LMDBError.system(errno) }
     }
 }
 

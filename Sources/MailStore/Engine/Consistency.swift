@@ -7,18 +7,21 @@ extension MailStore {
     /// Recomputes from scratch what the store keeps incrementally, and compares: mailbox counts,
     /// account usage, content reference counts, orphaned content and pieces, UIDs below
     /// UIDNEXT, modseqs at or below HIGHESTMODSEQ, one change-log entry per message, and a
-    /// full-text index that holds exactly the words of each message's content.
-    /// An empty result means the store is consistent.
-    public func checkConsistency() throws -> [ConsistencyProblem] {
-        try read { tx in try tx.consistencyProblems() }
+    /// full-text index and sort keys that hold exactly what each message's content gives, and
+    /// parsed structures that match their content's bytes. An empty result means the store is
+    /// consistent. `progress` gets the number of messages checked so far. `repair()` rebuilds
+    /// what can be rebuilt.
+    public func checkConsistency(progress: (Int) -> Void = { _ in }) throws -> [ConsistencyProblem] {
+        try read { tx in try tx.consistencyProblems(progress: progress) }
     }
 }
 
 extension StoreReader {
-    func consistencyProblems() throws -> [ConsistencyProblem] {
+    func consistencyProblems(progress: (Int) -> Void = { _ in }) throws -> [ConsistencyProblem] {
         var problems: [ConsistencyProblem] = []
         func report(_ s: String) { problems.append(ConsistencyProblem(description: s)) }
         var references: [ContentID: Int] = [:]
+        var checked = 0
 
         for account in try accounts() {
             var usedBytes = 0, usedMessages = 0
@@ -52,7 +55,12 @@ extension StoreReader {
                     return true
                 }
                 if logEntries != messages { report("\(mailbox.name): \(logEntries) live change-log entries for \(messages) messages") }
-                for problem in try indexProblems(mailbox) { report("\(mailbox.name): \(problem)") }
+                let before = checked
+                for problem in try indexProblems(mailbox, progress: { progress(before + $0) }) {
+                    report("\(mailbox.name): \(problem)")
+                }
+                checked += messages
+                progress(checked)
                 usedBytes += size
                 usedMessages += messages
             }
@@ -72,6 +80,9 @@ extension StoreReader {
             var size = 0, pieces = 0
             try forEachPiece(of: id) { size += $0.count; pieces += 1 }
             if size != record.size || pieces != record.pieceCount { report("content \(id): pieces do not add up") }
+            else if !record.structure.isEmpty, try reparsedStructure(of: id, record) != record.structure {
+                report("content \(id): parsed structure differs from its bytes")
+            }
             let mapped = try kv.withValue(.contentHashes, record.sha256) { $0.map { readU64($0, at: 0) } }
             if mapped != id.rawValue { report("content \(id): hash index does not point back") }
             return true

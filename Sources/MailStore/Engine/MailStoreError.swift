@@ -24,6 +24,11 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidPasswordHash(String)
     /// The store was written by a newer schema than this binary understands.
     case unsupportedSchema(found: Int, supported: Int)
+    /// Another process holds the store in a way that excludes this use (compaction against
+    /// everyone else): the reason, naming the store.
+    case storeBusy(String)
+    /// Opening an older store failed to bring it to the current schema; the store is unchanged.
+    case upgradeFailed(from: Int, to: Int, backup: String, reason: String)
     /// Stored data failed to decode.
     case corrupt(String)
     /// The storage layer failed.
@@ -49,6 +54,10 @@ public enum MailStoreError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidPasswordHash(let why): "invalid password hash: \(why)"
         case .unsupportedSchema(let found, let supported):
             "store schema \(found) is newer than this program supports (\(supported))"
+        case .storeBusy(let why): why
+        case .upgradeFailed(let from, let to, let backup, let reason):
+            "upgrading the store from schema \(from) to \(to) failed, and the store was left as it was "
+                + "(a copy of it is in \(backup)): \(reason)"
         case .corrupt(let why): "corrupt store: \(why)"
         case .storage(let why): "storage failure: \(why)"
         }

@@ -170,6 +170,11 @@ public class StoreReader {
 
     // MARK: Content
 
+    /// The content stored with this SHA-256, if any.
+    func contentID(sha256: [UInt8]) throws -> ContentID? {
+        try kv.withValue(.contentHashes, sha256) { v in v.map { ContentID(rawValue: readU64($0, at: 0)) } }
+    }
+
     func contentRecord(_ id: ContentID) throws -> ContentRecord? {
         try kv.withValue(.contents, Keys.content(id)) { v in try v.map { try ContentRecord(decoding: $0) } }
     }

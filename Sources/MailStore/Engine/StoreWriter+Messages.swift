@@ -66,7 +66,7 @@ extension StoreWriter {
 
     /// Stores the content once: a second message with the same bytes adds a reference.
     func retainContent(_ message: PreparedMessage) throws -> ContentID {
-        if let id = try w.withValue(.contentHashes, message.sha256, { v in v.map { ContentID(rawValue: readU64($0, at: 0)) } }) {
+        if let id = try contentID(sha256: message.sha256) {
             try retainContent(id)
             return id
         }

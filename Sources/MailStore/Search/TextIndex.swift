@@ -125,7 +125,8 @@ extension StoreReader {
 
     /// How the mailbox's index differs from what its messages' content gives: each segment
     /// is rebuilt from the live messages in its UID range and compared byte for byte.
-    func indexProblems(_ mailbox: Mailbox) throws -> [String] {
+    /// `progress` gets the number of messages compared so far, after each segment.
+    func indexProblems(_ mailbox: Mailbox, progress: (Int) -> Void = { _ in }) throws -> [String] {
         var problems: [String] = []
         var covered = 0
         var previousMax: UInt32 = 0
@@ -151,6 +152,7 @@ extension StoreReader {
                 return true
             }
             covered += messages.count
+            progress(covered)
             let have = TextSegment.merge([stored], messageCount: messages.count) { live.contains($0) }
             let want = TextSegment.build(messages)
             if have != want { problems.append("text segment \(id) differs from its messages' content; run mstore reindex") }
@@ -232,7 +234,7 @@ extension StoreWriter {
         try w.put(.textSegments, Keys.segment(mailbox, id), info.encoded())
     }
 
-    private func deleteSegment(_ mailbox: MailboxID, _ id: UInt64, _ info: SegmentInfo) throws {
+    func deleteSegment(_ mailbox: MailboxID, _ id: UInt64, _ info: SegmentInfo) throws {
         for index in ContentLayout.pieces(forSize: info.byteCount).indices {
             try w.delete(.textChunks, Keys.segmentChunk(id, index))
         }

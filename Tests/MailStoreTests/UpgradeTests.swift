@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import MailStore
+
+@Suite struct UpgradeTests {
+    /// A store the test writes in schema 1 (no full-text index, version 1).
+    func writeSchemaOneStore(_ path: String, damage: Bool = false) async throws {
+        let store = try MailStore(path: path)
+        defer { store.close() }
+        let (_, inbox) = try await makeAlice(store)
+        try await store.write { tx in
+            for i in 0..<20 { try tx.append(to: inbox.id, message(i, body: "needle\(i)")) }
+            try tx.dropIndex(inbox.id)
+            var keys: [[UInt8]] = []
+            try tx.kv.scan(.sortKeys, prefix: []) { k, _ in keys.append(Array(k)); return true }
+            for k in keys { try tx.w.delete(.sortKeys, k) }
+            if damage {
+                // A content record the upgrade cannot decode.
+                let record = try #require(try tx.messages(in: inbox.id).last)
+                try tx.w.put(.contents, Keys.content(record.content), [99])
+            }
+            try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(1))
+        }
+    }
+
+    func schemaAndAccounts(_ path: String) throws -> (Int?, Int) {
+        let backend = try LMDBBackend(path: path, mapSize: 64 << 20, noSync: false)
+        return try backend.read { kv in
+            (try kv.withValue(.meta, Keys.schemaVersion) { $0.map { Int(readU32($0, at: 0)) } }, try kv.count(.accounts))
+        }
+    }
+
+    func bytes(_ file: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: file)) }
+
+    /// Opening a schema-1 store copies it into a directory inside the data directory, then
+    /// upgrades it: the copy is the old store, the upgraded one is indexed and consistent.
+    @Test func upgradeWritesABackupFirst() async throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await writeSchemaOneStore(path)
+        let store = try MailStore(path: path)
+        defer { store.close() }
+        let backup = try #require(store.upgradeBackup)
+        #expect(backup.hasPrefix(path + "/" + MailStore.upgradeBackupPrefix + "1-"))
+        let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
+        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
+        #expect(try store.checkConsistency() == [])
+        let (version, accounts) = try schemaAndAccounts(backup)
+        #expect(version == 1 && accounts == 1)
+        // Opened again: nothing more to do.
+        let again = try MailStore(path: path)
+        #expect(again.upgradeBackup == nil)
+        again.close()
+    }
+
+    /// An upgrade that fails leaves the store's file exactly as it was and says so on one
+    /// line, naming the copy; the CLI exits 3.
+    @Test func failedUpgradeLeavesTheStoreUntouched() async throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await writeSchemaOneStore(path, damage: true)
+        let file = path + "/data.mdb"
+        let before = try bytes(file)
+        do {
+            _ = try MailStore(path: path)
+            Issue.record("the upgrade should have failed")
+        } catch let error as MailStoreError {
+            guard case .upgradeFailed(let from, let to, let backup, _) = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(from == 1 && to == MailStore.schemaVersion)
+            #expect(FileManager.default.fileExists(atPath: backup + "/data.mdb"))
+        }
+        #expect(try bytes(file) == before)
+        #expect(try schemaAndAccounts(path).0 == 1)
+        let result = try mstore(["user", "list", "--data", path])
+        #expect(result.status == 3)
+        #expect(result.err.hasPrefix("mstore: upgrading the store from schema 1 to 2 failed, and the store was left as it was"))
+        #expect(result.err.filter { $0 == "\n" }.count == 1)
+        #expect(try bytes(file) == before)
+    }
+}

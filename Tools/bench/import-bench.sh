@@ -1,0 +1,43 @@
+#!/bin/bash
+# Times `mstore import` of the shared corpus repeated to N messages (default 20,000), each copy
+# with its own X-Bench-Serial header: a fresh import into a new data directory, then the same
+# import again (resumable: it skips all). Several binaries alternate, run by run, so a noisy
+# machine hits them alike.
+#
+#   Tools/bench/import-bench.sh [--count N] [--runs R] BIN [BIN...]
+set -euo pipefail
+count=20000 runs=5
+while [ $# -gt 0 ]; do
+  case $1 in
+    --count) count=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "usage: $0 [--count N] [--runs R] BIN [BIN...]" >&2; exit 2; }
+corpus=${CORPUS:-$(dirname "$0")/../../../shared/corpus}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 - "$corpus" "$count" "$work/in.mbox" <<'PY'
+import re, sys
+corpus, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+messages = []
+for name in ["notmuch-git-patches.mbox", "notmuch-mailinglists.mbox"]:
+    data = open(f"{corpus}/{name}", "rb").read()
+    messages += [m for m in re.split(rb"(?m)^(?=From )", data) if m.startswith(b"From ")]
+with open(out, "wb") as f:
+    for n in range(count):
+        first, rest = messages[n % len(messages)].split(b"\n", 1)
+        f.write(first + b"\nX-Bench-Serial: %d\n" % n + rest)
+PY
+seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+for run in $(seq "$runs"); do
+  for bin in "$@"; do
+    data=$work/data
+    rm -rf "$data"
+    echo pw | "$bin" user add bench --data "$data" --password-stdin > /dev/null
+    fresh=$(seconds "$bin" import bench "$work/in.mbox" --data "$data")
+    again=$(seconds "$bin" import bench "$work/in.mbox" --data "$data")
+    echo "run $run $bin fresh ${fresh}s again ${again}s $("$bin" mailbox status bench INBOX --data "$data" | sed 's/ .*//')"
+  done
+done
