@@ -18,6 +18,9 @@ Parts (--parts, default all four):
           generated messages in threads of 1 to 7 (Message-ID, References, Re: subjects, 500
           senders, dates over a year, one in 20 without Date:), with UID SORT (ARRIVAL) as the
           baseline that needs no header; ms, the first run after loading shown apart.
+  compress the body FETCH again over COMPRESS=DEFLATE (RFC 4978), where the server offers it:
+          msgs/s, bytes on the wire against the bytes of the answer, and the client's CPU share
+          (it inflates in zlib, so a high share means the client set the pace).
   idle    memory with --idle (10,000) connections logged in, INBOX selected, in IDLE: mstored's
           VmRSS from /proc/PID/status; for Dovecot the summed RSS and PSS of its processes (one
           imap process per connection). The peer's config caps Dovecot at process_limit = 500
@@ -38,7 +41,7 @@ Usage: Tools/bench/imap-bench.py [--runs 3] [--parts body,meta,select,qresync,se
 mstored comes from MSTORE_BIN (a directory with mstore and mstored), else a release build.
 Dovecot is started with ../shared/peer/start-dovecot.sh (as root).
 """
-import argparse, base64, glob, hashlib, hmac, os, re, resource, selectors, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, base64, glob, hashlib, hmac, os, re, resource, selectors, shutil, socket, statistics, subprocess, sys, tempfile, time, zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(ROOT, "..", "shared")
@@ -380,7 +383,56 @@ def mstored_bindir():
                           text=True, check=True).stdout.strip()
 
 
+class DeflateSocket:
+    """What Client needs of a socket (sendall, recv_into, close), after COMPRESS=DEFLATE: raw
+    deflate both ways, with a sync flush per send. `wire` counts the compressed bytes read."""
+
+    def __init__(self, s):
+        self.s, self.wire = s, 0
+        self.inflater = zlib.decompressobj(-15)
+        self.deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.pending = memoryview(b"")
+
+    def sendall(self, data):
+        self.s.sendall(self.deflater.compress(data) + self.deflater.flush(zlib.Z_SYNC_FLUSH))
+
+    def recv_into(self, buf, n=0):
+        n = n or len(buf)
+        while not self.pending:
+            raw = self.s.recv(RECV)
+            if not raw:
+                return 0
+            self.wire += len(raw)
+            self.pending = memoryview(self.inflater.decompress(raw))
+        k = min(n, len(self.pending))
+        buf[:k] = self.pending[:k]
+        self.pending = self.pending[k:]
+        return k
+
+    def close(self):
+        self.s.close()
+
+
 # ---- parts ----------------------------------------------------------------------------------------
+
+def timed_compressed_fetch(server, box, count):
+    """FETCH 1:* (BODY.PEEK[]) after COMPRESS DEFLATE; None when the server does not offer it."""
+    c = Client(server.port, server.user, server.password)
+    if b"COMPRESS=DEFLATE" not in c.caps:
+        c.logout()
+        return None
+    c.command(b"COMPRESS DEFLATE")
+    c.s = DeflateSocket(c.s)
+    c.command(b"EXAMINE " + box.encode())
+    wire0 = c.s.wire
+    c0, t0 = cpu(), time.perf_counter()
+    _, total, fetches = c.command(b"FETCH 1:* (BODY.PEEK[])", collect=False)
+    dt, dc = time.perf_counter() - t0, cpu() - c0
+    wire = c.s.wire - wire0
+    c.logout()
+    assert fetches == count, "%s: %d FETCH responses, expected %d" % (server.name, fetches, count)
+    return count / dt, total / dt / 1e6, dc / dt, total, wire
+
 
 def timed_fetch(server, box, items, count):
     c = Client(server.port, server.user, server.password)
@@ -673,14 +725,16 @@ def main():
     if "idle" in parts and want < a.idle + 200:
         sys.exit("ulimit -n (hard) %d is too low for %d connections" % (hard, a.idle))
 
-    corpus = corpus_messages() if "body" in parts or "search" in parts else []
+    corpus = corpus_messages() if "body" in parts or "search" in parts or "compress" in parts else []
     loads = [(part, box, count, make) for part, box, count, make in (
         ("body", "bench-body", a.body_count, lambda i: corpus[i % len(corpus)]),
+        ("compress", "bench-body", a.body_count, lambda i: corpus[i % len(corpus)]),
         ("meta", "bench-meta", a.meta_count, small_message),
         ("select", "bench-select", a.select_count, small_message),
         ("search", "bench-search", a.search_count, serial_message(corpus)),
         ("sort", "bench-sort", a.sort_count, sort_message))
         if part in parts or (part == "select" and "qresync" in parts)]
+    loads = [l for i, l in enumerate(loads) if l[1] not in [m[1] for m in loads[:i]]]  # one load per mailbox
 
     servers, work, proc = [], None, None
     try:
@@ -728,7 +782,7 @@ def main():
                     print("| `%s` | %s | %.0f | %.0f |" % (command.decode(), sv.name, times[0], statistics.median(times[1:])))
             print()
         for part, box, count, make in loads:
-            if part in ("search", "sort") or (part == "select" and "select" not in parts):
+            if part in ("search", "sort", "compress") or (part == "select" and "select" not in parts):
                 continue
             res = {}
             for sv in servers:
@@ -763,6 +817,21 @@ def main():
                     bd, bm = d[0][3], m[0][3]
                     if part == "body" and abs(bd - bm) > 0.02 * bd:  # same messages, so about the same bytes
                         print("(bytes sent differ: Dovecot %d, mstored %d)" % (bd, bm))
+
+        if "compress" in parts:
+            print()
+            print("| FETCH 1:* (BODY.PEEK[]), %s messages | server | msgs/s plain | msgs/s DEFLATE | answer bytes | wire bytes | ratio | client CPU |" % format(a.body_count, ","))
+            print("|---|---|---:|---:|---:|---:|---:|---:|")
+            for sv in servers:
+                plain = [timed_fetch(sv, "bench-body", b"(BODY.PEEK[])", a.body_count) for _ in range(a.runs)]
+                packed = [timed_compressed_fetch(sv, "bench-body", a.body_count) for _ in range(a.runs)]
+                if packed[0] is None:
+                    print("| | %s | %.0f | not offered | | | | |" % (sv.name, statistics.median(r[0] for r in plain)))
+                    continue
+                answer, wire = packed[0][3], packed[0][4]
+                print("| | %s | %.0f | %.0f | %d | %d | %.1fx | %.0f%% |" % (
+                    sv.name, statistics.median(r[0] for r in plain), statistics.median(r[0] for r in packed),
+                    answer, wire, answer / wire, 100 * statistics.median(r[2] for r in packed)))
 
         if "search" in parts:
             print()
