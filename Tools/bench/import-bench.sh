@@ -2,19 +2,22 @@
 # Times `mstore import` of the shared corpus repeated to N messages (default 20,000), each copy
 # with its own X-Bench-Serial header: a fresh import into a new data directory, then the same
 # import again (resumable: it skips all). Several binaries alternate, run by run, so a noisy
-# machine hits them alike.
+# machine hits them alike. With --doveadm USER, each run also times Dovecot's `doveadm import`
+# of the same mbox into a fresh mailbox of USER on the peer (../shared/peer/start-dovecot.sh),
+# which is what an operator migrating mbox files into Dovecot runs.
 #
-#   Tools/bench/import-bench.sh [--count N] [--runs R] BIN [BIN...]
+#   Tools/bench/import-bench.sh [--count N] [--runs R] [--doveadm USER] BIN [BIN...]
 set -euo pipefail
-count=20000 runs=5
+count=20000 runs=5 doveadm_user=
 while [ $# -gt 0 ]; do
   case $1 in
     --count) count=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --doveadm) doveadm_user=$2; shift 2 ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || { echo "usage: $0 [--count N] [--runs R] BIN [BIN...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: $0 [--count N] [--runs R] [--doveadm USER] BIN [BIN...]" >&2; exit 2; }
 corpus=${CORPUS:-$(dirname "$0")/../../../shared/corpus}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -40,4 +43,13 @@ for run in $(seq "$runs"); do
     again=$(seconds "$bin" import bench "$work/in.mbox" --data "$data")
     echo "run $run $bin fresh ${fresh}s again ${again}s $("$bin" mailbox status bench INBOX --data "$data" | sed 's/ .*//')"
   done
+  if [ -n "$doveadm_user" ]; then
+    conf=/tmp/peer/dovecot.conf
+    [ -f "$conf" ] || bash "$(dirname "$0")/../../../shared/peer/start-dovecot.sh" > /dev/null
+    # Dovecot reads the mbox as the mail user, and wants to write its index beside it.
+    chmod 777 "$work"; chmod 666 "$work/in.mbox"
+    doveadm -c "$conf" mailbox delete -u "$doveadm_user" -s bench-import/INBOX bench-import > /dev/null 2>&1 || true
+    took=$(seconds doveadm -c "$conf" import -u "$doveadm_user" -s "mbox:$work:INBOX=$work/in.mbox" bench-import all)
+    echo "run $run doveadm import ${took}s $(doveadm -c "$conf" mailbox status -u "$doveadm_user" messages bench-import/INBOX | sed 's/.*=//')"
+  fi
 done
