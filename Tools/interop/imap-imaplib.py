@@ -1076,6 +1076,92 @@ def main():
             idle_sees(r, rb"\* %d EXISTS$" % (exists + 1), deliver, "EXISTS")
             r.close()
 
+    # ---- newer extensions, each only when the server offers it ------------------------------
+
+    probe = Raw().login()
+    caps = b" ".join(l for l in probe.command(b"CAPABILITY")[0] if l.startswith(b"* CAPABILITY")).upper().split()
+    probe.close()
+
+    if b"METADATA" in caps:
+        @check("METADATA: SETMETADATA, GETMETADATA with DEPTH, NIL removes (RFC 5464)")
+        def _():
+            r = Raw().login()
+            _, tagged = r.command(b'SETMETADATA INBOX (/private/vendor/imaplib/a "one" /private/vendor/imaplib/b "two")')
+            assert tagged.startswith(b"OK"), tagged
+            untagged, tagged = r.command(b"GETMETADATA (DEPTH 1) INBOX /private/vendor/imaplib")
+            assert tagged.startswith(b"OK"), tagged
+            text = b" ".join(untagged)
+            assert b'/private/vendor/imaplib/a "one"' in text and b'/private/vendor/imaplib/b "two"' in text, untagged
+            _, tagged = r.command(b"SETMETADATA INBOX (/private/vendor/imaplib/a NIL /private/vendor/imaplib/b NIL)")
+            assert tagged.startswith(b"OK"), tagged
+            untagged, _ = r.command(b"GETMETADATA INBOX /private/vendor/imaplib/a")
+            assert not any(b'"one"' in l for l in untagged), untagged
+            r.close()
+
+    if b"PARTIAL" in caps:
+        @check("PARTIAL: the last two matches of a SEARCH (RFC 9394)")
+        def _():
+            r = Raw().login()
+            r.command(b"EXAMINE INBOX")
+            untagged, tagged = r.command(b"UID SEARCH RETURN (COUNT) ALL")
+            count = int(re.search(rb"COUNT (\d+)", b" ".join(untagged)).group(1))
+            untagged, tagged = r.command(b"UID SEARCH RETURN (PARTIAL -1:-2) ALL")
+            assert tagged.startswith(b"OK"), tagged
+            m = re.search(rb"PARTIAL \(-1:-2 ([0-9:,]+|NIL)\)", b" ".join(untagged))
+            assert m and (m.group(1) == b"NIL") == (count == 0), untagged
+            r.close()
+
+    if b"CATENATE" in caps:
+        @check("CATENATE: a new message from an existing one's header and new text (RFC 4469)")
+        def _():
+            r = Raw().login()
+            r.command(b"CREATE " + TOP.encode() + b"/catenate")
+            r.command(b"APPEND INBOX {%d+}\r\n%s" % (len(M1), M1))
+            r.command(b"EXAMINE INBOX")
+            untagged, _ = r.command(b"UID SEARCH RETURN (MAX) ALL")
+            first = re.search(rb"MAX (\d+)", b" ".join(untagged)).group(1)
+            text = b"\r\nWritten by the imaplib walk.\r\n"
+            _, tagged = r.command(b'APPEND %s/catenate CATENATE (URL "/INBOX/;UID=%s/;SECTION=HEADER" TEXT {%d+}\r\n%s)'
+                                  % (TOP.encode(), first, len(text), text))
+            assert tagged.startswith(b"OK"), tagged
+            _, tagged = r.command(b'APPEND %s/catenate CATENATE (URL "/INBOX/;UID=4294967295")' % TOP.encode())
+            assert tagged.startswith(b"NO [BADURL"), tagged
+            r.close()
+
+    if b"NOTIFY" in caps:
+        @check("NOTIFY: another session's CREATE arrives without a command (RFC 5465)")
+        def _():
+            r = Raw().login()
+            _, tagged = r.command(b"NOTIFY SET (PERSONAL (MailboxName))")
+            assert tagged.startswith(b"OK"), tagged
+            other = Raw().login()
+            other.command(b"CREATE " + TOP.encode() + b"/notified")
+            start, seen = time.monotonic(), []
+            while not any(b"notified" in l and l.startswith(b"* LIST") for l in seen):
+                left = IDLE_WAIT - (time.monotonic() - start)
+                assert left > 0, "no LIST within %.1f s; saw %r" % (IDLE_WAIT, seen)
+                try:
+                    seen.append(r.line(timeout=left))
+                except socket.timeout:
+                    continue
+            r.command(b"NOTIFY NONE")
+            other.close()
+            r.close()
+
+    if b"UIDONLY" in caps:
+        @check("UIDONLY: sequence numbers refused, answers by UID (RFC 9586)")
+        def _():
+            r = Raw().login()
+            _, tagged = r.command(b"ENABLE UIDONLY")
+            assert tagged.startswith(b"OK"), tagged
+            r.command(b"EXAMINE INBOX")
+            _, tagged = r.command(b"FETCH 1 (FLAGS)")
+            assert tagged.startswith(b"BAD [UIDREQUIRED]"), tagged
+            untagged, tagged = r.command(b"UID FETCH 1:* (FLAGS)")
+            assert tagged.startswith(b"OK"), tagged
+            assert all(b" UIDFETCH (" in l for l in untagged if l.startswith(b"* ") and b"FETCH" in l), untagged
+            r.close()
+
     @check("LOGOUT: BYE, then the tagged OK, then the server closes")
     def _():
         r = Raw().login()
