@@ -18,8 +18,12 @@ struct Import: AsyncParsableCommand {
     /// Messages committed per durable write.
     static let batchSize = 1000
 
+    /// Batches are parsed on this many tasks at once, while the writer commits the batch before.
+    static let prepareTasks = 2
+
     struct Item: Sendable {
-        var message: PreparedMessage
+        /// The message as read; parsed in `flush`, and only when it is not skipped.
+        var raw: [UInt8]
         var flags: MessageFlags
         var keywords: [String] = []
         var date: ZonedDate?
@@ -77,6 +81,20 @@ struct Import: AsyncParsableCommand {
         progress.bar.finish(progress.isMbox ? nil : progress.messages, messages: progress.messages)
     }
 
+    /// Parses a batch, in `prepareTasks` slices at once; the results keep the batch's order.
+    static func prepare(_ items: [Item]) async -> [PreparedMessage] {
+        let slice = max(1, (items.count + prepareTasks - 1) / prepareTasks)
+        return await withTaskGroup(of: (Int, [PreparedMessage]).self) { group in
+            for start in stride(from: 0, to: items.count, by: slice) {
+                let part = items[start..<min(start + slice, items.count)].map(\.raw)
+                group.addTask { (start, part.map { PreparedMessage($0) }) }
+            }
+            var parts: [(Int, [PreparedMessage])] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
     /// Imports one mbox file or one Maildir folder into `name`, creating it if needed. Returns
     /// the number of messages stored, and of those skipped because the mailbox already held them.
     private func importOne(_ s: MailStore, path: String, isMaildir: Bool, keywords: [Int: String],
@@ -99,15 +117,18 @@ struct Import: AsyncParsableCommand {
             batch.removeAll(keepingCapacity: true)
             if !ledger.isEmpty {
                 let before = items.count
-                items = try s.read { tx in try items.filter { !(try tx.isAlreadyImported($0.message, ledger: &ledger)) } }
+                items = try s.read { tx in
+                    try items.filter { !(try tx.isAlreadyImported(sha256: PreparedMessage.contentHash(of: $0.raw), ledger: &ledger)) }
+                }
                 skipped += before - items.count
             }
             let newItems = items
+            let prepared = await Self.prepare(newItems)
             try await committing?.value
             committing = Task {
                 try await s.write { tx in
-                    for item in newItems {
-                        _ = try tx.append(to: target, item.message, flags: item.flags, keywords: item.keywords,
+                    for (item, message) in zip(newItems, prepared) {
+                        _ = try tx.append(to: target, message, flags: item.flags, keywords: item.keywords,
                                           internalDate: item.date)
                     }
                 }
@@ -204,7 +225,7 @@ enum Maildir {
                 guard let data = fm.contents(atPath: file) else { continue }
                 let mtime = (try? fm.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? nil
                 let (flags, letters) = info(fromName: name)
-                try await add(Import.Item(message: PreparedMessage(Array(data)), flags: flags,
+                try await add(Import.Item(raw: Array(data), flags: flags,
                                           keywords: letters.compactMap { keywords[$0] },
                                           date: mtime.map { ZonedDate(seconds: Int64($0.timeIntervalSince1970)) }))
             }
@@ -260,8 +281,7 @@ enum Mbox {
             // The blank line before the next From line separates messages; it is not content.
             if message.suffix(2) == [10, 10] { message.removeLast() }
             else if message.suffix(4) == [13, 10, 13, 10] { message.removeLast(2) }
-            let prepared = PreparedMessage(message)
-            try await add(Import.Item(message: prepared, flags: [], date: date(fromLine: fromLine), sourceEnd: consumed))
+            try await add(Import.Item(raw: message, flags: [], date: date(fromLine: fromLine), sourceEnd: consumed))
             current = nil
         }
 

@@ -36,7 +36,13 @@ extension StoreReader {
     /// Whether `message` is one of the messages `ledger` still counts; if so, it is taken off
     /// the ledger, and the import skips it.
     public func isAlreadyImported(_ message: PreparedMessage, ledger: inout ImportLedger) throws -> Bool {
-        guard !ledger.isEmpty, let id = try contentID(sha256: message.sha256) else { return false }
+        try isAlreadyImported(sha256: message.sha256, ledger: &ledger)
+    }
+
+    /// The same, by content hash (`PreparedMessage.contentHash(of:)`), so a message the
+    /// mailbox holds already is skipped without being parsed.
+    public func isAlreadyImported(sha256: [UInt8], ledger: inout ImportLedger) throws -> Bool {
+        guard !ledger.isEmpty, let id = try contentID(sha256: sha256) else { return false }
         return ledger.take(id)
     }
 }

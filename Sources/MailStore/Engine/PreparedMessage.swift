@@ -27,3 +27,11 @@ public struct PreparedMessage: Sendable {
         self.sortKeys = SortKeys(parsed).encoded()
     }
 }
+
+extension PreparedMessage {
+    /// The SHA-256 the store files `raw` under (that of its CRLF form), without parsing it:
+    /// enough to tell whether the store holds that content already.
+    public static func contentHash(of raw: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: ParsedMessage.crlfNormalized(raw)))
+    }
+}
