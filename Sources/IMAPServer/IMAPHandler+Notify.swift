@@ -184,6 +184,11 @@ extension IMAPHandler {
             busy = true
             if !framerHeld { framer.pause() }
         }
+        // A change in the selected mailbox alone (the usual case) needs no look at the others.
+        let selectedID = selected?.id
+        guard work.list || work.subscriptions || !work.annotations.isEmpty || work.mailboxes.contains(where: { $0 != selectedID }) else {
+            return pushSelectedIfWanted(context, work, idle: idle)
+        }
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx in
@@ -196,11 +201,15 @@ extension IMAPHandler {
             case .failure(let error):
                 handler.logger.error("notify: \(error)")
             }
-            guard let box = handler.selected, work.mailboxes.contains(box.id),
-                  handler.notify?.selectedGroup?.events.contains(.messageNew) == true
-            else { return handler.endNotifications(context, idle: idle) }
-            handler.pushSelected(context) { handler, context in handler.endNotifications(context, idle: idle) }
+            handler.pushSelectedIfWanted(context, work, idle: idle)
         }
+    }
+
+    /// Under SELECTED, the selected mailbox's changes; then the push ends.
+    private func pushSelectedIfWanted(_ context: ChannelHandlerContext, _ work: NotifyPending, idle: Bool) {
+        guard let box = selected, work.mailboxes.contains(box.id), notify?.selectedGroup?.events.contains(.messageNew) == true
+        else { return endNotifications(context, idle: idle) }
+        pushSelected(context) { handler, context in handler.endNotifications(context, idle: idle) }
     }
 
     private func endNotifications(_ context: ChannelHandlerContext, idle: Bool) {
@@ -246,9 +255,10 @@ extension IMAPHandler {
             registration.subscriptions = now
         }
         // §5.1–§5.3 on other mailboxes: STATUS when messages came or went, or flags changed.
-        for id in work.mailboxes where id != selected?.id || registration.selectedGroup == nil {
+        for id in work.mailboxes {
             guard let box = byID[id], let old = registration.mailboxes[id] else { continue }
             registration.mailboxes[id] = box
+            // The selected mailbox is never announced by STATUS (RFC 5465 §5.1).
             guard id != selected?.id, !box.isNoSelect else { continue }
             let arrivedOrLeft = old.messages != box.messages || old.uidNext != box.uidNext
             let flagsChanged = old.highestModSeq != box.highestModSeq
