@@ -40,8 +40,9 @@ extension IMAPHandler {
         return (entries, longest)
     }
 
-    /// `* METADATA mailbox (entry value ...)`: values as strings, or literal8 when they hold NUL.
-    func sendMetadata(_ context: ChannelHandlerContext, mailbox: String?, _ entries: [MetadataEntry]) {
+    /// `* METADATA mailbox (entry value ...)`: values as strings, or literal8 when they hold NUL;
+    /// without `values`, only the names (`* METADATA mailbox (entry ...)`, RFC 5464 §4.4).
+    func sendMetadata(_ context: ChannelHandlerContext, mailbox: String?, _ entries: [MetadataEntry], values: Bool = true) {
         guard !entries.isEmpty else { return }
         var out = context.channel.allocator.buffer(capacity: 64)
         out.writeStaticString("* METADATA ")
@@ -50,6 +51,7 @@ extension IMAPHandler {
         for (i, entry) in entries.enumerated() {
             if i > 0 { out.writeStaticString(" ") }
             out.writeAString(entry.name, utf8: false)
+            guard values else { continue }
             out.writeStaticString(" ")
             switch entry.value {
             case nil: out.writeStaticString("NIL")

@@ -268,17 +268,13 @@ extension IMAPHandler {
             }
         }
         // §5.6, §5.7: which entries changed (RFC 5464 §4.4 unsolicited METADATA).
-        for (mailbox, names) in work.annotations where !names.isEmpty {
-            let list = names.map { name -> String in
-                var out = ByteBuffer()
-                out.writeAString(name, utf8: false)
-                return String(buffer: out)
-            }.joined(separator: " ")
+        for (mailbox, names) in work.annotations {
+            let entries = names.map { MetadataEntry(name: $0, value: nil) }
             if let mailbox {
                 guard let box = byID[mailbox], registration.wants(.mailboxMetadataChange, for: box.name) else { continue }
-                send(context, "* METADATA \(quotedName(box.name)) (\(list))")
+                sendMetadata(context, mailbox: box.name, entries, values: false)
             } else if registration.wantsServerMetadata {
-                send(context, "* METADATA \"\" (\(list))")
+                sendMetadata(context, mailbox: nil, entries, values: false)
             }
         }
         notify = registration
