@@ -141,11 +141,19 @@ func login(_ daemon: Daemon, user: String = "alice", password: String = "secret"
         let daemon = try await Daemon(messages: ["alice": sample])
         defer { daemon.stop() }
         func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
+        // A logged-in session holds alice's maildrop until the server has seen it go: QUIT and
+        // wait for the close, or the next login may race it and get [IN-USE].
+        func quit(_ c: LineClient) {
+            c.command("QUIT")
+            _ = c.readLine()
+            _ = c.isClosed()
+        }
 
         var c = try LineClient(port: daemon.pop3)
         _ = c.readLine()
         c.command("AUTH PLAIN " + b64("\0alice\0secret"))
         #expect(c.readLine()?.hasPrefix("+OK Logged in") == true)
+        quit(c)
 
         c = try LineClient(port: daemon.pop3)
         _ = c.readLine()
@@ -153,6 +161,7 @@ func login(_ daemon: Daemon, user: String = "alice", password: String = "secret"
         #expect(c.readLine() == "+ ")
         c.command(b64("alice\0alice\0secret"))
         #expect(c.readLine()?.hasPrefix("+OK Logged in") == true)
+        quit(c)
 
         c = try LineClient(port: daemon.pop3)
         _ = c.readLine()
@@ -162,6 +171,7 @@ func login(_ daemon: Daemon, user: String = "alice", password: String = "secret"
         #expect(c.readLine() == "+ " + b64("Password:"))
         c.command(b64("secret"))
         #expect(c.readLine()?.hasPrefix("+OK Logged in") == true)
+        quit(c)
 
         c = try LineClient(port: daemon.pop3)
         _ = c.readLine()
