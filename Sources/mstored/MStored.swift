@@ -55,6 +55,8 @@ struct MStored: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Before any listener: a SIGTERM from here on is a clean shutdown, however early.
+        let stopSignal = try StopSignal()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "mstored")
@@ -97,41 +99,67 @@ struct MStored: AsyncParsableCommand {
         }
         say("mstored: ready")
 
-        await waitForSignal()
+        await stopSignal.wait()
         logger.info("shutting down")
+        // Every acknowledged write is already durable, so a shutdown that stalls (a peer that
+        // never lets its connection close) may be cut short rather than keep the process alive.
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: Self.shutdownDeadline)
+            logger.error("shutdown did not finish within \(Self.shutdownDeadline) s: exiting now")
+            Foundation.exit(1)
+        }
         await server.shutdown()
         store.close()
         try? await group.shutdownGracefully()
         try? await threadPool.shutdownGracefully()
     }
 
+    /// How long shutdown may take before the process exits anyway (exit status 1).
+    static let shutdownDeadline: TimeInterval = 20
+
     /// Prints a line at once, even into a pipe.
     func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+}
 
-    /// Returns on SIGTERM or SIGINT.
-    func waitForSignal() async {
+/// SIGTERM and SIGINT, caught by a handler that writes one byte to a pipe, so `wait()` sees the
+/// signal whichever thread the kernel gave it to, and even when it came before `wait()`.
+/// (A dispatch signal source is not enough on Linux: it reads the signal through a signalfd,
+/// which only sees it when every thread blocks it, and a signal taken by an event-loop thread
+/// with the signal ignored is lost, so the daemon would never stop.)
+struct StopSignal {
+    private let readEnd: Int32
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw Failure("cannot create the signal pipe: errno \(errno)") }
+        for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        readEnd = ends[0]
+        stopSignalWriteEnd = ends[1]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            var byte: UInt8 = 1
+            _ = write(stopSignalWriteEnd, &byte, 1)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        for sig in [SIGTERM, SIGINT] { sigaction(sig, &action, nil) }
+    }
+
+    /// Returns once SIGTERM or SIGINT has arrived.
+    func wait() async {
+        let fd = readEnd
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = SignalOnce(continuation)
-            for sig in [SIGTERM, SIGINT] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-                source.setEventHandler { once.fire() }
-                source.resume()
-                once.keep(source)
+            Thread.detachNewThread {
+                var byte: UInt8 = 0
+                while read(fd, &byte, 1) < 0 && errno == EINTR {}
+                continuation.resume()
             }
         }
     }
 }
 
-/// Resumes a continuation once, and keeps the signal sources alive.
-/// `@unchecked Sendable`: both fields are only touched on the main queue.
-final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
-    func fire() { continuation?.resume(); continuation = nil }
-}
+/// The pipe end that the signal handler writes to; set once, before the handler is installed.
+nonisolated(unsafe) private var stopSignalWriteEnd: Int32 = -1
 
 /// A startup failure: one line on stderr, exit status 1.
 struct Failure: Error, CustomStringConvertible {

@@ -52,6 +52,8 @@ import Testing
             daemon.standardOutput = stdout
             daemon.standardError = FileHandle.nullDevice
             try daemon.run()
+            let watchdog = killAfter(childTimeout, daemon)
+            defer { watchdog.cancel() }
             var text = ""
             while !text.contains("mstored: ready\n") {
                 let data = stdout.fileHandleForReading.availableData

@@ -168,6 +168,8 @@ func makeFlagMaildir(_ path: String) throws -> Int {
                 """]
             loop.environment = ["STOP": stop, "MSTORE": productPath("mstore"), "DATA": data, "LOG": log, "PATH": "/usr/bin:/bin"]
             try loop.run()
+            let watchdog = killAfter(childTimeout, loop)
+            defer { watchdog.cancel() }
             func acknowledged() -> Int {
                 ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
                     .filter { $0.hasPrefix("delivered uid ") }.count

@@ -42,7 +42,7 @@ final class Daemon: @unchecked Sendable {
             store.close()
         }
 
-        var config = "log_level = \"debug\"\nlocal_domains = [\"example.org\"]\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
+        let config = "log_level = \"debug\"\nlocal_domains = [\"example.org\"]\n[limits]\nauth_failure_delay_ms = 100\nauth_failure_max_delay_ms = 400\n" + options.limits
         var arguments = ["--data", data, "--imap", "127.0.0.1:0", "--pop3", "127.0.0.1:0", "--lmtp", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--config", directory + "/mstored.toml"]
             + options.extraArguments
         if options.tls {
@@ -70,21 +70,21 @@ final class Daemon: @unchecked Sendable {
         process.arguments = arguments
         let stdout = Pipe()
         process.standardOutput = stdout
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         try process.run()
 
-        // Read the "listening" lines until "ready".
+        // Read the "listening" lines until "ready"; a daemon that is not ready in time is
+        // killed, which ends the stream.
+        let watchdog = killAfter(Self.startTimeout, process)
+        defer { watchdog.cancel() }
         let reader = stdout.fileHandleForReading
         var text = ""
-        let deadline = Date().addingTimeInterval(20)
         while !text.contains("mstored: ready\n") {
             let chunk = reader.availableData
             if chunk.isEmpty {
-                if !process.isRunning || Date() > deadline {
-                    throw DaemonError.startFailed(text + (try String(contentsOfFile: stderrPath, encoding: .utf8)))
-                }
-                continue
+                process.waitUntilExit()
+                throw DaemonError.startFailed(text + (try String(contentsOfFile: stderrPath, encoding: .utf8)))
             }
             text += String(decoding: chunk, as: UTF8.self)
         }
@@ -108,15 +108,29 @@ final class Daemon: @unchecked Sendable {
         try await start()
     }
 
-    /// Stops the daemon (SIGTERM) and returns its exit status.
+    /// Stops the daemon (SIGTERM) and returns its exit status. A daemon that has not exited
+    /// after `stopTimeout` is a failed test: its thread stacks and log go into the issue, and
+    /// it is killed.
     @discardableResult
     func stop() -> Int32 {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        if !waitForExit(process, seconds: Self.stopTimeout) {
+            let stacks = threadStacks(of: process.processIdentifier)
+            let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            Issue.record("mstored did not exit within \(Self.stopTimeout) s of SIGTERM.\nstacks:\n\(stacks)\nlog (end):\n\(log.suffix(4000))")
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+        } else if let log = try? String(contentsOfFile: stderrPath, encoding: .utf8),
+                  log.contains("shutdown did not finish") {
+            Issue.record("mstored cut its shutdown short.\nlog (end):\n\(log.suffix(4000))")
         }
         return process.terminationStatus
     }
+
+    /// Far longer than a start or a stop takes even on a loaded machine.
+    static let startTimeout: TimeInterval = 60
+    static let stopTimeout: TimeInterval = 30
 
     /// Opens the store, for checks after the daemon changed it.
     func withStore<T>(_ body: (MailStore) throws -> T) throws -> T {
@@ -134,7 +148,6 @@ final class Daemon: @unchecked Sendable {
 enum DaemonError: Error { case startFailed(String) }
 
 
-/// A blocking line client over a real TCP socket, with a timeout on every read.
 /// Removes the first complete line from `buffer` and returns it without CRLF (or LF), or nil
 /// when no whole line has arrived yet.
 func takeLine(_ buffer: inout [UInt8]) -> String? {
@@ -145,6 +158,7 @@ func takeLine(_ buffer: inout [UInt8]) -> String? {
     return String(decoding: line, as: UTF8.self)
 }
 
+/// A blocking line client over a real TCP socket, with a timeout on every read and write.
 final class LineClient {
     let fd: Int32
     private var buffer: [UInt8] = []
@@ -153,7 +167,9 @@ final class LineClient {
     static let timeout: TimeInterval = 10
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a daemon that another test starts meanwhile must not inherit this
+        // socket, or the server would not see this client close it.
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -164,6 +180,7 @@ final class LineClient {
         guard rc == 0 else { close(fd); throw ClientError.connect(errno) }
         var tv = timeval(tv_sec: Int(Self.timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }

@@ -291,13 +291,8 @@ import Testing
     }
 
     private func setQuota(_ daemon: Daemon, _ arguments: [String]) throws {
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: productPath("mstore"))
-        cli.arguments = ["user", "quota", "alice"] + arguments + ["--data", daemon.data]
-        cli.standardOutput = FileHandle.nullDevice
-        try cli.run()
-        cli.waitUntilExit()
-        #expect(cli.terminationStatus == 0)
+        let cli = try runProcess(productPath("mstore"), ["user", "quota", "alice"] + arguments + ["--data", daemon.data])
+        #expect(cli.status == 0, "\(cli.err)")
     }
 
     // MARK: APPENDLIMIT (RFC 7889), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502)

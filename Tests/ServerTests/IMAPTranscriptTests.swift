@@ -280,15 +280,9 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         #expect(a.line.readLine() == "* 4 EXISTS")
         #expect(Date().timeIntervalSince(start) < 1.0)
         // Another process: a delivery through the CLI.
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: productPath("mstore"))
-        cli.arguments = ["deliver", "alice", "--data", daemon.data]
-        let input = Pipe()
-        cli.standardInput = input
-        try cli.run()
-        input.fileHandleForWriting.write(Data("Subject: from cli\r\n\r\ny\r\n".utf8))
-        try input.fileHandleForWriting.close()
-        cli.waitUntilExit()
+        let cli = try runProcess(productPath("mstore"), ["deliver", "alice", "--data", daemon.data],
+                                 input: Array("Subject: from cli\r\n\r\ny\r\n".utf8))
+        #expect(cli.status == 0, "\(cli.err)")
         let cliDone = Date()
         var sawExists = false
         while let l = a.line.readLine() {
@@ -401,13 +395,8 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         let daemon = try await Daemon(messages: ["alice": imapSample])
         defer { daemon.stop() }
         let used = imapSample.reduce(0) { $0 + $1.utf8.count }
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: productPath("mstore"))
-        cli.arguments = ["user", "quota", "alice", "--storage", "\(used + 50)", "--data", daemon.data]
-        cli.standardOutput = FileHandle.nullDevice
-        try cli.run()
-        cli.waitUntilExit()
-        #expect(cli.terminationStatus == 0)
+        let cli = try runProcess(productPath("mstore"), ["user", "quota", "alice", "--storage", "\(used + 50)", "--data", daemon.data])
+        #expect(cli.status == 0, "\(cli.err)")
         let c = try IMAPClient.login(daemon)
         #expect(tagged(c.append("INBOX", "Subject: small\r\n\r\nx\r\n")).contains("OK [APPENDUID"))
         #expect(tagged(c.append("INBOX", "Subject: big\r\n\r\n" + String(repeating: "y", count: 200) + "\r\n")).contains("NO [OVERQUOTA]"))

@@ -77,16 +77,9 @@ import MailStore
     @Test func badConfigExitsNonZeroWithOneLine() throws {
         let path = NSTemporaryDirectory() + "bad-\(UInt32.random(in: 0...UInt32.max)).toml"
         try "[limits]\nmax_connections = \"many\"\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: productPath("mstored"))
-        p.arguments = ["--config", path, "--data", NSTemporaryDirectory() + "unused-\(getpid())"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 1)
+        let p = try runProcess(productPath("mstored"), ["--config", path, "--data", NSTemporaryDirectory() + "unused-\(getpid())"])
+        let text = p.err
+        #expect(p.status == 1)
         #expect(text.contains("line 2: max_connections"))
         #expect(text.split(separator: "\n").count == 1)
     }
