@@ -83,6 +83,8 @@ public enum Command: Sendable, Equatable {
     case setMetadata(mailbox: String, entries: [MetadataEntry])
     /// RFC 5465: nil for `NOTIFY NONE`.
     case notify(NotifySet?)
+    /// RFC 5267 §4.2: the tags of searches whose updates stop.
+    case cancelUpdate([String])
 }
 
 /// `NOTIFY SET [STATUS] (filter events) ...` (RFC 5465 §3.1).
@@ -357,6 +359,8 @@ public struct SearchCommand: Sendable, Equatable {
 
 public enum SearchReturnOption: String, Sendable, Equatable {
     case min = "MIN", max = "MAX", all = "ALL", count = "COUNT", save = "SAVE"
+    /// RFC 5267 §4: keep the result current with ADDTO and REMOVEFROM; a hint only.
+    case update = "UPDATE", context = "CONTEXT"
 }
 
 /// A window of a result (RFC 9394): counted from the first match (`1:100`) or from the last

@@ -59,7 +59,8 @@ extension CommandParser.Reader {
         case "STORE": try sp(); return try store(uid: false)
         case "COPY", "MOVE": try sp(); return try copyOrMove(move: name == "MOVE", uid: false)
         case "UID": try sp(); return try uid()
-        case "COMPRESS", "UNAUTHENTICATE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA", "GETMETADATA", "SETMETADATA", "NOTIFY":
+        case "COMPRESS", "UNAUTHENTICATE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA", "GETMETADATA", "SETMETADATA", "NOTIFY",
+             "CANCELUPDATE":
             return try extensionCommand(name)
         default: throw error("Unknown command \(name)")
         }

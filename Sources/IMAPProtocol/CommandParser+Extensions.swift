@@ -11,8 +11,21 @@ extension CommandParser.Reader {
         case "GETMETADATA": try sp(); return try getMetadata()
         case "SETMETADATA": try sp(); return try setMetadata()
         case "NOTIFY": try sp(); return try notify()
+        case "CANCELUPDATE": return try cancelUpdate()
         default: throw error("Unknown command \(name)")
         }
+    }
+
+    // cancelupdate = "CANCELUPDATE" 1*(SP quoted)      ; RFC 5267 §6
+    /// The tags are strings (quoted or literal), at least one.
+    mutating func cancelUpdate() throws(ParseError) -> Command {
+        var tags: [String] = []
+        repeat {
+            try sp()
+            guard let bytes = try stringBytes() else { throw error("Expected a search tag string") }
+            tags.append(try utf8(bytes))
+        } while !isAtEnd
+        return .cancelUpdate(tags)
     }
 
     // compress  = "COMPRESS" SP algorithm      ; RFC 4978 §4

@@ -34,7 +34,9 @@ extension CommandParser.Reader {
                              key: keys.count == 1 ? keys[0] : .and(keys))
     }
 
-    /// `RETURN (...) SP` when it is next, else nil; `RETURN ()` gives `[.all]` (RFC 4731 §3.1).
+    /// `RETURN (...) SP` when it is next, else nil; `RETURN ()` gives `[.all]` (RFC 4731 §3.1),
+    /// and so does `RETURN (CONTEXT)`, a hint that asks for nothing (RFC 5267 §4.1); UPDATE
+    /// alone asks for no result, only the updates (as Dovecot answers it).
     /// PARTIAL (RFC 9394) comes apart; it cannot go with ALL.
     mutating func searchReturnOptions() throws(ParseError) -> ([SearchReturnOption]?, PartialRange?) {
         guard keyword("RETURN") else { return (nil, nil) }
@@ -55,7 +57,7 @@ extension CommandParser.Reader {
         }
         try sp()
         if partial != nil && options.contains(.all) { throw error("PARTIAL and ALL cannot go together") }
-        return (options.isEmpty && partial == nil ? [.all] : options, partial)
+        return (options.allSatisfy { $0 == .context } && partial == nil ? options + [.all] : options, partial)
     }
 
     // partial-range       = partial-range-first / partial-range-last     ; RFC 9394

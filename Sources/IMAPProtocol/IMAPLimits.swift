@@ -20,4 +20,7 @@ public enum IMAPLimits {
     /// client pipelines meanwhile waits unread: the line framer stops reading from the socket
     /// once its high-water mark of bytes is buffered, so a pipeline costs bounded memory.
     public static let maxCommandsInFlight = 1
+    /// Searches kept current with RETURN (UPDATE) per selected mailbox (RFC 5267 §4); one more
+    /// is answered without updates, with `NOUPDATE`.
+    public static let maxUpdatingSearches = 32
 }

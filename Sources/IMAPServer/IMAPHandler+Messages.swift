@@ -256,9 +256,7 @@ extension IMAPHandler {
                 guard move else { return handler.complete(context, tag, "OK [\(code)] \(verb) completed.", refresh: true) }
                 // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.
                 handler.send(context, "* OK [\(code)] Moved.")
-                var removed: [(seq: Int, uid: UID)] = []
-                handler.updateSelected(id) { removed = $0.remove(pairs.map(\.0)) }
-                for line in handler.expungeLines(removed) { handler.send(context, line) }
+                handler.announceExpunged(context, id, pairs.map(\.0))
                 handler.complete(context, tag, "OK \(verb) completed.", refresh: true)
             }
         }
@@ -306,9 +304,7 @@ extension IMAPHandler {
             case .success(let (validity, newUID)):
                 // RFC 8508 §3.3: APPENDUID in an untagged OK, then the expunge of the old one.
                 handler.send(context, "* OK [APPENDUID \(validity) \(newUID)] Replacement appended.")
-                var removed: [(seq: Int, uid: UID)] = []
-                handler.updateSelected(id) { removed = $0.remove([old]) }
-                for line in handler.expungeLines(removed) { handler.send(context, line) }
+                handler.announceExpunged(context, id, [old])
                 handler.complete(context, tag, "OK \(uid ? "UID REPLACE" : "REPLACE") completed.", refresh: true)
             }
         }
@@ -337,9 +333,7 @@ extension IMAPHandler {
             case .failure(let error):
                 handler.reply(context, handler.failure(tag, error))
             case .success(let expunged):
-                var removed: [(seq: Int, uid: UID)] = []
-                handler.updateSelected(id) { removed = $0.remove(expunged) }
-                for line in handler.expungeLines(removed) { handler.send(context, line) }
+                handler.announceExpunged(context, id, expunged)
                 handler.complete(context, tag, "OK \(set == nil ? "EXPUNGE" : "UID EXPUNGE") completed.", refresh: true)
             }
         }
@@ -378,6 +372,9 @@ extension IMAPHandler {
             case .success(let (matches, plan)):
                 handler.logger.debug("search plan", metadata: ["plan": "\(plan)"])
                 if save { handler.save(matches.map(\.seq), command.returnOptions ?? [], partial: command.partial, scope) }
+                if command.returnOptions?.contains(.update) == true {
+                    handler.keepUpdated(context, tag, uid: uid, scope, criteria: nil, matches.map { scope.uids[$0.seq - 1] })
+                }
                 let numbers = uid ? matches.map { scope.uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
                 // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
                 let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
@@ -408,8 +405,9 @@ extension IMAPHandler {
     /// window of that order, `PARTIAL (-1:-2 8,9)`, or NIL when it holds none (RFC 9394).
     func sendESearch(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
                      modSeq: UInt64?, options: [SearchReturnOption], partial: PartialRange?) {
-        let wanted = options.filter { $0 != .save }
-        guard !wanted.isEmpty || partial != nil else { return }
+        let wanted = options.filter { $0 != .save && $0 != .update && $0 != .context }
+        // With UPDATE the answer comes even when it holds nothing but the tag (RFC 5267 §4.1).
+        guard !wanted.isEmpty || partial != nil || options.contains(.update) else { return }
         var line = "* ESEARCH (TAG \"\(tag)\")"
         if uid { line += " UID" }
         if let first = numbers.first, let last = numbers.last {

@@ -16,14 +16,7 @@ extension IMAPHandler {
         let criteria = command.criteria
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { tx -> ([Int], UInt64?) in
-                let matches = try scope.matches(tx)
-                let rows = try SortRow.read(tx, mailbox: scope.mailbox, uids: scope.uids, seqs: matches.map(\.seq),
-                                            needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
-                // RFC 7162 §3.1.5: a SORT with MODSEQ reports the highest modseq it found.
-                let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
-                return (MessageSorter(criteria: criteria).order(rows), modSeq)
-            }
+            try store.read { tx in try scope.sorted(tx, by: criteria) }
         }) { handler, context, result in
             switch result {
             case .failure(let error):
@@ -31,6 +24,9 @@ extension IMAPHandler {
                 handler.reply(context, handler.failure(tag, error))
             case .success(let (seqs, modSeq)):
                 if options.contains(.save) { handler.save(seqs, options, partial: command.partial, scope) }
+                if options.contains(.update) {
+                    handler.keepUpdated(context, tag, uid: uid, scope, criteria: criteria, seqs.map { scope.uids[$0 - 1] })
+                }
                 let numbers = uid ? seqs.map { scope.uids[$0 - 1].rawValue } : seqs.map { UInt32($0) }
                 if command.returnOptions == nil {
                     handler.send(context, "* SORT" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
@@ -132,6 +128,15 @@ struct SearchScope: Sendable {
     /// their modseqs. SEARCH, SORT and THREAD all select their messages here.
     func matches(_ tx: StoreReader) throws -> [(seq: Int, modSeq: UInt64)] {
         try evaluator(tx).run(key).matches
+    }
+
+    /// The matches as SORT orders them: sequence numbers in sort order, and for a key with
+    /// MODSEQ the highest modseq found (RFC 7162 §3.1.5).
+    func sorted(_ tx: StoreReader, by criteria: [SortCriterion]) throws -> (seqs: [Int], modSeq: UInt64?) {
+        let matches = try self.matches(tx)
+        let rows = try SortRow.read(tx, mailbox: mailbox, uids: uids, seqs: matches.map(\.seq),
+                                    needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
+        return (MessageSorter(criteria: criteria).order(rows), key.usesModSeq ? matches.map(\.modSeq).max() : nil)
     }
 }
 

@@ -289,6 +289,8 @@ final class IMAPHandler: ChannelInboundHandler {
             copy(context, tag, set, name, uid: uid, move: false, box)
         case .move(let set, let name, let uid):
             copy(context, tag, set, name, uid: uid, move: true, box)
+        case .cancelUpdate(let tags):
+            cancelUpdate(context, tag, tags, box)
         case .replace(let number, let name, let message, let uid):
             resolvingCatenate(context, tag, [message]) { handler, context, messages in
                 handler.replace(context, tag, number, name, messages[0], uid: uid, box)
@@ -308,7 +310,8 @@ final class IMAPHandler: ChannelInboundHandler {
                                       "BINARY", "ESEARCH", "CONDSTORE", "QRESYNC", "LIST-EXTENDED", "LIST-STATUS",
                                       "CREATE-SPECIAL-USE", "OBJECTID", "SAVEDATE", "WITHIN", "PREVIEW", "REPLACE",
                                       "UTF8=ACCEPT", "INPROGRESS", "SORT", "SORT=DISPLAY", "ESORT",
-                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY", "CATENATE", "NOTIFY"]
+                                      "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "SEARCHRES", "PARTIAL", "UIDONLY", "CATENATE", "NOTIFY",
+                                      "CONTEXT=SEARCH", "CONTEXT=SORT"]
 
     func offeredMechanisms() -> [SASLMechanism] {
         SASLMechanism.allCases.filter { !$0.sendsPassword || connection.allowsPlaintextAuth }
@@ -506,8 +509,16 @@ final class IMAPHandler: ChannelInboundHandler {
         guard let box = selected else { return then(self, context) }
         let store = self.store
         let (id, since, last) = (box.id, box.knownModSeq, box.lastUID)
+        let contexts = box.contexts, uids = box.uids, recent = rev2 ? [] : box.recent
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { try MailboxUpdate.read($0, mailbox: id, since: since, lastUID: last) }
+            try store.read { tx in
+                var update = try MailboxUpdate.read(tx, mailbox: id, since: since, lastUID: last)
+                if !contexts.isEmpty {
+                    update.contextAnswers = try SearchContext.answers(contexts, tx, mailbox: id, uids: uids,
+                                                                      recent: recent, after: update)
+                }
+                return update
+            }
         }) { handler, context, result in
             switch result {
             case .success(let update):
@@ -545,11 +556,22 @@ final class IMAPHandler: ChannelInboundHandler {
     }
 
     /// How removed messages are announced: `* n EXPUNGE` each, or one `* VANISHED` with their UIDs
-    /// once QRESYNC (RFC 7162 §3.2.10) or UIDONLY (RFC 9586) is on.
-    func expungeLines(_ removed: [(seq: Int, uid: UID)]) -> [String] {
+    /// once QRESYNC (RFC 7162 §3.2.10) or UIDONLY (RFC 9586) is on; updating searches hear of
+    /// the removal first (RFC 5267 §4.3).
+    func expungeLines(_ removal: SelectedMailbox.Removal) -> [String] {
+        let removed = removal.expunged
         guard !removed.isEmpty else { return [] }
-        if qresync || uidOnly { return ["* VANISHED \(Self.uidSet(removed.map(\.uid).sorted()))"] }
-        return removed.map { "* \($0.seq) EXPUNGE" }
+        let lines = qresync || uidOnly ? ["* VANISHED \(Self.uidSet(removed.map(\.uid).sorted()))"]
+                                       : removed.map { "* \($0.seq) EXPUNGE" }
+        return removal.contextLines + lines
+    }
+
+    /// Takes messages this session expunged (EXPUNGE, MOVE, REPLACE) out of the selected
+    /// mailbox and announces them.
+    func announceExpunged(_ context: ChannelHandlerContext, _ id: MailboxID, _ uids: [UID]) {
+        var removal = SelectedMailbox.Removal()
+        updateSelected(id) { removal = $0.remove(uids) }
+        for line in expungeLines(removal) { send(context, line) }
     }
 
     /// The flags of a message as this session shows them, with `\Recent` for IMAP4rev1.
@@ -708,6 +730,7 @@ extension Command {
         case .getMetadata: "GETMETADATA"
         case .setMetadata: "SETMETADATA"
         case .notify: "NOTIFY"
+        case .cancelUpdate: "CANCELUPDATE"
         }
     }
 }

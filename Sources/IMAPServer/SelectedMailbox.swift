@@ -21,6 +21,9 @@ struct SelectedMailbox {
     /// The result SEARCH RETURN (SAVE) kept for `$`, ascending (RFC 5182). It lives and dies
     /// with the selection: SELECT, EXAMINE, CLOSE and UNSELECT start without one.
     private(set) var savedResult: [UID] = []
+    /// Searches kept current for the client (RFC 5267 §4), in the order they were made. They
+    /// too live and die with the selection.
+    var contexts: [SearchContext] = []
 
     init(mailbox: Mailbox, uids: [UID], readOnly: Bool, firstRecent: UID) {
         id = mailbox.id
@@ -110,9 +113,18 @@ struct SelectedMailbox {
         for r in records { reported[r.uid] = r.modSeq }
     }
 
-    /// Removes expunged messages from the map. Returns each one's sequence number (at the time
-    /// its EXPUNGE is sent, so in the order to send them: highest first) and UID.
-    mutating func remove(_ expunged: [UID]) -> [(seq: Int, uid: UID)] {
+    /// Messages just taken out of the map, and what the updating searches say about it.
+    struct Removal {
+        /// Each one's sequence number (at the time its EXPUNGE is sent, so in the order to
+        /// send them: highest first) and UID.
+        var expunged: [(seq: Int, uid: UID)] = []
+        /// `REMOVEFROM` updates, to send before the expunges (RFC 5267 §4.3).
+        var contextLines: [String] = []
+    }
+
+    /// Removes expunged messages from the map, from the saved result and from the updating
+    /// searches.
+    mutating func remove(_ expunged: [UID]) -> Removal {
         var removed: [(seq: Int, uid: UID)] = []
         for uid in expunged.sorted(by: >) {
             guard let seq = sequence(of: uid) else { continue }
@@ -127,7 +139,7 @@ struct SelectedMailbox {
             let gone = Set(removed.map(\.uid))
             savedResult.removeAll { gone.contains($0) }
         }
-        return removed
+        return Removal(expunged: removed, contextLines: removeFromContexts(removed))
     }
 
     /// Folds in what changed in the store and returns the untagged responses to send now:
@@ -135,7 +147,7 @@ struct SelectedMailbox {
     /// in `pendingExpunges` while `allowExpunge` is false (during FETCH, STORE and SEARCH, RFC
     /// 9051 §7.5.1).
     mutating func apply(_ update: MailboxUpdate, allowExpunge: Bool, format: (Int, MessageInfo) -> String,
-                        announce: ([(seq: Int, uid: UID)]) -> [String]) -> [String] {
+                        announce: (Removal) -> [String]) -> [String] {
         var lines: [String] = []
         if update.modSeq > knownModSeq {
             for info in update.changed {
@@ -157,7 +169,7 @@ struct SelectedMailbox {
             lines.append("* \(uids.count) EXISTS")
             lines.append("* \(recent.count) RECENT")
         }
-        return lines
+        return lines + updateContexts(update.contextAnswers)
     }
 }
 
@@ -170,6 +182,8 @@ struct MailboxUpdate: Sendable {
     var changed: [MessageInfo] = []
     /// False when the mailbox is gone.
     var exists = true
+    /// What each updating search (by tag) finds after the change, when there are any.
+    var contextAnswers: [String: SearchContext.Answer] = [:]
 
     /// Reads the changes of `mailbox` after `since`; `lastUID` splits new messages from changed ones.
     static func read(_ tx: StoreReader, mailbox: MailboxID, since: ModSeq, lastUID: UID) throws -> MailboxUpdate {

@@ -280,6 +280,8 @@ enum CommandWriter {
             if options.depth != .zero { o.append(text("DEPTH \(options.depth.rawValue)")) }
             if !o.isEmpty { out += join(o, paren: true) + [0x20] }
             out += string(m) + [0x20] + join(entries.map(string), paren: true)
+        case .cancelUpdate(let tags):
+            out += text("CANCELUPDATE ") + join(tags.map(string), paren: false)
         case .notify(nil):
             out += text("NOTIFY NONE")
         case .notify(let set?):

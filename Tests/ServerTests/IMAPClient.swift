@@ -65,6 +65,7 @@ final class IMAPClient {
     }
 
     /// Sends an APPEND with a synchronizing literal, waiting for the continuation.
+    @discardableResult
     func append(_ mailbox: String, _ message: String, flags: String = "") -> [String] {
         let tag = nextTag()
         let bytes = Array(message.utf8)
