@@ -200,7 +200,9 @@ import Testing
                 partial = try store.read { tx in
                     try tx.account(named: "ann").flatMap { try tx.mailbox(of: $0.id, named: "INBOX") }?.messages
                 } ?? 0
-                if partial < batch { try await Task.sleep(for: .milliseconds(5)) }
+                // A blocking pause, not Task.sleep: a suspended test may wait long for a free
+                // cooperative thread on a loaded machine, and the import would finish meanwhile.
+                if partial < batch { usleep(2_000) }
             }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
