@@ -12,6 +12,12 @@ let imapSample = [
 
 func tagged(_ lines: [String]) -> String { lines.last ?? "" }
 
+/// How soon a change must reach an idling client for a test to count it as pushed: well under
+/// the client's read timeout (so a response held back until the next command fails), and far
+/// above the 200 ms change-feed poll, so that a loaded machine does not fail the test. The
+/// latency itself is measured in benchmarks, not here.
+let promptPush: TimeInterval = 5
+
 @Suite(.serialized) struct IMAPTranscriptTests {
     @Test func greetingCapabilityAndLogin() async throws {
         let daemon = try await Daemon(messages: ["alice": imapSample])
@@ -278,7 +284,7 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
         let start = Date()
         b.append("INBOX", "Subject: during idle\r\n\r\nx\r\n")
         #expect(a.line.readLine() == "* 4 EXISTS")
-        #expect(Date().timeIntervalSince(start) < 1.0)
+        #expect(Date().timeIntervalSince(start) < promptPush)
         // Another process: a delivery through the CLI.
         let cli = try runProcess(productPath("mstore"), ["deliver", "alice", "--data", daemon.data],
                                  input: Array("Subject: from cli\r\n\r\ny\r\n".utf8))
@@ -289,7 +295,7 @@ func tagged(_ lines: [String]) -> String { lines.last ?? "" }
             if l == "* 5 EXISTS" { sawExists = true; break }
         }
         #expect(sawExists)
-        #expect(Date().timeIntervalSince(cliDone) < 1.0)
+        #expect(Date().timeIntervalSince(cliDone) < promptPush)
         a.line.command("DONE")
         #expect(a.read(until: "i1").last == "i1 OK IDLE terminated.")
     }
