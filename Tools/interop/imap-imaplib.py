@@ -1148,6 +1148,46 @@ def main():
             other.close()
             r.close()
 
+    if b"CONTEXT=SEARCH" in caps:
+        @check("CONTEXT=SEARCH: ADDTO after EXISTS, REMOVEFROM before EXPUNGE, CANCELUPDATE (RFC 5267)")
+        def _():
+            box = TOP.encode() + b"/context"
+            r, other = Raw().login(), Raw().login()
+            other.command(b"CREATE " + box)
+
+            def append(subject):
+                text = b"Subject: %s\r\n\r\nbody\r\n" % subject
+                _, tagged = other.command(b"APPEND %s {%d+}\r\n%s" % (box, len(text), text))
+                assert tagged.startswith(b"OK"), tagged
+            append(b"foo one")
+            append(b"bar two")
+            r.command(b"SELECT " + box)
+            untagged, tagged = r.command(b"UID SEARCH RETURN (UPDATE) SUBJECT foo")
+            t = b"r%d" % r.n
+            assert tagged.startswith(b"OK") and untagged == [b'* ESEARCH (TAG "%s") UID' % t], untagged
+            listed, _ = r.command(b"UID SEARCH ALL")
+            uids = sorted(int(x) for l in listed if l.startswith(b"* SEARCH") for x in l.split()[2:])
+            append(b"foo three")
+            untagged, _ = r.command(b"NOOP")
+            exists = untagged.index(b"* 3 EXISTS")
+            added = [l for l in untagged if b"ADDTO" in l]
+            assert added == [b'* ESEARCH (TAG "%s") UID ADDTO (0 %d)' % (t, uids[-1] + 1)], untagged
+            assert untagged.index(added[0]) > exists, untagged
+            other.command(b"SELECT " + box)
+            other.command(b"UID STORE %d +FLAGS (\\Deleted)" % uids[0])
+            other.command(b"EXPUNGE")
+            untagged, _ = r.command(b"NOOP")
+            assert untagged[:2] == [b'* ESEARCH (TAG "%s") UID REMOVEFROM (0 %d)' % (t, uids[0]), b"* 1 EXPUNGE"], untagged
+            _, tagged = r.command(b'CANCELUPDATE "%s"' % t)
+            assert tagged.startswith(b"OK"), tagged
+            _, tagged = r.command(b'CANCELUPDATE "no-such-search"')
+            assert tagged.startswith(b"NO"), tagged
+            append(b"foo four")
+            untagged, _ = r.command(b"NOOP")
+            assert not any(b"ESEARCH" in l for l in untagged), untagged
+            other.close()
+            r.close()
+
     if b"UIDONLY" in caps:
         @check("UIDONLY: sequence numbers refused, answers by UID (RFC 9586)")
         def _():
