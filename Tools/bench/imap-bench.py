@@ -346,6 +346,15 @@ def write_mbox(path, count, make):
                     + (b"" if m.endswith(b"\r\n") else b"\r\n") + b"\r\n")
 
 
+def start_daemon(script):
+    """Runs a peer's start script. Its output goes to a file, not a pipe: the daemon it forks
+    keeps the script's stdout open, so reading a pipe to its end would wait for the daemon."""
+    with tempfile.TemporaryFile() as out:
+        if subprocess.run(["bash", script], stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+            out.seek(0)
+            sys.exit("%s failed:\n%s" % (script, out.read().decode(errors="replace")))
+
+
 def start_mstored(bindir, work, args, loads):
     env = dict(os.environ, MSTORE_DATA=os.path.join(work, "data"))
     subprocess.run([bindir + "/mstore", "user", "add", "bench", "--password-stdin"], input=b"pass\n", env=env,
@@ -739,13 +748,13 @@ def main():
     servers, work, proc = [], None, None
     try:
         if not a.no_dovecot:
-            subprocess.run(["bash", PEER], check=True, capture_output=True)
+            start_daemon(PEER)
             dv = Server("Dovecot", DOVECOT_IMAP, a.dovecot_user, "pass")
             for _, box, count, make in loads:
                 ensure_loaded_dovecot(dv, box, count, make)
             servers.append(dv)
             if "search" in parts and not a.no_xapian:
-                subprocess.run(["bash", XAPIAN_START], check=True, capture_output=True)
+                start_daemon(XAPIAN_START)
                 xa = Server("Dovecot+fts-xapian", XAPIAN_IMAP, a.xapian_user, "pass")
                 for part, box, count, make in loads:
                     if part == "search":
