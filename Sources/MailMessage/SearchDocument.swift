@@ -4,20 +4,26 @@ import Glibc
 import Darwin
 #endif
 import CMemmem
+import Foundation
+import Synchronization
 
 /// Case folding, word splitting and substring tests for SEARCH.
 ///
-/// IMAP search keys match substrings without regard to case (RFC 9051 §6.4.4). Text and search
+/// IMAP search keys match substrings without regard to case (RFC 9051 §6.4.4), by the
+/// i;unicode-casemap collation (RFC 5051): case mapped, then decomposed by NFKD. Text and search
 /// strings are both folded by `fold`, and a key matches when the folded string is a byte
-/// substring of the folded text. Folding maps each Unicode scalar on its own (to upper case,
-/// then to lower case), so it is context-free: `fold(a + b) == fold(a) + fold(b)`. That is what
-/// lets a word index answer substring queries exactly (see `words(in:)`).
+/// substring of the folded text. Folding maps each Unicode scalar on its own, so it is
+/// context-free: `fold(a + b) == fold(a) + fold(b)`. That is what lets a word index answer
+/// substring queries exactly (see `words(in:)`). (Being per scalar, it leaves out NFKD's
+/// reordering of several combining marks; text with marks in a non-canonical order is rare.)
 public enum SearchFolding {
     /// Separates the pieces of one field's text; search strings cannot contain it (RFC 9051 §4.3).
     public static let separator: UInt8 = 0
 
-    /// The folded UTF-8 of `s`: ASCII letters lowercased; other scalars mapped through full
-    /// Unicode upper then lower case, so that `ß` matches `SS` and `ﬁ` matches `FI`.
+    /// The folded UTF-8 of `s`: ASCII letters lowercased; every other scalar mapped through full
+    /// Unicode upper then lower case and decomposed by NFKD (lower-cased again, for the few
+    /// whose decomposition has capitals): `ß` matches `SS`, `ﬁ` matches `FI`, `é` matches
+    /// `e` + U+0301, so `cafe` is found in `café`, and full-width `ＡＢＣ` matches `abc`.
     public static func fold(_ s: String) -> [UInt8] {
         var out: [UInt8] = []
         fold(s, into: &out)
@@ -41,17 +47,22 @@ public enum SearchFolding {
             if scalar.isASCII {
                 let b = UInt8(scalar.value)
                 out.append(b >= 65 && b <= 90 ? b | 0x20 : b)
-                continue
-            }
-            let properties = scalar.properties
-            if !properties.changesWhenUppercased && !properties.changesWhenLowercased {
-                out.append(contentsOf: String(scalar).utf8)
-                continue
-            }
-            for upper in properties.uppercaseMapping.unicodeScalars {
-                out.append(contentsOf: upper.properties.lowercaseMapping.utf8)
+            } else {
+                out.append(contentsOf: folded(scalar))
             }
         }
+    }
+
+    /// The folded UTF-8 of each non-ASCII scalar met so far: the decomposition goes through
+    /// Foundation, which is too slow to call per character. Bounded by the scalars there are.
+    private static let foldedScalars = Mutex<[UInt32: [UInt8]]>([:])
+
+    private static func folded(_ scalar: Unicode.Scalar) -> [UInt8] {
+        if let known = foldedScalars.withLock({ $0[scalar.value] }) { return known }
+        let cased = scalar.properties.uppercaseMapping.unicodeScalars.map { $0.properties.lowercaseMapping }.joined()
+        let bytes = Array(cased.decomposedStringWithCompatibilityMapping.lowercased().utf8)
+        foldedScalars.withLock { $0[scalar.value] = bytes }
+        return bytes
     }
 
     /// Whether `b` belongs to a word: an ASCII letter or digit, or any byte of a non-ASCII

@@ -28,8 +28,9 @@ public final class MailStore: Sendable {
         public init() {}
     }
 
-    /// The schema version this binary writes and understands. 2 added the full-text index.
-    public static let schemaVersion = 2
+    /// The schema version this binary writes and understands. 2 added the full-text index; 3
+    /// folds search text with NFKD (i;unicode-casemap), so older indexes are built again.
+    public static let schemaVersion = 3
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter
@@ -92,7 +93,13 @@ public final class MailStore: Sendable {
         if found != nil || hasAccounts {
             let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
                                                     formatOptions: [.withYear, .withMonth, .withDay, .withTime, .withTimeZone])
-            let directory = path + "/" + upgradeBackupPrefix + "\(from)-" + stamp
+            // A second attempt in the same second (after a failed one) gets its own directory.
+            let base = path + "/" + upgradeBackupPrefix + "\(from)-" + stamp
+            var directory = base, n = 1
+            while FileManager.default.fileExists(atPath: directory) {
+                n += 1
+                directory = base + "-\(n)"
+            }
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
                 try backend.backup(to: directory, compact: false)
@@ -106,7 +113,7 @@ public final class MailStore: Sendable {
         let results: [(any Error)?]
         do {
             results = try backend.commitGroup([{ kv in
-                // 1 to 2: index what the store holds.
+                // 1 or 2 to 3: index what the store holds (again, for 2: the folding changed).
                 let tx = StoreWriter(kv: kv, now: ZonedDate.now())
                 for account in try tx.accounts() {
                     for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }

@@ -47,4 +47,21 @@ import Testing
         #expect(t.attachmentNames == ["été.pdf", "€.txt"])
         #expect(t.bodies.isEmpty)
     }
+
+    /// i;unicode-casemap (RFC 5051): case mapped, then NFKD, per scalar. The pairs that match
+    /// and do not match are the ones Dovecot 2.3 gives for the same BODY searches, except `ﬁ`
+    /// and `ß`, where full case mapping (`FI`, `SS`) finds more than Dovecot.
+    @Test func foldingIsCaseMappedAndDecomposed() {
+        let fold: (String) -> [UInt8] = { SearchFolding.fold($0) }
+        let text = fold("café ＡＢＣ ﬁle Straße e\u{301}t\u{e9} ㎒ Ⅻ")
+        for needle in ["cafe", "café", "CAFÉ", "abc", "ＡＢＣ", "file", "strasse", "été", "mhz", "xii"] {
+            #expect(SearchFolding.contains(text, fold(needle)), "\(needle)")
+        }
+        #expect(!SearchFolding.contains(text, fold("ete")), "a combining mark stays between e and t")
+        #expect(fold("e\u{301}") == fold("\u{e9}"))
+        #expect(fold("Ａ") == Array("a".utf8))
+        // Context-free: folding a concatenation folds each part.
+        let parts = ["Ça", "ＶＡ", "ß", "\u{301}", "ﬁ", "한국"]
+        #expect(fold(parts.joined()) == parts.flatMap { fold($0) })
+    }
 }

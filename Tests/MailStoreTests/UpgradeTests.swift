@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct UpgradeTests {
     /// A store the test writes in schema 1 (no full-text index, version 1).
-    func writeSchemaOneStore(_ path: String, damage: Bool = false) async throws {
+    func writeSchemaOneStore(_ path: String, damage: Bool = false, version: UInt32 = 1) async throws {
         let store = try MailStore(path: path)
         defer { store.close() }
         let (_, inbox) = try await makeAlice(store)
@@ -19,8 +19,23 @@ import Testing
                 let record = try #require(try tx.messages(in: inbox.id).last)
                 try tx.w.put(.contents, Keys.content(record.content), [99])
             }
-            try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(1))
+            try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(version))
         }
+    }
+
+    /// Schema 2 folded search text without NFKD: its index is built again, after a copy.
+    @Test func schemaTwoIsIndexedAgain() async throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await writeSchemaOneStore(path, version: 2)
+        let store = try MailStore(path: path)
+        defer { store.close() }
+        let backup = try #require(store.upgradeBackup)
+        #expect(backup.hasPrefix(path + "/" + MailStore.upgradeBackupPrefix + "2-"))
+        let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
+        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
+        #expect(try store.checkConsistency() == [])
+        #expect(try schemaAndAccounts(path).0 == MailStore.schemaVersion)
     }
 
     func schemaAndAccounts(_ path: String) throws -> (Int?, Int) {
@@ -76,7 +91,7 @@ import Testing
         #expect(try schemaAndAccounts(path).0 == 1)
         let result = try mstore(["user", "list", "--data", path])
         #expect(result.status == 3)
-        #expect(result.err.hasPrefix("mstore: upgrading the store from schema 1 to 2 failed, and the store was left as it was"))
+        #expect(result.err.hasPrefix("mstore: upgrading the store from schema 1 to \(MailStore.schemaVersion) failed, and the store was left as it was"))
         #expect(result.err.filter { $0 == "\n" }.count == 1)
         #expect(try bytes(file) == before)
     }
