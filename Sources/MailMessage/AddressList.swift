@@ -20,7 +20,8 @@ public enum AddressList {
         let tokens = tokenize(bytes)
         let s = bytes
         var result = [Address]()
-        var phrase = [Token]()
+        // The tokens since the last address or separator; always a run of consecutive tokens.
+        var phrase = tokens[0..<0]
         var inGroup = false
         var afterAngle = false
         var i = 0
@@ -39,16 +40,14 @@ public enum AddressList {
             i += 1
             switch t.special {
             case UInt8(ascii: "<"):
-                var inner = [Token]()
-                while i < tokens.count, tokens[i].special != UInt8(ascii: ">") {
-                    inner.append(tokens[i])
-                    i += 1
-                }
+                let innerStart = i
+                while i < tokens.count, tokens[i].special != UInt8(ascii: ">") { i += 1 }
+                var inner = tokens[innerStart..<i]
                 i += 1
                 var route: String?
                 if let colon = inner.lastIndex(where: { $0.special == UInt8(ascii: ":") }) {
                     route = joinRaw(s, inner[..<colon])
-                    inner.removeSubrange(...colon)
+                    inner = inner[(colon + 1)...]
                 }
                 var a = addrSpec(s, inner)
                 a.route = route
@@ -71,7 +70,7 @@ public enum AddressList {
                 flushBare()
                 afterAngle = false
             default:
-                if !afterAngle { phrase.append(t) }
+                if !afterAngle { phrase = tokens[(phrase.isEmpty ? i - 1 : phrase.startIndex)..<i] }
             }
         }
         flushBare()
@@ -99,6 +98,7 @@ public enum AddressList {
     /// Splits address-list bytes into words, quoted strings, domain literals and specials; drops comments.
     static func tokenize(_ s: [UInt8]) -> [Token] {
         var tokens = [Token]()
+        tokens.reserveCapacity(s.count / 4)  // roughly one token in four bytes of a typical list
         var i = 0
         while i < s.count {
             let b = s[i]
@@ -139,23 +139,29 @@ public enum AddressList {
     }
 
     /// An address from addr-spec tokens, split at the last "@".
-    private static func addrSpec(_ s: [UInt8], _ tokens: some Collection<Token>) -> Address {
-        let list = Array(tokens)
-        guard let at = list.lastIndex(where: { $0.special == UInt8(ascii: "@") }) else {
-            return Address(mailbox: joinPhrase(s, list), host: "")
+    private static func addrSpec(_ s: [UInt8], _ tokens: ArraySlice<Token>) -> Address {
+        guard let at = tokens.lastIndex(where: { $0.special == UInt8(ascii: "@") }) else {
+            return Address(mailbox: joinPhrase(s, tokens), host: "")
         }
-        return Address(mailbox: joinRaw(s, list[..<at]), host: joinRaw(s, list[(at + 1)...]))
+        return Address(mailbox: joinRaw(s, tokens[..<at]), host: joinRaw(s, tokens[(at + 1)...]))
     }
 
     /// Tokens joined as written, without spaces (addr-spec and route form).
-    private static func joinRaw(_ s: [UInt8], _ tokens: some Collection<Token>) -> String {
+    private static func joinRaw(_ s: [UInt8], _ tokens: ArraySlice<Token>) -> String {
+        // Tokens written side by side, as in most addr-specs, are one slice of the value.
+        if let first = tokens.first, let last = tokens.last,
+            last.range.upperBound - first.range.lowerBound == tokens.reduce(0, { $0 + $1.range.count })
+        {
+            return Bytes.string(s[first.range.lowerBound..<last.range.upperBound])
+        }
         var out = [UInt8]()
         for t in tokens { out += s[t.range] }
         return Bytes.string(out)
     }
 
     /// Tokens joined as a phrase: each word's text, quotes removed, one space between words.
-    private static func joinPhrase(_ s: [UInt8], _ tokens: some Collection<Token>) -> String {
+    private static func joinPhrase(_ s: [UInt8], _ tokens: ArraySlice<Token>) -> String {
+        if tokens.count == 1, let only = tokens.first, !only.isQuoted { return Bytes.string(s[only.range]) }
         var out = [UInt8]()
         for t in tokens {
             if !out.isEmpty { out.append(Bytes.space) }

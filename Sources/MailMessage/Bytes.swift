@@ -56,7 +56,11 @@ enum Bytes {
     static func lineCount(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
         guard !range.isEmpty else { return 0 }
         var n = 0
-        for i in range where buf[i] == lf { n += 1 }
+        var pos = range.lowerBound
+        while let nl = find(lf, in: buf, from: pos, to: range.upperBound) {
+            n += 1
+            pos = nl + 1
+        }
         if buf[range.upperBound - 1] != lf { n += 1 }
         return n
     }
@@ -64,10 +68,28 @@ enum Bytes {
     /// `bytes` with ASCII letters lowercased.
     static func lowercased(_ bytes: some Sequence<UInt8>) -> [UInt8] { bytes.map(lower) }
 
+    /// Whether every byte of `buf` is ASCII.
+    static func isASCII(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        var any: UInt8 = 0
+        for b in buf { any |= b }
+        return any < 0x80
+    }
+
+    /// Whether `buf` is valid UTF-8; ASCII, the common case, is checked without the generic validator.
+    static func isValidUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        isASCII(buf) || String(validating: buf, as: UTF8.self) != nil
+    }
+
     /// A string from bytes: UTF-8 when valid (RFC 6532), otherwise ISO-8859-1.
     static func string(_ bytes: some Collection<UInt8>) -> String {
-        if let s = String(validating: bytes, as: UTF8.self) { return s }
-        return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        if let s = bytes.withContiguousStorageIfAvailable(string) { return s }
+        return Array(bytes).withUnsafeBufferPointer(string)
+    }
+
+    /// A string from a buffer, as `string(_:)` does, without the generic validator for ASCII.
+    static func string(_ buf: UnsafeBufferPointer<UInt8>) -> String {
+        if isValidUTF8(buf) { return String(decoding: buf, as: UTF8.self) }
+        return String(String.UnicodeScalarView(buf.map { Unicode.Scalar($0) }))
     }
 
     /// A string from `buf[range]`, as `string(_:)` does.

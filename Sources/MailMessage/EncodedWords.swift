@@ -8,9 +8,8 @@ public enum EncodedWords {
     /// the same charset are joined before charset conversion so split multibyte characters survive.
     /// A word in an unknown charset, or malformed, is left as it was written.
     public static func decode(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 8, text.utf8.contains(UInt8(ascii: "=")) else { return text }
-        return decode(bytes)
+        guard text.utf8.count >= 8, text.utf8.contains(UInt8(ascii: "=")) else { return text }
+        return decode(Array(text.utf8))
     }
 
     /// Decodes the encoded words in header bytes; see `decode(_:)`.

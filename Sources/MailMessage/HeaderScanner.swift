@@ -69,6 +69,13 @@ enum HeaderScanner {
         (lineEnd > start && buf[lineEnd - 1] == Bytes.cr) ? lineEnd - 1 : lineEnd
     }
 
+    /// The unfolded value of `buf[range]` as a string; a value on one line is read in place.
+    static func unfoldedString(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let r = Bytes.trimmed(buf, range)
+        if Bytes.find(Bytes.lf, in: buf, from: r.lowerBound, to: r.upperBound) == nil { return Bytes.string(buf, r) }
+        return Bytes.string(unfold(buf, range))
+    }
+
     /// The unfolded value of `buf[range]`: line breaks removed, WSP trimmed. RFC 5322 §2.2.3.
     static func unfold(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [UInt8] {
         let r = Bytes.trimmed(buf, range)

@@ -67,10 +67,21 @@ enum MIMEParameters {
         var value: [UInt8]
     }
 
+    /// Most parameters that `assemble` dedupes by comparing every pair; more are hashed.
+    private static let pairwiseLimit = 8
+
     // RFC 2231 §3: parameter continuations name*0, name*1 …
     // RFC 2231 §4: extended values name*=charset'language'%XX, and name*0*= …
     /// Joins continuations, decodes extended values and returns parameters in first-seen order.
     private static func assemble(_ raw: [(name: [UInt8], value: [UInt8])]) -> [MIMEParameter] {
+        // The usual few parameters without sections: the first value of each name, found by
+        // comparing names rather than by building dictionaries.
+        if raw.count <= pairwiseLimit, !raw.contains(where: { $0.name.contains(UInt8(ascii: "*")) }) {
+            return raw.indices.compactMap { i in
+                if raw[..<i].contains(where: { $0.name == raw[i].name }) { return nil }
+                return MIMEParameter(name: Bytes.string(raw[i].name), value: Bytes.string(raw[i].value))
+            }
+        }
         var order = [[UInt8]]()
         var plain = [[UInt8]: [UInt8]]()
         var sections = [[UInt8]: [Section]]()

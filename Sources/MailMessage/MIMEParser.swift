@@ -40,10 +40,10 @@ struct MIMEParser {
             return Array(s.utf8)
         }
 
-        /// Known fields grouped by name length, for a quick match.
-        static let byLength: [Int: [(name: [UInt8], field: Field)]] = {
-            var t = [Int: [(name: [UInt8], field: Field)]]()
-            for f in allCases { t[f.name.count, default: []].append((f.name, f)) }
+        /// Known fields grouped by name length (the index), for a quick match without hashing.
+        static let byLength: [[(name: [UInt8], field: Field)]] = {
+            var t = [[(name: [UInt8], field: Field)]](repeating: [], count: allCases.map(\.name.count).max()! + 1)
+            for f in allCases { t[f.name.count].append((f.name, f)) }
             return t
         }()
     }
@@ -61,8 +61,8 @@ struct MIMEParser {
         var fields = Fields()
         let buf = self.buf
         let bounds = HeaderScanner.scan(buf, from: range.lowerBound, to: range.upperBound) { raw in
-            guard let candidates = Field.byLength[raw.name.count] else { return }
-            for c in candidates where Bytes.equalsLowercased(buf, raw.name, c.name) {
+            guard raw.name.count < Field.byLength.count else { return }
+            for c in Field.byLength[raw.name.count] where Bytes.equalsLowercased(buf, raw.name, c.name) {
                 if fields.values[c.field.rawValue] == nil { fields.values[c.field.rawValue] = raw.value }
             }
         }
@@ -95,16 +95,15 @@ struct MIMEParser {
     func value(_ r: Range<Int>) -> [UInt8] { HeaderScanner.unfold(buf, r) }
 
     /// The unfolded value of a field as a string.
-    func string(_ r: Range<Int>?) -> String? { r.map { Bytes.string(value($0)) } }
+    func string(_ r: Range<Int>?) -> String? { r.map { HeaderScanner.unfoldedString(buf, $0) } }
 
     /// Fills the Content-* data of `part` from its header fields.
     private func applyContentFields(_ f: Fields, to part: inout MessagePart) {
         if let r = f[.contentType] {
             let (v, params) = MIMEParameters.parse(value(r))
             // RFC 2045 §5.2: an invalid Content-Type gives the text/plain default.
-            let pieces = v.split(separator: "/", omittingEmptySubsequences: false)
-            if pieces.count == 2, !pieces[0].isEmpty, !pieces[1].isEmpty {
-                part.contentType = ContentType(type: String(pieces[0]), subtype: String(pieces[1]), parameters: params)
+            if let (type, subtype) = Self.mediaType(v) {
+                part.contentType = ContentType(type: type, subtype: subtype, parameters: params)
             } else {
                 part.contentType = .textPlainDefault
             }
@@ -128,6 +127,22 @@ struct MIMEParser {
         part.contentDescription = string(f[.contentDescription])
         part.contentMD5 = string(f[.contentMD5])
         part.location = string(f[.contentLocation])
+    }
+
+    /// The type and subtype of a Content-Type value split at its one "/", or nil when invalid.
+    ///
+    /// ASCII values, nearly all of them, are split by bytes; others by `Character`, so that a
+    /// combining mark after "/" keeps the slash inside its character as it always has.
+    static func mediaType(_ v: String) -> (String, String)? {
+        if v.utf8.allSatisfy({ $0 < 0x80 }) {
+            let slash = UInt8(ascii: "/")
+            guard let i = v.utf8.firstIndex(of: slash), v.utf8.lastIndex(of: slash) == i else { return nil }
+            let (type, subtype) = (v[..<i], v[v.utf8.index(after: i)...])
+            return type.isEmpty || subtype.isEmpty ? nil : (String(type), String(subtype))
+        }
+        let pieces = v.split(separator: "/", omittingEmptySubsequences: false)
+        guard pieces.count == 2, !pieces[0].isEmpty, !pieces[1].isEmpty else { return nil }
+        return (String(pieces[0]), String(pieces[1]))
     }
 
     /// Splits a multipart body into subparts, or makes it opaque when it has no boundary.

@@ -15,25 +15,29 @@ public struct MessageDate: Sendable, Hashable {
     // RFC 5322 §4.3: obs-year = 2*DIGIT ; obs-zone = "UT" / "GMT" / "EST" / … / military letters
     /// Parses a Date header value; nil when it is not a valid date.
     public init?(parsing text: String) {
-        var words = [[UInt8]]()
-        var current = [UInt8]()
+        // The words, without comments and separators, as ranges of one byte array.
+        var kept = [UInt8]()
+        kept.reserveCapacity(text.utf8.count)
+        var words = [Range<Int>]()
+        var wordStart = 0
         var commentDepth = 0
         for b in text.utf8 {
             if b == UInt8(ascii: "(") { commentDepth += 1; continue }
             if b == UInt8(ascii: ")") { commentDepth = max(0, commentDepth - 1); continue }
             if commentDepth > 0 { continue }
             if Bytes.isSpace(b) || b == UInt8(ascii: ",") {
-                if !current.isEmpty { words.append(current); current.removeAll() }
+                if kept.count > wordStart { words.append(wordStart..<kept.count) }
+                wordStart = kept.count
                 if words.count > 16 { return nil }
             } else {
-                current.append(b)
+                kept.append(b)
             }
         }
-        if !current.isEmpty { words.append(current) }
+        if kept.count > wordStart { words.append(wordStart..<kept.count) }
         var w = words[...]
-        if let first = w.first, let c = first.first, Self.isLetter(c) { w = w.dropFirst() }  // day-of-week
+        if let first = w.first, Self.isLetter(kept[first.lowerBound]) { w = w.dropFirst() }  // day-of-week
         guard w.count >= 4 else { return nil }
-        let parts = Array(w)
+        let parts = w.map { kept[$0] }
         guard let day = Self.number(parts[0]), (1...31).contains(day),
             let month = Self.month(parts[1]),
             var year = Self.number(parts[2])
@@ -67,12 +71,18 @@ public struct MessageDate: Sendable, Hashable {
         return n
     }
 
-    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    /// The month abbreviations, three lowercase letters each, January first.
+    private static let months = Array("janfebmaraprmayjunjulaugsepoctnovdec".utf8)
 
-    private static func month(_ w: [UInt8]) -> Int? {
+    /// The month (1–12) whose name starts `w`, ignoring case.
+    private static func month(_ w: ArraySlice<UInt8>) -> Int? {
         guard w.count >= 3 else { return nil }
-        let key = String(decoding: Bytes.lowercased(w.prefix(3)), as: UTF8.self)
-        return months.firstIndex(of: key).map { $0 + 1 }
+        let i = w.startIndex
+        let (a, b, c) = (Bytes.lower(w[i]), Bytes.lower(w[i + 1]), Bytes.lower(w[i + 2]))
+        for m in 0..<12 where months[3 * m] == a && months[3 * m + 1] == b && months[3 * m + 2] == c {
+            return m + 1
+        }
+        return nil
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {
@@ -84,7 +94,7 @@ public struct MessageDate: Sendable, Hashable {
     }
 
     // RFC 5322 §3.3: zone = ( "+" / "-" ) 4DIGIT ; §4.3 obs-zone names; military zones count as -0000.
-    private static func zone(_ w: [UInt8]) -> Int? {
+    private static func zone(_ w: ArraySlice<UInt8>) -> Int? {
         if let sign = w.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
             guard w.count == 5, let v = number(w.dropFirst()), v % 100 < 60 else { return nil }
             let minutes = (v / 100) * 60 + v % 100

@@ -24,18 +24,30 @@ struct TextExtractor {
 
     /// The decoded UTF-8 text of a text part, reading at most `limit` encoded bytes; HTML is stripped.
     func text(of part: MessagePart, limit: Int) -> [UInt8] {
+        withText(of: part, limit: limit) { Array($0) }
+    }
+
+    /// Calls `body` with the text `text(of:limit:)` gives; plain UTF-8 or ASCII text that needs
+    /// no decoding, most mail, is passed in place without a copy.
+    func withText<Result>(of part: MessagePart, limit: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         let r = part.bodyRange
         let slice = UnsafeBufferPointer(rebasing: buf[r.lowerBound..<min(r.upperBound, r.lowerBound + limit)])
-        let decoded = TransferDecoding.decode(slice, encoding: part.transferEncoding) ?? Array(slice)
         let charset = part.contentType.parameter("charset") ?? "us-ascii"
+        let canonical = Charset.canonicalName(charset)
+        if part.contentType.subtype != "html", TransferDecoding.isIdentity(part.transferEncoding),
+            canonical == "UTF-8" || canonical == "US-ASCII", Bytes.isValidUTF8(slice)
+        {
+            return body(slice)
+        }
+        let decoded = TransferDecoding.decode(slice, encoding: part.transferEncoding) ?? Array(slice)
         var utf8: [UInt8]
-        if Charset.canonicalName(charset) == "UTF-8", String(validating: decoded, as: UTF8.self) != nil {
+        if canonical == "UTF-8", decoded.withUnsafeBufferPointer(Bytes.isValidUTF8) {
             utf8 = decoded
         } else {
             utf8 = Array((Charset.decode(decoded, charset: charset) ?? Bytes.string(decoded)).utf8)
         }
         if part.contentType.subtype == "html" { utf8 = HTMLText.strip(utf8) }
-        return utf8
+        return utf8.withUnsafeBufferPointer(body)
     }
 
     // RFC 8970 §3: the preview holds at most 256 characters and no markup.
@@ -43,38 +55,55 @@ struct TextExtractor {
     func preview(of root: MessagePart) -> String {
         guard let part = Self.firstTextPart(root) else { return "" }
         let limit = part.contentType.subtype == "html" ? MessageLimits.previewHTMLSourceBytes : MessageLimits.previewTextSourceBytes
-        let collapsed = Self.collapsingWhitespace(text(of: part, limit: limit), maxScalars: 4 * MessageLimits.previewLength)
-        return String(String(decoding: collapsed, as: UTF8.self).prefix(MessageLimits.previewLength))
+        return withText(of: part, limit: limit, Self.preview(ofText:))
     }
 
-    /// UTF-8 text with runs of whitespace turned into one space, trimmed, cut after `maxScalars` scalars.
-    static func collapsingWhitespace(_ s: [UInt8], maxScalars: Int) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(min(s.count, maxScalars * 4))
-        var pendingSpace = false
-        var scalars = 0
-        var i = 0
-        while i < s.count {
-            let b = s[i]
-            // ASCII whitespace, and U+00A0 NO-BREAK SPACE (C2 A0).
-            let nbsp = b == 0xC2 && i + 1 < s.count && s[i + 1] == 0xA0
-            if Bytes.isSpace(b) || b == 0x0C || b == 0x0B || nbsp {
-                pendingSpace = !out.isEmpty
-                i += nbsp ? 2 : 1
-                continue
-            }
-            if b & 0xC0 != 0x80 {
-                scalars += 1
-                if scalars > maxScalars { break }
-            }
-            if pendingSpace {
-                out.append(Bytes.space)
-                pendingSpace = false
-            }
-            out.append(b)
-            i += 1
+    /// The first `MessageLimits.previewLength` characters of UTF-8 text, whitespace collapsed.
+    ///
+    /// Collapses only as much text as the preview needs: when the first `previewLength + 1`
+    /// non-space scalars and the spaces between them are ASCII, every byte is one character
+    /// (no CR is left to pair with an LF), so the preview is a byte prefix and needs no
+    /// grapheme breaking. Other text takes up to four scalars a character and cuts by `Character`.
+    static func preview(ofText text: UnsafeBufferPointer<UInt8>) -> String {
+        let length = MessageLimits.previewLength
+        let head = collapsingWhitespace(text, maxScalars: length + 1)
+        if head.withUnsafeBufferPointer(Bytes.isASCII) {
+            return String(decoding: head.prefix(length), as: UTF8.self)
         }
-        return out
+        let collapsed = collapsingWhitespace(text, maxScalars: 4 * length)
+        return String(String(decoding: collapsed, as: UTF8.self).prefix(length))
+    }
+
+    /// UTF-8 text with runs of whitespace turned into one space, trimmed, cut after `maxScalars` non-space scalars.
+    static func collapsingWhitespace(_ s: UnsafeBufferPointer<UInt8>, maxScalars: Int) -> [UInt8] {
+        // Each input byte gives at most one output byte, so `s.count` bytes always suffice.
+        [UInt8](unsafeUninitializedCapacity: s.count) { out, count in
+            var pendingSpace = false
+            var scalars = 0
+            var i = 0
+            while i < s.count {
+                let b = s[i]
+                // ASCII whitespace, and U+00A0 NO-BREAK SPACE (C2 A0).
+                let nbsp = b == 0xC2 && i + 1 < s.count && s[i + 1] == 0xA0
+                if Bytes.isSpace(b) || b == 0x0C || b == 0x0B || nbsp {
+                    pendingSpace = count > 0
+                    i += nbsp ? 2 : 1
+                    continue
+                }
+                if b & 0xC0 != 0x80 {
+                    scalars += 1
+                    if scalars > maxScalars { break }
+                }
+                if pendingSpace {
+                    out[count] = Bytes.space
+                    count += 1
+                    pendingSpace = false
+                }
+                out[count] = b
+                count += 1
+                i += 1
+            }
+        }
     }
 
     /// Collects body texts and attachment names below `part`, nested messages included.

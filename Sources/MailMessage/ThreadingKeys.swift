@@ -28,20 +28,23 @@ public struct ThreadingKeys: Sendable, Equatable {
     /// Text outside angle brackets (phrases in obsolete In-Reply-To) is ignored; a value with no
     /// brackets at all is taken whole, as broken mailers write it.
     public static func messageIDs(in value: String) -> [String] {
-        let s = Array(value.utf8)
         var ids = [String]()
-        var current: [UInt8]?
-        for b in s {
+        // The non-space bytes inside brackets; `current` is where the open id starts in `kept`.
+        var kept = [UInt8]()
+        kept.reserveCapacity(value.utf8.count)
+        var current: Int?
+        for b in value.utf8 {
             if b == UInt8(ascii: "<") {
-                current = []
+                current = kept.count
             } else if b == UInt8(ascii: ">") {
-                if let c = current, !c.isEmpty { ids.append(Bytes.string(c)) }
+                if let c = current, kept.count > c { ids.append(Bytes.string(kept[c...])) }
                 current = nil
-            } else if !Bytes.isSpace(b) {
-                current?.append(b)
+            } else if current != nil, !Bytes.isSpace(b) {
+                kept.append(b)
             }
         }
         if ids.isEmpty {
+            let s = Array(value.utf8)
             let bare = s.split(whereSeparator: { Bytes.isSpace($0) || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
             if bare.count == 1, bare[0].contains(UInt8(ascii: "@")) { ids.append(Bytes.string(bare[0])) }
         }

@@ -5,12 +5,18 @@ public enum TransferDecoding {
     /// 7bit, 8bit and binary are identity encodings. Returns nil for an encoding this module does
     /// not know, which IMAP reports as `[UNKNOWN-CTE]` (RFC 3516 §4.3).
     public static func decode(_ bytes: some Collection<UInt8>, encoding: String) -> [UInt8]? {
-        switch encoding.lowercased() {
-        case "", "7bit", "8bit", "binary": return Array(bytes)
+        let encoding = encoding.lowercased()
+        if isIdentity(encoding) { return Array(bytes) }
+        switch encoding {
         case "base64": return base64(bytes)
         case "quoted-printable": return quotedPrintable(bytes)
         default: return nil
         }
+    }
+
+    /// Whether the lowercase `encoding` leaves the bytes as they are: none, 7bit, 8bit or binary.
+    static func isIdentity(_ encoding: String) -> Bool {
+        encoding.isEmpty || encoding == "7bit" || encoding == "8bit" || encoding == "binary"
     }
 
     /// Value of each base64 alphabet byte, or 0xFF for bytes outside it.

@@ -1,6 +1,8 @@
-// Parse throughput of MailMessage on generated typical mail. The lead merges this target into
-// Benchmarks/Package.swift (ordo-one/benchmark).
+// Parse throughput of MailMessage on generated typical mail, and on the shared corpus of real
+// mail when it is present. The lead merges this target into Benchmarks/Package.swift
+// (ordo-one/benchmark).
 import Benchmark
+import Foundation
 import MailMessage
 
 /// A message with the header fields typical mail carries and the given content header and body.
@@ -33,6 +35,45 @@ private let largeAttachment = message(["Content-Type: multipart/mixed; boundary=
     "--z\r\n\r\nSee attached.\r\n--z\r\nContent-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + base64Text(5 << 20) + "\r\n--z--\r\n")
 
+/// Every message of the shared corpus (`../shared/corpus` beside the checkout, or `MSTORE_CORPUS`),
+/// CRLF-normalised as the store keeps them, in a fixed order; empty when the corpus is absent.
+///
+/// mbox files are split at "From " lines that follow a blank line, with mboxo ">From " unquoted;
+/// other files are Maildir messages when they start with a header field.
+private func corpusMessages() -> [[UInt8]] {
+    let root = ProcessInfo.processInfo.environment["MSTORE_CORPUS"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../../shared/corpus").standardized.path
+    guard let files = try? FileManager.default.subpathsOfDirectory(atPath: root) else { return [] }
+    var messages = [[UInt8]]()
+    func add(_ m: some Collection<UInt8>) {
+        if m.contains(where: { $0 != 10 }) { messages.append(ParsedMessage.crlfNormalized(m)) }
+    }
+    for name in files.sorted() {
+        guard !name.hasSuffix(".md"), let data = FileManager.default.contents(atPath: root + "/" + name) else { continue }
+        let bytes = [UInt8](data)
+        if name.hasSuffix(".mbox") {
+            var current: [UInt8]?
+            var afterBlank = true
+            for line in bytes.split(separator: 10, omittingEmptySubsequences: false) {
+                if afterBlank, line.starts(with: "From ".utf8) {
+                    if let m = current { add(m.dropLast()) }  // the blank line before "From " separates
+                    current = []
+                } else {
+                    current? += (line.starts(with: ">From ".utf8) ? line.dropFirst() : line) + [10]
+                }
+                afterBlank = line.isEmpty
+            }
+            if let m = current { add(m.dropLast()) }
+        } else {
+            // A message starts with a header field name and its colon (not a README or COPYING).
+            let nameLength = bytes.prefix(while: { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }).count
+            if nameLength > 0, nameLength < bytes.count, bytes[nameLength] == UInt8(ascii: ":") { add(bytes) }
+        }
+    }
+    return messages
+}
+
 let benchmarks: @Sendable () -> Void = {
     for (name, raw) in [
         ("small text", smallText), ("multipart with attachments", multipartWithAttachments),
@@ -40,6 +81,17 @@ let benchmarks: @Sendable () -> Void = {
     ] {
         Benchmark("MailMessage.parse \(name)", configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal])) { b in
             for _ in b.scaledIterations { blackHole(ParsedMessage.parse(raw)) }
+        }
+    }
+    // Real mail: one iteration parses every corpus message; MB/s is the size in the name over the time.
+    let corpus = corpusMessages()
+    if !corpus.isEmpty {
+        let megabytes = Double(corpus.reduce(0) { $0 + $1.count }) / 1e6
+        let name = "MailMessage.parse corpus mix (\(corpus.count) messages, \((megabytes * 100).rounded() / 100) MB)"
+        Benchmark(name, configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 200)) { b in
+            for _ in b.scaledIterations {
+                for raw in corpus { blackHole(ParsedMessage.parse(raw)) }
+            }
         }
     }
     let parsed = ParsedMessage.parse(multipartWithAttachments)
