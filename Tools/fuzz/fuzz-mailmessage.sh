@@ -8,8 +8,15 @@ SECONDS_TO_RUN=${1:-120}
 OUT=.build-fuzz
 mkdir -p "$OUT/corpus" "$OUT/crashes"
 
+# The C module the sources import (CMemmem), built beside them with its own module map.
+mkdir -p "$OUT/cmemmem"
+cp Sources/CMemmem/include/cmemmem.h "$OUT/cmemmem/"
+printf 'module CMemmem { header "cmemmem.h" export * }\n' > "$OUT/cmemmem/module.modulemap"
+clang -O2 -c Sources/CMemmem/cmemmem.c -I Sources/CMemmem/include -o "$OUT/cmemmem/cmemmem.o"
+
 # One module: the sources plus the harness (libFuzzer provides main, hence -parse-as-library).
 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -module-name MailMessage \
+    -I "$OUT/cmemmem" "$OUT/cmemmem/cmemmem.o" \
     Sources/MailMessage/*.swift Tools/fuzz/FuzzMailMessage.swift -o "$OUT/fuzz-mailmessage"
 
 # Generated seed corpus: small messages covering the parser's features.
