@@ -33,22 +33,29 @@ public enum SearchFolding {
     /// Appends the folded UTF-8 of `s` to `out`.
     public static func fold(_ s: String, into out: inout [UInt8]) {
         var s = s
-        let ascii = s.withUTF8 { buf -> Bool in
-            guard !buf.contains(where: { $0 >= 0x80 }) else { return false }
-            let start = out.count
-            out.append(contentsOf: buf)
-            out.withUnsafeMutableBufferPointer { o in
-                for i in start..<o.count where o[i] &- 65 < 26 { o[i] |= 0x20 }
-            }
-            return true
-        }
-        if ascii { return }
-        for scalar in s.unicodeScalars {
-            if scalar.isASCII {
-                let b = UInt8(scalar.value)
-                out.append(b >= 65 && b <= 90 ? b | 0x20 : b)
-            } else {
-                out.append(contentsOf: folded(scalar))
+        s.withUTF8 { buf in
+            out.reserveCapacity(out.count + buf.count)
+            var i = 0
+            while i < buf.count {
+                // A run of ASCII: copied at once, then its capitals lowered.
+                var end = i
+                while end < buf.count, buf[end] < 0x80 { end += 1 }
+                if end > i {
+                    let start = out.count
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<end]))
+                    out.withUnsafeMutableBufferPointer { o in
+                        for k in start..<o.count where o[k] &- 65 < 26 { o[k] |= 0x20 }
+                    }
+                    i = end
+                    if i == buf.count { break }
+                }
+                // One other scalar: a String's UTF-8 is valid, so its first byte gives its length.
+                let lead = buf[i]
+                let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+                var value = UInt32(lead & (lead >= 0xF0 ? 0x07 : lead >= 0xE0 ? 0x0F : 0x1F))
+                for k in 1..<length { value = value << 6 | UInt32(buf[i + k] & 0x3F) }
+                out.append(contentsOf: folded(Unicode.Scalar(value)!))
+                i += length
             }
         }
     }
