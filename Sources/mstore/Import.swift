@@ -122,18 +122,17 @@ struct Import: AsyncParsableCommand {
                 }
                 skipped += before - items.count
             }
-            let newItems = items
-            let prepared = await Self.prepare(newItems)
-            try await committing?.value
-            committing = Task {
-                try await s.write { tx in
-                    for (item, message) in zip(newItems, prepared) {
-                        _ = try tx.append(to: target, message, flags: item.flags, keywords: item.keywords,
-                                          internalDate: item.date)
-                    }
-                }
+            let entries = zip(items, await Self.prepare(items)).map { item, message in
+                PreparedBatch.Entry(message, flags: item.flags, keywords: item.keywords, internalDate: item.date)
             }
-            total += newItems.count
+            try await committing?.value
+            // The batch's index segment is built here, off the writer thread, while the next
+            // batch is read.
+            committing = Task {
+                let prepared = PreparedBatch(entries)
+                try await s.write { tx in _ = try tx.append(to: target, prepared) }
+            }
+            total += entries.count
         }
         let add: (Item) async throws -> Void = { item in
             progress.add(item)

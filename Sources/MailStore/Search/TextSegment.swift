@@ -90,6 +90,44 @@ final class TextSegment: Sendable {
         return builder.encoded(messageCount: messages.count)
     }
 
+    /// `bytes` (an encoded segment) with `base` added to every UID: the segment `build` gives
+    /// for the same messages under UIDs `base` higher. Postings hold their first UID absolute
+    /// and the rest as deltas, so only each term's first UID is rewritten; the rest is copied.
+    static func rebased(_ bytes: [UInt8], by base: UInt32) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { buf in
+            var r = ByteReader(buf)
+            var out = ByteWriter(capacity: bytes.count + bytes.count / 8)
+            out.u32(try r.u32())
+            let fieldCount = try r.u32()
+            out.u32(fieldCount)
+            var postings = ByteWriter()
+            for _ in 0..<fieldCount {
+                let termCount = try r.u32()
+                out.u32(termCount)
+                let dictionary = try r.skip(Int(try r.u32()))
+                out.u32(UInt32(dictionary.count))
+                out.raw(buf[dictionary])
+                let length = Int(try r.u32())
+                let end = r.offset + length
+                guard end <= buf.count else { throw MailStoreError.corrupt("text segment postings") }
+                postings.bytes.removeAll(keepingCapacity: true)
+                for _ in 0..<termCount {
+                    let n = try r.varint()
+                    postings.varint(n)
+                    guard n > 0 else { continue }
+                    postings.varint(try r.varint() + UInt64(base))
+                    let rest = r.offset
+                    for _ in 1..<n { _ = try r.varint() }
+                    postings.raw(buf[rest..<r.offset])
+                }
+                guard r.offset == end else { throw MailStoreError.corrupt("text segment postings") }
+                out.u32(UInt32(postings.bytes.count))
+                out.raw(postings.bytes)
+            }
+            return out.bytes
+        }
+    }
+
     /// The bytes of term `index` of `table`.
     func term(_ table: Table, _ index: Int) -> Range<Int> {
         Int(table.termStarts[index])..<Int(table.termStarts[index + 1]) - 1
