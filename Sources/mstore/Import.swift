@@ -122,18 +122,17 @@ struct Import: AsyncParsableCommand {
                 }
                 skipped += before - items.count
             }
-            let newItems = items
-            let prepared = await Self.prepare(newItems)
-            try await committing?.value
-            committing = Task {
-                try await s.write { tx in
-                    for (item, message) in zip(newItems, prepared) {
-                        _ = try tx.append(to: target, message, flags: item.flags, keywords: item.keywords,
-                                          internalDate: item.date)
-                    }
-                }
+            let entries = zip(items, await Self.prepare(items)).map { item, message in
+                PreparedBatch.Entry(message, flags: item.flags, keywords: item.keywords, internalDate: item.date)
             }
-            total += newItems.count
+            try await committing?.value
+            // The batch's index segment is built here, off the writer thread, while the next
+            // batch is read.
+            committing = Task {
+                let prepared = PreparedBatch(entries)
+                try await s.write { tx in _ = try tx.append(to: target, prepared) }
+            }
+            total += entries.count
         }
         let add: (Item) async throws -> Void = { item in
             progress.add(item)
@@ -257,13 +256,15 @@ enum Maildir {
 /// quoting is undone (mboxrd: one `>` removed from `>+From `); Content-Length is ignored.
 enum Mbox {
     static let chunkSize = 1 << 20
+    /// What starts a message's separator line, and what `>` quoting protects in the content.
+    static let fromPrefix = Array("From ".utf8)
 
     /// An mbox starts with a `From ` line.
     static func validate(_ path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw UserError("cannot read \(path)") }
         defer { try? handle.close() }
         let head = handle.readData(ofLength: 5)
-        guard Array(head) == Array("From ".utf8) else {
+        guard Array(head) == fromPrefix else {
             throw UserError("\(path) is not an mbox file (it does not start with a From line)")
         }
     }
@@ -279,15 +280,16 @@ enum Mbox {
         func emit() async throws {
             guard var message = current else { return }
             // The blank line before the next From line separates messages; it is not content.
-            if message.suffix(2) == [10, 10] { message.removeLast() }
-            else if message.suffix(4) == [13, 10, 13, 10] { message.removeLast(2) }
+            // (`elementsEqual` on the slice: `==` against an array literal would copy it whole.)
+            if message.suffix(2).elementsEqual([10, 10]) { message.removeLast() }
+            else if message.suffix(4).elementsEqual([13, 10, 13, 10]) { message.removeLast(2) }
             try await add(Import.Item(raw: message, flags: [], date: date(fromLine: fromLine), sourceEnd: consumed))
             current = nil
         }
 
         func line(_ l: ArraySlice<UInt8>) async throws {
             defer { consumed += l.count }
-            if l.starts(with: Array("From ".utf8)) {
+            if l.starts(with: fromPrefix) {
                 try await emit()
                 fromLine = String(decoding: l, as: UTF8.self)
                 current = []
@@ -296,7 +298,7 @@ enum Mbox {
             guard current != nil else { return }
             var l = l
             if l.first == UInt8(ascii: ">"), let i = l.firstIndex(where: { $0 != UInt8(ascii: ">") }),
-               l[i...].starts(with: Array("From ".utf8)) {
+               l[i...].starts(with: fromPrefix) {
                 l = l.dropFirst()
             }
             current!.append(contentsOf: l)

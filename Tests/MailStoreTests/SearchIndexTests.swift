@@ -207,8 +207,15 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
                     batch.append((PreparedMessage(gen.message(n)), flags, gen.chance(0.2) ? ["$label1"] : []))
                 }
                 let items = batch
+                // Every other batch goes in as a `PreparedBatch`, after one message appended
+                // alone in the same change, whose queued index must land before the batch's.
+                let prepared = n / 250 % 2 == 0
+                    ? PreparedBatch(items.dropFirst().map { PreparedBatch.Entry($0.0, flags: $0.1, keywords: $0.2) }) : nil
                 try await store.write { tx in
-                    for (m, flags, keywords) in items { try tx.append(to: inbox.id, m, flags: flags, keywords: keywords) }
+                    for (m, flags, keywords) in prepared == nil ? items[...] : items.prefix(1) {
+                        try tx.append(to: inbox.id, m, flags: flags, keywords: keywords)
+                    }
+                    if let prepared { try tx.append(to: inbox.id, prepared) }
                 }
             }
             // Some churn, so that the index holds postings of expunged messages.

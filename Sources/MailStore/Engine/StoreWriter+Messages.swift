@@ -110,19 +110,38 @@ extension StoreWriter {
     @discardableResult
     public func append(to mailboxID: MailboxID, _ message: PreparedMessage, flags: MessageFlags = [],
                        keywords: [String] = [], internalDate: ZonedDate? = nil) throws -> MessageRecord {
+        let record = try appendUnindexed(to: mailboxID, PreparedBatch.Entry(message, flags: flags, keywords: keywords,
+                                                                            internalDate: internalDate))
+        indexMessages(mailboxID, [(record.uid, message.terms)])
+        return record
+    }
+
+    /// Appends a batch's messages, in order, and returns their records. They take consecutive
+    /// UIDs, and the batch's segment, built beforehand, becomes their full-text index.
+    @discardableResult
+    public func append(to mailboxID: MailboxID, _ batch: PreparedBatch) throws -> [MessageRecord] {
+        let records = try batch.entries.map { try appendUnindexed(to: mailboxID, $0) }
+        guard let first = records.first?.uid, let last = records.last?.uid else { return [] }
+        precondition(Int(last.rawValue - first.rawValue) + 1 == records.count, "a batch's UIDs are consecutive")
+        try writePrebuiltSegment(mailboxID, batch, uids: first...last)
+        return records
+    }
+
+    /// Appends a message, all but its full-text index, which the caller sees to.
+    private func appendUnindexed(to mailboxID: MailboxID, _ entry: PreparedBatch.Entry) throws -> MessageRecord {
+        let message = entry.message
         var mailbox = try selectable(mailboxID)
         var account = try requireAccount(mailbox.account)
         try checkQuota(account, addingBytes: message.size, messages: 1)
-        let keywordIDs = try keywordIDs(account: &account, names: keywords)
+        let keywordIDs = try keywordIDs(account: &account, names: entry.keywords)
         let content = try retainContent(message)
         let emailID = EmailID(rawValue: try nextCounter(Keys.nextEmail))
         let record = MessageRecord(
-            uid: mailbox.uidNext, content: content, flags: flags, keywords: keywordIDs,
-            internalDate: internalDate ?? now, saveDate: now.seconds, size: message.size,
+            uid: mailbox.uidNext, content: content, flags: entry.flags, keywords: keywordIDs,
+            internalDate: entry.internalDate ?? now, saveDate: now.seconds, size: message.size,
             modSeq: bumpModSeq(&mailbox), emailID: emailID, threadID: ThreadID(rawValue: emailID.rawValue))
         try insert(record, into: &mailbox, account: &account)
         try w.put(.sortKeys, Keys.message(mailboxID, record.uid), message.sortKeys)
-        indexMessages(mailboxID, [(record.uid, message.terms)])
         try saveChanged(mailbox, account)
         return record
     }

@@ -212,6 +212,20 @@ extension StoreWriter {
         pendingIndex = [:]
     }
 
+    /// Writes a `PreparedBatch`'s segment for its messages, just appended to `mailbox` under
+    /// the consecutive UIDs `uids`, then merges as `writeSegment` does. Messages of this change
+    /// still queued for the mailbox have lower UIDs, so they are written first, keeping UIDs
+    /// ascending across the mailbox's segments.
+    func writePrebuiltSegment(_ mailbox: MailboxID, _ batch: PreparedBatch, uids: ClosedRange<UID>) throws {
+        if let queued = pendingIndex.removeValue(forKey: mailbox) {
+            try writeSegment(mailbox, queued.sorted { $0.uid < $1.uid })
+        }
+        let bytes = try TextSegment.rebased(batch.segment, by: uids.lowerBound.rawValue)
+        try putSegment(mailbox, bytes, SegmentInfo(messageCount: batch.entries.count, minUID: uids.lowerBound.rawValue,
+                                                   maxUID: uids.upperBound.rawValue, byteCount: bytes.count))
+        try mergeSegments(of: mailbox)
+    }
+
     /// Indexes messages of `mailbox` (ascending UIDs) as one new segment, then merges the
     /// mailbox's newest segments as the merge policy asks.
     private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {

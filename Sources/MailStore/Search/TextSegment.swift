@@ -90,6 +90,44 @@ final class TextSegment: Sendable {
         return builder.encoded(messageCount: messages.count)
     }
 
+    /// `bytes` (an encoded segment) with `base` added to every UID: the segment `build` gives
+    /// for the same messages under UIDs `base` higher. Postings hold their first UID absolute
+    /// and the rest as deltas, so only each term's first UID is rewritten; the rest is copied.
+    static func rebased(_ bytes: [UInt8], by base: UInt32) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { buf in
+            var r = ByteReader(buf)
+            var out = ByteWriter(capacity: bytes.count + bytes.count / 8)
+            out.u32(try r.u32())
+            let fieldCount = try r.u32()
+            out.u32(fieldCount)
+            var postings = ByteWriter()
+            for _ in 0..<fieldCount {
+                let termCount = try r.u32()
+                out.u32(termCount)
+                let dictionary = try r.skip(Int(try r.u32()))
+                out.u32(UInt32(dictionary.count))
+                out.raw(buf[dictionary])
+                let length = Int(try r.u32())
+                let end = r.offset + length
+                guard end <= buf.count else { throw MailStoreError.corrupt("text segment postings") }
+                postings.bytes.removeAll(keepingCapacity: true)
+                for _ in 0..<termCount {
+                    let n = try r.varint()
+                    postings.varint(n)
+                    guard n > 0 else { continue }
+                    postings.varint(try r.varint() + UInt64(base))
+                    let rest = r.offset
+                    for _ in 1..<n { _ = try r.varint() }
+                    postings.raw(buf[rest..<r.offset])
+                }
+                guard r.offset == end else { throw MailStoreError.corrupt("text segment postings") }
+                out.u32(UInt32(postings.bytes.count))
+                out.raw(postings.bytes)
+            }
+            return out.bytes
+        }
+    }
+
     /// The bytes of term `index` of `table`.
     func term(_ table: Table, _ index: Int) -> Range<Int> {
         Int(table.termStarts[index])..<Int(table.termStarts[index + 1]) - 1
@@ -159,7 +197,7 @@ final class TextSegment: Sendable {
                 }
                 guard !uids.isEmpty else { continue }
                 if !uids.isSorted() { uids.sort() }
-                builder.add(field: field, term: segment.bytes[termRange], uids: uids)
+                builder.add(field: field, term: segment.bytes[termRange], uids: uids[...])
             }
         }
         return builder.encoded(messageCount: messageCount)
@@ -167,14 +205,22 @@ final class TextSegment: Sendable {
 }
 
 /// The distinct terms of a batch of messages with their postings: open addressing on the
-/// hashes `IndexTerms` computed, bytes compared on a hash match.
+/// hashes `IndexTerms` computed, bytes compared on a hash match. Postings are kept as one list
+/// of (term, UID) occurrences, grouped by term only once all are in (a counting sort), which
+/// spares an array per term.
 private struct TermTable {
     let sources: [[UInt8]]
     private var slots: [Int32]
     private var hashes: [UInt64] = []
     private var source: [Int32] = []
     private var ranges: [Range<Int32>] = []
-    private var postings: [[UInt32]] = []
+    /// Per term, the last UID it was seen with: a word repeated in a message counts once.
+    private var lastUID: [UInt32] = []
+    /// Per term, its number of postings.
+    private var postingCounts: [Int32] = []
+    /// Every posting, in the order added: its term and its UID.
+    private var occurrenceTerms: [Int32] = []
+    private var occurrenceUIDs: [UInt32] = []
 
     init(sources: [[UInt8]]) {
         self.sources = sources
@@ -191,17 +237,27 @@ private struct TermTable {
             let e = Int(slots[i])
             if e < 0 { break }
             if hashes[e] == hash && equal(e, s, range) {
-                if postings[e].last != uid { postings[e].append(uid) }
+                if lastUID[e] != uid { addPosting(e, uid) }
                 return
             }
             i = (i + 1) & mask
         }
-        slots[i] = Int32(hashes.count)
+        let e = hashes.count
+        slots[i] = Int32(e)
         hashes.append(hash)
         source.append(Int32(s))
         ranges.append(Int32(range.lowerBound)..<Int32(range.upperBound))
-        postings.append([uid])
+        lastUID.append(uid)
+        postingCounts.append(0)
+        addPosting(e, uid)
         if hashes.count * 2 > slots.count { grow() }
+    }
+
+    private mutating func addPosting(_ e: Int, _ uid: UInt32) {
+        lastUID[e] = uid
+        postingCounts[e] += 1
+        occurrenceTerms.append(Int32(e))
+        occurrenceUIDs.append(uid)
     }
 
     private func equal(_ e: Int, _ s: Int, _ range: Range<Int>) -> Bool {
@@ -229,14 +285,23 @@ private struct TermTable {
     }
 
     /// Calls `body` with each term and its UIDs, in bytewise term order.
-    func forEachSorted(_ body: (ArraySlice<UInt8>, [UInt32]) -> Void) {
+    func forEachSorted(_ body: (ArraySlice<UInt8>, ArraySlice<UInt32>) -> Void) {
+        // Each term's postings, together and in the order added (ascending UIDs).
+        var starts = [Int](repeating: 0, count: hashes.count + 1)
+        for e in hashes.indices { starts[e + 1] = starts[e] + Int(postingCounts[e]) }
+        var fill = starts
+        var grouped = [UInt32](repeating: 0, count: occurrenceUIDs.count)
+        for (term, uid) in zip(occurrenceTerms, occurrenceUIDs) {
+            grouped[fill[Int(term)]] = uid
+            fill[Int(term)] += 1
+        }
         // Sort by `prefixKey`, comparing the rest only on a tie.
         let keys = hashes.indices.map { prefixKey(bytes($0)) }
         let order = hashes.indices.sorted { a, b in
             if keys[a] != keys[b] { return keys[a] < keys[b] }
             return bytes(a).lexicographicallyPrecedes(bytes(b))
         }
-        for e in order { body(bytes(e), postings[e]) }
+        for e in order { body(bytes(e), grouped[starts[e]..<starts[e + 1]]) }
     }
 }
 
@@ -328,7 +393,7 @@ struct TextSegmentBuilder {
     private var postings = [ByteWriter](repeating: ByteWriter(), count: SearchDocument.Field.allCases.count)
     private var counts = [Int](repeating: 0, count: SearchDocument.Field.allCases.count)
 
-    mutating func add(field: Int, term: ArraySlice<UInt8>, uids: [UInt32]) {
+    mutating func add(field: Int, term: ArraySlice<UInt8>, uids: ArraySlice<UInt32>) {
         dictionaries[field].append(contentsOf: term)
         dictionaries[field].append(SearchFolding.separator)
         counts[field] += 1
