@@ -3,8 +3,8 @@ import Testing
 @testable import MailStore
 
 @Suite struct UpgradeTests {
-    /// A store the test writes in schema 1 (no full-text index, version 1).
-    func writeSchemaOneStore(_ path: String, damage: Bool = false, version: UInt32 = 1) async throws {
+    /// A store the test writes in an older schema: no full-text index, `version` recorded.
+    func writeOldStore(_ path: String, damage: Bool = false, version: UInt32 = 1) async throws {
         let store = try MailStore(path: path)
         defer { store.close() }
         let (_, inbox) = try await makeAlice(store)
@@ -23,21 +23,6 @@ import Testing
         }
     }
 
-    /// Schema 2 folded search text without NFKD: its index is built again, after a copy.
-    @Test func schemaTwoIsIndexedAgain() async throws {
-        let path = temporaryStorePath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await writeSchemaOneStore(path, version: 2)
-        let store = try MailStore(path: path)
-        defer { store.close() }
-        let backup = try #require(store.upgradeBackup)
-        #expect(backup.hasPrefix(path + "/" + MailStore.upgradeBackupPrefix + "2-"))
-        let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
-        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
-        #expect(try store.checkConsistency() == [])
-        #expect(try schemaAndAccounts(path).0 == MailStore.schemaVersion)
-    }
-
     func schemaAndAccounts(_ path: String) throws -> (Int?, Int) {
         let backend = try LMDBBackend(path: path, mapSize: 64 << 20, noSync: false)
         return try backend.read { kv in
@@ -47,21 +32,24 @@ import Testing
 
     func bytes(_ file: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: file)) }
 
-    /// Opening a schema-1 store copies it into a directory inside the data directory, then
-    /// upgrades it: the copy is the old store, the upgraded one is indexed and consistent.
-    @Test func upgradeWritesABackupFirst() async throws {
+    /// Opening a store of an older schema copies it into a directory inside the data directory,
+    /// then upgrades it: the copy is the old store, the upgraded one is indexed and consistent.
+    /// Schema 1 had no full-text index; schema 2 folded search text without NFKD, so its index
+    /// is built again too.
+    @Test(arguments: [UInt32(1), 2]) func upgradeWritesABackupFirst(from old: UInt32) async throws {
         let path = temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try await writeSchemaOneStore(path)
+        try await writeOldStore(path, version: old)
         let store = try MailStore(path: path)
         defer { store.close() }
         let backup = try #require(store.upgradeBackup)
-        #expect(backup.hasPrefix(path + "/" + MailStore.upgradeBackupPrefix + "1-"))
+        #expect(backup.hasPrefix(path + "/" + MailStore.upgradeBackupPrefix + "\(old)-"))
         let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
         #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
         #expect(try store.checkConsistency() == [])
         let (version, accounts) = try schemaAndAccounts(backup)
-        #expect(version == 1 && accounts == 1)
+        #expect(version == Int(old) && accounts == 1)
+        #expect(try schemaAndAccounts(path).0 == MailStore.schemaVersion)
         // Opened again: nothing more to do.
         let again = try MailStore(path: path)
         #expect(again.upgradeBackup == nil)
@@ -73,7 +61,7 @@ import Testing
     @Test func failedUpgradeLeavesTheStoreUntouched() async throws {
         let path = temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try await writeSchemaOneStore(path, damage: true)
+        try await writeOldStore(path, damage: true)
         let file = path + "/data.mdb"
         let before = try bytes(file)
         do {
