@@ -35,10 +35,10 @@ struct SearchContext: Sendable {
     /// are evaluated; expunged messages are handled when their expunge is announced.
     static func answers(_ contexts: [SearchContext], _ tx: StoreReader, mailbox: MailboxID, uids: [UID],
                         recent: Set<UID>, after update: MailboxUpdate) throws -> [String: Answer] {
-        let fresh = update.appended.filter { $0 > (uids.last ?? UID(0)) }
-        let candidates = (fresh + update.changed.map(\.uid)).sorted()
+        // `update` was read against `uids`: what it calls appended lies past the map's end.
+        let candidates = (update.appended + update.changed.map(\.uid)).sorted()
         guard !candidates.isEmpty else { return [:] }
-        let map = uids + fresh
+        let map = uids + update.appended
         var answers: [String: Answer] = [:]
         for context in contexts {
             if let criteria = context.criteria {
@@ -144,7 +144,8 @@ extension SelectedMailbox {
 }
 
 extension IMAPHandler {
-    /// Keeps a SEARCH or SORT with RETURN (UPDATE) current (RFC 5267 §4). A search with the tag
+    /// Keeps a SEARCH or SORT with RETURN (UPDATE) current (RFC 5267 §4); `result` is in the
+    /// answer's order (ascending for SEARCH, whose matches come by sequence number). A search with the tag
     /// of an earlier one replaces it; past `IMAPLimits.maxUpdatingSearches` the client is told
     /// with `NOUPDATE` that this one gets no updates.
     func keepUpdated(_ context: ChannelHandlerContext, _ tag: String, uid: Bool, _ scope: SearchScope,
@@ -154,8 +155,7 @@ extension IMAPHandler {
         guard others.count < IMAPLimits.maxUpdatingSearches else {
             return send(context, "* NO [NOUPDATE \"\(tag)\"] Too many searches are kept up to date.")
         }
-        let search = SearchContext(tag: tag, uid: uid, key: scope.key, criteria: criteria,
-                                   result: criteria == nil ? result.sorted() : result)
+        let search = SearchContext(tag: tag, uid: uid, key: scope.key, criteria: criteria, result: result)
         updateSelected(box.id) { $0.contexts = others + [search] }
     }
 
