@@ -22,18 +22,18 @@ public struct SearchEvaluator {
         self.now = now
     }
 
-    /// The sequence numbers of the matching messages, ascending, with their modseqs, and the
+    /// The sequence numbers of the matching messages, ascending, with their records, and the
     /// planner's account of how it answered.
-    public func run(_ key: SearchKey) throws -> (matches: [(seq: Int, modSeq: UInt64)], plan: String) {
+    public func run(_ key: SearchKey) throws -> (matches: [(seq: Int, record: MessageRecord)], plan: String) {
         let outcome = try tx.search(in: mailbox, query(key))
-        var found: [(seq: Int, modSeq: UInt64)] = []
+        var found: [(seq: Int, record: MessageRecord)] = []
         found.reserveCapacity(outcome.matches.count)
         // Both runs are in UID order; messages the session has not been told of are left out.
         var index = 0
         for record in outcome.matches {
             while index < uids.count && uids[index] < record.uid { index += 1 }
             guard index < uids.count, uids[index] == record.uid else { continue }
-            found.append((index + 1, record.modSeq.rawValue))
+            found.append((index + 1, record))
         }
         return (found, outcome.plan)
     }

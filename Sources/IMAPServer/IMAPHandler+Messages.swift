@@ -377,7 +377,7 @@ extension IMAPHandler {
                 }
                 let numbers = uid ? matches.map { scope.uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
                 // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
-                let modSeq = scope.key.usesModSeq ? matches.map(\.modSeq).max() : nil
+                let modSeq = scope.key.usesModSeq ? matches.map(\.record.modSeq.rawValue).max() : nil
                 handler.sendSearchResult(context, tag, numbers, uid: uid, modSeq: modSeq, options: command.returnOptions,
                                          partial: command.partial)
                 handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")

@@ -29,7 +29,10 @@ extension IMAPHandler {
                 }
                 let numbers = uid ? seqs.map { scope.uids[$0 - 1].rawValue } : seqs.map { UInt32($0) }
                 if command.returnOptions == nil {
-                    handler.send(context, "* SORT" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
+                    var line = "* SORT"
+                    line.reserveCapacity(6 + numbers.count * 8)
+                    for number in numbers { line += " " + String(number) }
+                    handler.send(context, line + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
                 } else {
                     handler.sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options,
                                         partial: command.partial)
@@ -64,8 +67,7 @@ extension IMAPHandler {
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx -> String in
-                let seqs = try scope.matches(tx).map(\.seq)
-                let rows = try SortRow.read(tx, mailbox: scope.mailbox, uids: scope.uids, seqs: seqs, needs: .thread)
+                let rows = try SortRow.read(tx, mailbox: scope.mailbox, scope.matches(tx), needs: .thread)
                 var threader = MessageThreader(rows: rows, number: uid ? { $0.uid.rawValue } : { UInt32($0.seq) })
                 return threader.threads(algorithm)
             }
@@ -125,8 +127,8 @@ struct SearchScope: Sendable {
     }
 
     /// The messages of the session's map that match `key`: sequence numbers ascending, with
-    /// their modseqs. SEARCH, SORT and THREAD all select their messages here.
-    func matches(_ tx: StoreReader) throws -> [(seq: Int, modSeq: UInt64)] {
+    /// their records. SEARCH, SORT and THREAD all select their messages here.
+    func matches(_ tx: StoreReader) throws -> [(seq: Int, record: MessageRecord)] {
         try evaluator(tx).run(key).matches
     }
 
@@ -134,9 +136,9 @@ struct SearchScope: Sendable {
     /// MODSEQ the highest modseq found (RFC 7162 §3.1.5).
     func sorted(_ tx: StoreReader, by criteria: [SortCriterion]) throws -> (seqs: [Int], modSeq: UInt64?) {
         let matches = try self.matches(tx)
-        let rows = try SortRow.read(tx, mailbox: mailbox, uids: uids, seqs: matches.map(\.seq),
-                                    needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
-        return (MessageSorter(criteria: criteria).order(rows), key.usesModSeq ? matches.map(\.modSeq).max() : nil)
+        let rows = try SortRow.read(tx, mailbox: mailbox, matches, needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
+        return (MessageSorter(criteria: criteria).order(rows),
+                key.usesModSeq ? matches.map(\.record.modSeq.rawValue).max() : nil)
     }
 }
 

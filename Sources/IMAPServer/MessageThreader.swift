@@ -38,12 +38,7 @@ struct MessageThreader {
     /// Sorted by base subject then sent date; each run of one base subject is a thread whose
     /// first message is the parent of the others; threads in the sent date of their first message.
     private mutating func orderedSubject() -> [Int] {
-        let order = rows.indices.sorted { a, b in
-            let (x, y) = (rows[a], rows[b])
-            let subject = MessageSorter.compare(x.subject, y.subject)
-            if subject != 0 { return subject < 0 }
-            return (x.sentDate, x.seq) < (y.sentDate, y.seq)
-        }
+        let order = MessageSorter(criteria: [SortCriterion(.subject), SortCriterion(.date)]).indices(rows)
         var roots: [Int] = []
         var current: Int?
         for index in order {
@@ -62,6 +57,8 @@ struct MessageThreader {
 
     private mutating func references() -> [Int] {
         var byID: [String: Int] = [:]
+        byID.reserveCapacity(rows.count * 2)
+        nodes.reserveCapacity(rows.count * 2)
         for index in rows.indices {
             let row = rows[index]
             // Step 1A: the message's container. A missing Message-ID, or one an earlier message
@@ -143,6 +140,7 @@ struct MessageThreader {
     /// Step 5: the subject table, then the merges, in the order of the sorted root set.
     private mutating func mergeSubjects(_ roots: [Int]) -> [Int] {
         var table: [String: Int] = [:]
+        table.reserveCapacity(roots.count)
         for root in roots {
             let (subject, isReply) = subject(root)
             guard !subject.isEmpty else { continue }
