@@ -64,4 +64,38 @@ import Testing
         let parts = ["Ça", "ＶＡ", "ß", "\u{301}", "ﬁ", "한국"]
         #expect(fold(parts.joined()) == parts.flatMap { fold($0) })
     }
+
+    /// The index's terms are the words of folded text, each in full, or as overlapping windows
+    /// when longer than `maxTermBytes`, each with its FNV-1a hash: checked against a plain
+    /// split on random text with long words and multi-byte scalars (at every window boundary).
+    @Test func indexTermsAreWordsAndWindows() {
+        var random = SystemRandomNumberGenerator()
+        let alphabet: [String] = ["a", "z", "0", "9", "é", "日", "😀", " ", "-", ".", "\u{301}"]
+        for _ in 0..<300 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0..<12, using: &random) {
+                let length = [1, 5, 47, 48, 49, 60, 100, 500].randomElement(using: &random)!
+                for _ in 0..<length { text += alphabet.randomElement(using: &random)! }
+                text += [" ", ", ", "\n"].randomElement(using: &random)!
+            }
+            let folded = SearchFolding.fold(text)
+            let (words, hashes) = IndexTerms.terms(folded)
+            var expected: [UInt8] = [SearchFolding.separator], expectedHashes: [UInt64] = []
+            for word in SearchFolding.words(in: folded) {
+                var start = word.lowerBound
+                while true {
+                    var stop = min(start + IndexTerms.maxTermBytes, word.upperBound)
+                    while stop < word.upperBound, folded[stop] & 0xC0 == 0x80 { stop -= 1 }
+                    let piece = folded[start..<stop]
+                    expected += piece + [SearchFolding.separator]
+                    expectedHashes.append(piece.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 })
+                    if stop == word.upperBound { break }
+                    start += IndexTerms.windowStep
+                    while start < word.upperBound, folded[start] & 0xC0 == 0x80 { start += 1 }
+                }
+            }
+            #expect(words == expected)
+            #expect(hashes == expectedHashes)
+        }
+    }
 }
