@@ -222,32 +222,21 @@ public struct IndexTerms: Sendable, Equatable {
     /// The words of folded text, long ones as windows, in the separator-joined form, with
     /// their hashes.
     static func terms(_ folded: [UInt8]) -> ([UInt8], [UInt64]) {
-        // Word boundaries first (windows for long words), then one copy with the hashes.
-        var pieces: [Range<Int>] = []
-        var total = 1
-        for word in SearchFolding.words(in: folded) {
-            var start = word.lowerBound
-            while true {
-                var stop = min(start + maxTermBytes, word.upperBound)
-                // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
-                while stop < word.upperBound, folded[stop] & 0xC0 == 0x80 { stop -= 1 }
-                pieces.append(start..<stop)
-                total += stop - start + 1
-                if stop == word.upperBound { break }
-                var next = start + windowStep
-                while next < word.upperBound, folded[next] & 0xC0 == 0x80 { next += 1 }
-                start = next
-            }
-        }
-        var hashes = [UInt64](repeating: 0, count: pieces.count)
-        let out = [UInt8](unsafeUninitializedCapacity: total) { out, count in
+        // One pass: each word (each window of a long one) is copied with its hash as it is
+        // found. A word of L bytes gives at most L + 1 bytes, or as windows (each starting at
+        // least `windowStep` after the one before and at most `maxTermBytes` long) under
+        // 2L + L / 24 with their separators; so 2n + n / 16 + 16 bounds the whole.
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(folded.count / 6 + 1)
+        let capacity = 2 * folded.count + folded.count / 16 + 16
+        let out = [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
             folded.withUnsafeBufferPointer { buf in
                 var o = 0
                 out[o] = SearchFolding.separator
                 o += 1
-                for (k, piece) in pieces.enumerated() {
+                func piece(_ start: Int, _ stop: Int) {
                     var h: UInt64 = 0xCBF2_9CE4_8422_2325
-                    for i in piece {
+                    for i in start..<stop {
                         let b = buf[i]
                         out[o] = b
                         o += 1
@@ -255,7 +244,27 @@ public struct IndexTerms: Sendable, Equatable {
                     }
                     out[o] = SearchFolding.separator
                     o += 1
-                    hashes[k] = h
+                    hashes.append(h)
+                }
+                var i = 0
+                let n = buf.count
+                while i < n {
+                    while i < n, !SearchFolding.isWordByte(buf[i]) { i += 1 }
+                    guard i < n else { break }
+                    let wordStart = i
+                    while i < n, SearchFolding.isWordByte(buf[i]) { i += 1 }
+                    let wordEnd = i
+                    var start = wordStart
+                    while true {
+                        var stop = min(start + maxTermBytes, wordEnd)
+                        // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
+                        while stop < wordEnd, buf[stop] & 0xC0 == 0x80 { stop -= 1 }
+                        piece(start, stop)
+                        if stop == wordEnd { break }
+                        var next = start + windowStep
+                        while next < wordEnd, buf[next] & 0xC0 == 0x80 { next += 1 }
+                        start = next
+                    }
                 }
                 count = o
             }
