@@ -49,7 +49,8 @@ public enum POP3Parser {
     public static let maxNumber = Int(Int32.max)
 
     /// command = keyword *(SP argument); keywords are case-insensitive (RFC 1939 §3).
-    /// `PASS` takes the rest of the line, so passwords may contain spaces.
+    /// `PASS` takes the rest of the line, so passwords may contain spaces. The arguments stay
+    /// bytes until a command keeps one as text: RETR in a 5,000-message loop makes no Strings.
     public static func parse<C: Collection<UInt8>>(_ line: C) -> Result<POP3Command, POP3ParseError> {
         let bytes = Array(line)
         let spaceIndex = bytes.firstIndex(of: UInt8(ascii: " ")) ?? bytes.count
@@ -58,19 +59,24 @@ public enum POP3Parser {
               keywordBytes.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
             return .failure(POP3ParseError(message: "Unknown command"))
         }
-        let keyword = String(decoding: keywordBytes, as: UTF8.self).uppercased()
-        let rest = spaceIndex < bytes.count ? Array(bytes[(spaceIndex + 1)...]) : []
-        let restText = String(decoding: rest, as: UTF8.self)
-        let args = restText.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        // ASCII letters only, so clearing bit 5 upper-cases them; four bytes stay an inline String.
+        let keyword = String(decoding: keywordBytes.lazy.map { $0 & 0xDF }, as: UTF8.self)
+        let rest = bytes[min(spaceIndex + 1, bytes.count)...]
+        let args = rest.split(separator: UInt8(ascii: " "))
+        func text(_ argument: ArraySlice<UInt8>) -> String { String(decoding: argument, as: UTF8.self) }
 
         func none(_ command: POP3Command) -> Result<POP3Command, POP3ParseError> {
             args.isEmpty ? .success(command) : .failure(POP3ParseError(message: "\(keyword) takes no arguments"))
         }
-        func number(_ s: String) -> Int? {
-            guard !s.isEmpty, s.count <= 10, s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s), n <= maxNumber else {
-                return nil
+        /// 1*10DIGIT, at most `maxNumber`.
+        func number(_ digits: ArraySlice<UInt8>) -> Int? {
+            guard !digits.isEmpty, digits.count <= 10 else { return nil }
+            var n = 0
+            for d in digits {
+                guard (0x30...0x39).contains(d) else { return nil }
+                n = n * 10 + Int(d - 0x30)
             }
-            return n
+            return n <= maxNumber ? n : nil
         }
         func message(_ make: (Int) -> POP3Command) -> Result<POP3Command, POP3ParseError> {
             guard args.count == 1, let n = number(args[0]) else {
@@ -86,13 +92,13 @@ public enum POP3Parser {
         switch keyword {
         case "USER":
             guard args.count == 1 else { return .failure(POP3ParseError(message: "USER needs one name")) }
-            return .success(.user(args[0]))
+            return .success(.user(text(args[0])))
         case "PASS":
             guard !rest.isEmpty else { return .failure(POP3ParseError(message: "PASS needs a password")) }
-            return .success(.pass(restText))
+            return .success(.pass(text(rest)))
         case "AUTH":
             guard args.count <= 2 else { return .failure(POP3ParseError(message: "AUTH takes a mechanism and an initial response")) }
-            return .success(.auth(mechanism: args.first, initialResponse: args.count == 2 ? args[1] : nil))
+            return .success(.auth(mechanism: args.first.map(text), initialResponse: args.count == 2 ? text(args[1]) : nil))
         case "STLS": return none(.stls)
         case "CAPA": return none(.capa)
         case "QUIT": return none(.quit)

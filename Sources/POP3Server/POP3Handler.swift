@@ -132,6 +132,16 @@ final class POP3Handler: ChannelInboundHandler {
     }
 
     private func execute(_ context: ChannelHandlerContext, _ command: POP3Command) {
+        // The commands that change the maildrop go first, before `state` is copied into the
+        // switch below: a copy held while they run would make them copy the maildrop's sets.
+        if case .transaction = state {
+            switch command {
+            case .retr(let n): return retrieve(context, n, bodyLines: nil)
+            case .top(let n, let lines): return retrieve(context, n, bodyLines: lines)
+            case .dele(let n): return delete(context, n)
+            default: break
+            }
+        }
         switch (command, state) {
         case (.capa, _):
             reply(context, capabilities())
@@ -179,14 +189,6 @@ final class POP3Handler: ChannelInboundHandler {
         case (.uidl(let n?), .transaction(let drop)):
             guard let m = drop.message(n) else { return reply(context, Self.noSuchMessage) }
             reply(context, "+OK \(n) \(drop.uniqueID(m))")
-        case (.retr(let n), .transaction(let drop)):
-            retrieve(context, drop, n, bodyLines: nil)
-        case (.top(let n, let lines), .transaction(let drop)):
-            retrieve(context, drop, n, bodyLines: lines)
-        case (.dele(let n), .transaction(var drop)):
-            guard drop.delete(n) else { return reply(context, Self.noSuchMessage) }
-            state = .transaction(drop)
-            reply(context, "+OK Marked to be deleted.")
         case (.rset, .transaction(var drop)):
             drop.reset()
             state = .transaction(drop)
@@ -349,30 +351,20 @@ final class POP3Handler: ChannelInboundHandler {
 
     // MARK: RETR and TOP
 
-    private func retrieve(_ context: ChannelHandlerContext, _ drop: Maildrop, _ n: Int, bodyLines: Int?) {
-        guard drop.message(n) != nil else { return reply(context, Self.noSuchMessage) }
-        var updated = drop
-        updated.markRetrieved(n)
-        state = .transaction(updated)
+    private func retrieve(_ context: ChannelHandlerContext, _ n: Int, bodyLines: Int?) {
+        let found = changeMaildrop { drop -> Bool in
+            guard drop.message(n) != nil else { return false }
+            drop.markRetrieved(n)
+            return true
+        }
+        guard found == true else { return reply(context, Self.noSuchMessage) }
         if bodyLines == nil, let ready = readAhead.removeValue(forKey: n) {
             context.write(wrapOutboundOut(ready), promise: nil)
             return finish(context)
         }
         readAhead.removeAll()
-        // RETR reads ahead: clients fetch messages in order, one after another or pipelined,
-        // so the next small messages come in the same store read and thread-pool hop.
-        var wanted = [n]
-        if bodyLines == nil {
-            var bytes = drop.messages[n - 1].size
-            var next = n + 1
-            while wanted.count < POP3Limits.readAheadMessages, let m = drop.message(next),
-                  bytes + m.size <= POP3Limits.readAheadBytes {
-                wanted.append(next)
-                bytes += m.size
-                next += 1
-            }
-        }
-        let messages = wanted.map { drop.messages[$0 - 1] }
+        let wanted = bodyLines == nil ? readAheadNumbers(from: n) : [n]
+        let messages = maildropMessages(wanted)
         let store = services.store
         let allocator = context.channel.allocator
         run(context, services.offload(on: context.eventLoop) {
@@ -399,6 +391,46 @@ final class POP3Handler: ChannelInboundHandler {
                 handler.reply(context, "-ERR [SYS/TEMP] Cannot read the message.")
             }
         }
+    }
+
+    /// RETR reads ahead: clients fetch messages in order, one after another or pipelined, so
+    /// the next small messages come in the same store read and thread-pool hop.
+    private func readAheadNumbers(from n: Int) -> [Int] {
+        guard case .transaction(let drop) = state, let first = drop.message(n) else { return [n] }
+        var wanted = [n]
+        var bytes = first.size
+        var next = n + 1
+        while wanted.count < POP3Limits.readAheadMessages, let m = drop.message(next),
+              bytes + m.size <= POP3Limits.readAheadBytes {
+            wanted.append(next)
+            bytes += m.size
+            next += 1
+        }
+        return wanted
+    }
+
+    /// The maildrop's messages with these numbers (which exist).
+    private func maildropMessages(_ numbers: [Int]) -> [Maildrop.Message] {
+        guard case .transaction(let drop) = state else { return [] }
+        return numbers.map { drop.messages[$0 - 1] }
+    }
+
+    /// DELE (RFC 1939 §5): marks the message; QUIT expunges it.
+    private func delete(_ context: ChannelHandlerContext, _ n: Int) {
+        guard changeMaildrop({ $0.delete(n) }) == true else { return reply(context, Self.noSuchMessage) }
+        reply(context, "+OK Marked to be deleted.")
+    }
+
+    /// Changes the session's maildrop where it lies, in TRANSACTION state. `state` lets go of
+    /// it while `change` runs, so its sets are referenced once and change in place: a copy of
+    /// the RETR set per RETR made a 5,000-message session quadratic (a tenth of the server's
+    /// time in the sequential RETR profile). Callers hold no copy of the maildrop meanwhile.
+    private func changeMaildrop<T>(_ change: (inout Maildrop) -> T) -> T? {
+        guard case .transaction(var drop) = state else { return nil }
+        state = .closed
+        let result = change(&drop)
+        state = .transaction(drop)
+        return result
     }
 
     // MARK: UPDATE (RFC 1939 §6)

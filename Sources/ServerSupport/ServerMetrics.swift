@@ -11,6 +11,20 @@ public final class ServerMetrics: Sendable {
     private let counters = NIOLockedValueBox<[String: Metrics.Counter]>([:])
     private let timers = NIOLockedValueBox<[String: Metrics.Timer]>([:])
 
+    /// The per-command counter and timer by protocol and command name. Looked up for every
+    /// command, so its key is the two short (inline) strings, not a label joined per call.
+    private let commandHandles = NIOLockedValueBox<[CommandKey: CommandHandles]>([:])
+
+    private struct CommandKey: Hashable {
+        var proto: String
+        var name: String
+    }
+
+    private struct CommandHandles {
+        var count: Metrics.Counter
+        var duration: Metrics.Timer
+    }
+
     public init() {}
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
@@ -41,8 +55,17 @@ public final class ServerMetrics: Sendable {
     }
 
     public func command(_ proto: String, _ name: String, nanoseconds: Int64) {
-        counter("mstore_commands_total", [("protocol", proto), ("command", name)]).increment()
-        timer("mstore_command_duration_seconds", [("protocol", proto)]).recordNanoseconds(nanoseconds)
+        let key = CommandKey(proto: proto, name: name)
+        // Lock order: commandHandles, then counters or timers; never the other way round.
+        let handles = commandHandles.withLockedValue { entries in
+            if let existing = entries[key] { return existing }
+            let made = CommandHandles(count: counter("mstore_commands_total", [("protocol", proto), ("command", name)]),
+                                      duration: timer("mstore_command_duration_seconds", [("protocol", proto)]))
+            entries[key] = made
+            return made
+        }
+        handles.count.increment()
+        handles.duration.recordNanoseconds(nanoseconds)
     }
 
     public func authFailure(_ proto: String) {

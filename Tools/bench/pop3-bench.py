@@ -2,13 +2,20 @@
 """POP3 retrieval, mstored against Dovecot 2.3, same client, same machine, same run.
 
 Workloads (RFC 1939 RETR over loopback, medians of --runs):
-  * 5,000 small messages, sequential (one RETR at a time) and pipelined (all RETRs sent ahead);
+  * 5,000 small messages, sequential (one RETR at a time) and pipelined;
   * 1,000 messages of 100 KiB, pipelined, in MB/s.
 
-Usage: Tools/bench/pop3-bench.py [--runs 3] [--small 5000] [--large 1000]
-Starts Dovecot with ../shared/peer/start-dovecot.sh (root) and mstored on free ports.
+The client is loadclient.c (--client c, the default): it keeps up to --window RETRs outstanding
+when pipelining, and checks every response against LIST's size and the terminator. On 2 cores
+the old Python client (--client python, which sends all RETRs ahead) competes with the server
+for CPU, so its sequential figure measures mostly itself.
+
+Usage: Tools/bench/pop3-bench.py [--runs 3] [--small 5000] [--large 1000] [--client c|python] [--window 64]
+Starts Dovecot with ../shared/peer/start-dovecot.sh (root) and mstored on free ports; with
+MSTORE_BIN set it uses the mstored and mstore there instead of building them.
 """
 import argparse, os, socket, statistics, subprocess, sys, tempfile, threading, time, smtplib, shutil
+import loadclient
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEER = os.path.join(ROOT, "..", "shared", "peer", "start-dovecot.sh")
@@ -99,10 +106,13 @@ def ensure_dovecot_mailbox(user, count, make):
 
 
 def start_mstored(args, small, large):
-    subprocess.run(["swift", "build", "-c", "release", "--product", "mstored"], cwd=ROOT, check=True, capture_output=True)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "mstore"], cwd=ROOT, check=True, capture_output=True)
-    bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.strip()
+    bindir = os.environ.get("MSTORE_BIN")
+    if not bindir:
+        for product in ("mstored", "mstore"):
+            subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
+                           capture_output=True)
+        bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
     work = tempfile.mkdtemp(prefix="mstore-pop3-bench-")
     env = dict(os.environ, MSTORE_DATA=os.path.join(work, "data"))
     for user, count, make in (("small", small, small_message), ("large", large, large_message)):
@@ -124,7 +134,12 @@ def start_mstored(args, small, large):
     return p, port, work
 
 
-def measure(port, user, password, n, mode):
+def measure(port, user, password, n, mode, client, window):
+    if client == "c":
+        r = loadclient.run("pop3", port=port, user=user, pass_=password, count=n,
+                           mode="seq" if mode == "sequential" else "pipe", window=window)
+        dt = float(r["seconds"])
+        return n / dt, int(r["wire"]) / dt / 1e6
     c = Client(port, user, password)
     assert c.stat() == n, "expected %d messages" % n
     t = time.perf_counter()
@@ -139,7 +154,11 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--small", type=int, default=5000)
     ap.add_argument("--large", type=int, default=1000)
+    ap.add_argument("--client", choices=("c", "python"), default="c")
+    ap.add_argument("--window", type=int, default=64, help="RETRs outstanding when pipelining (C client)")
     a = ap.parse_args()
+    if a.client == "c":
+        loadclient.build()
     subprocess.run(["bash", PEER], check=True, capture_output=True)
     ensure_dovecot_mailbox("user1", a.small, small_message)
     ensure_dovecot_mailbox("user2", a.large, large_message)
@@ -151,8 +170,8 @@ def main():
                                     ("1,000 x 100 KiB, pipelined", a.large, "pipelined", 1)):
             results = {"dovecot": [], "mstored": []}
             for _ in range(a.runs):
-                results["dovecot"].append(measure(10110, ["user1", "user2"][who], "pass", n, mode))
-                results["mstored"].append(measure(port, ["small", "large"][who], "pass", n, mode))
+                results["dovecot"].append(measure(10110, ["user1", "user2"][who], "pass", n, mode, a.client, a.window))
+                results["mstored"].append(measure(port, ["small", "large"][who], "pass", n, mode, a.client, a.window))
             d = statistics.median(r[0] for r in results["dovecot"]); m = statistics.median(r[0] for r in results["mstored"])
             dm = statistics.median(r[1] for r in results["dovecot"]); mm = statistics.median(r[1] for r in results["mstored"])
             rows.append((label, d, m, dm, mm))
