@@ -89,7 +89,36 @@ enum Bytes {
     /// A string from a buffer, as `string(_:)` does, without the generic validator for ASCII.
     static func string(_ buf: UnsafeBufferPointer<UInt8>) -> String {
         if isValidUTF8(buf) { return String(decoding: buf, as: UTF8.self) }
-        return String(String.UnicodeScalarView(buf.map { Unicode.Scalar($0) }))
+        return latin1String(buf)
+    }
+
+    /// A string from ISO-8859-1 bytes, each byte one scalar, transcoded straight to UTF-8.
+    static func latin1String(_ buf: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: 2 * buf.count) { latin1ToUTF8(buf, into: $0) }
+    }
+
+    /// ISO-8859-1 bytes as UTF-8 bytes.
+    static func latin1UTF8(_ buf: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 2 * buf.count) { out, count in count = latin1ToUTF8(buf, into: out) }
+    }
+
+    /// Writes the UTF-8 form of ISO-8859-1 `buf` into `out`, which holds `2 * buf.count` bytes; returns the count.
+    @inline(__always)
+    private static func latin1ToUTF8(_ buf: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        guard let src = buf.baseAddress, let dst = out.baseAddress else { return 0 }
+        var n = 0
+        for i in 0..<buf.count {
+            let b = src[i]
+            if b < 0x80 {
+                dst[n] = b
+                n += 1
+            } else {
+                dst[n] = 0xC0 | (b >> 6)
+                dst[n + 1] = 0x80 | (b & 0x3F)
+                n += 2
+            }
+        }
+        return n
     }
 
     /// A string from `buf[range]`, as `string(_:)` does.

@@ -16,7 +16,8 @@ public enum Charset {
         case "UTF-8", "US-ASCII":
             return Bytes.string(bytes)
         case "ISO-8859-1":
-            return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+            if let s = bytes.withContiguousStorageIfAvailable(Bytes.latin1String) { return s }
+            return Array(bytes).withUnsafeBufferPointer(Bytes.latin1String)
         default:
             let input = Array(bytes)
             guard let utf8 = IconvPool.shared.convert(input, from: name) else { return nil }
