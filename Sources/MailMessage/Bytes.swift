@@ -54,15 +54,57 @@ enum Bytes {
 
     /// Number of lines in `buf[range]`: line feeds, plus one for an unterminated last line.
     static func lineCount(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
-        guard !range.isEmpty else { return 0 }
-        var n = 0
-        var pos = range.lowerBound
-        while let nl = find(lf, in: buf, from: pos, to: range.upperBound) {
-            n += 1
-            pos = nl + 1
+        guard !range.isEmpty, let p = buf.baseAddress else { return 0 }
+        precondition(range.lowerBound >= 0 && range.upperBound <= buf.count)
+        let start = UnsafeRawPointer(p + range.lowerBound)
+        let n = range.count
+        var lines = 0
+        var i = 0
+        while i + 8 <= n {
+            lines &+= (byteMask(start.loadUnaligned(fromByteOffset: i, as: UInt64.self), lf)).nonzeroBitCount
+            i += 8
         }
-        if buf[range.upperBound - 1] != lf { n += 1 }
-        return n
+        while i < n {
+            if start.load(fromByteOffset: i, as: UInt8.self) == lf { lines += 1 }
+            i += 1
+        }
+        if p[range.upperBound - 1] != lf { lines += 1 }
+        return lines
+    }
+
+    /// The number of LFs in `buf` not preceded by CR.
+    static func bareLineFeedCount(_ buf: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let p = buf.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(p)
+        let n = buf.count
+        var bare = 0
+        // Whether the byte before the current word was a CR, as the flag of that word's byte 0.
+        var crBefore: UInt64 = 0
+        var i = 0
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let lfs = byteMask(w, lf)
+            let crs = byteMask(w, cr)
+            bare &+= (lfs & ~((crs << 8) | crBefore)).nonzeroBitCount
+            crBefore = crs >> 56
+            i += 8
+        }
+        var prevCR = i > 0 && p[i - 1] == cr
+        while i < n {
+            if p[i] == lf, !prevCR { bare += 1 }
+            prevCR = p[i] == cr
+            i += 1
+        }
+        return bare
+    }
+
+    /// Eight bytes read little-endian: 0x80 in each byte position that holds `byte`, 0 elsewhere.
+    @inline(__always)
+    private static func byteMask(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let x = word.littleEndian ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+        // Exact zero-byte test: the high bit of a byte survives only when the byte of x is 0.
+        return ~(((x & low7) &+ low7) | x | low7)
     }
 
     /// `bytes` with ASCII letters lowercased.
