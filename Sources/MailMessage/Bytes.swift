@@ -56,55 +56,44 @@ enum Bytes {
     static func lineCount(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
         guard !range.isEmpty, let p = buf.baseAddress else { return 0 }
         precondition(range.lowerBound >= 0 && range.upperBound <= buf.count)
-        let start = UnsafeRawPointer(p + range.lowerBound)
-        let n = range.count
-        var lines = 0
-        var i = 0
-        while i + 8 <= n {
-            lines &+= (byteMask(start.loadUnaligned(fromByteOffset: i, as: UInt64.self), lf)).nonzeroBitCount
-            i += 8
-        }
-        while i < n {
-            if start.load(fromByteOffset: i, as: UInt8.self) == lf { lines += 1 }
-            i += 1
-        }
-        if p[range.upperBound - 1] != lf { lines += 1 }
-        return lines
+        let lines = countLineFeeds(p + range.lowerBound, range.count, bareOnly: false)
+        return p[range.upperBound - 1] == lf ? lines : lines + 1
     }
 
     /// The number of LFs in `buf` not preceded by CR.
     static func bareLineFeedCount(_ buf: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let p = buf.baseAddress else { return 0 }
-        let raw = UnsafeRawPointer(p)
-        let n = buf.count
-        var bare = 0
-        // Whether the byte before the current word was a CR, as the flag of that word's byte 0.
-        var crBefore: UInt64 = 0
-        var i = 0
-        while i + 8 <= n {
-            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let lfs = byteMask(w, lf)
-            let crs = byteMask(w, cr)
-            bare &+= (lfs & ~((crs << 8) | crBefore)).nonzeroBitCount
-            crBefore = crs >> 56
-            i += 8
-        }
-        var prevCR = i > 0 && p[i - 1] == cr
-        while i < n {
-            if p[i] == lf, !prevCR { bare += 1 }
-            prevCR = p[i] == cr
-            i += 1
-        }
-        return bare
+        guard let p = buf.baseAddress, buf.count > 0 else { return 0 }
+        return (p[0] == lf ? 1 : 0) + countLineFeeds(p + 1, buf.count - 1, bareOnly: true)
     }
 
-    /// Eight bytes read little-endian: 0x80 in each byte position that holds `byte`, 0 elsewhere.
+    /// The LFs in the `n` bytes at `p`, or with `bareOnly` those not preceded by CR (`p[-1]` must be readable).
+    ///
+    /// Sixteen bytes a step: mail lines are short, so a memchr call per line costs more than the scan.
     @inline(__always)
-    private static func byteMask(_ word: UInt64, _ byte: UInt8) -> UInt64 {
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let x = word.littleEndian ^ (0x0101_0101_0101_0101 &* UInt64(byte))
-        // Exact zero-byte test: the high bit of a byte survives only when the byte of x is 0.
-        return ~(((x & low7) &+ low7) | x | low7)
+    private static func countLineFeeds(_ p: UnsafePointer<UInt8>, _ n: Int, bareOnly: Bool) -> Int {
+        let raw = UnsafeRawPointer(p)
+        let lfs = SIMD16<UInt8>(repeating: lf), crs = SIMD16<UInt8>(repeating: cr)
+        let ones = SIMD16<UInt8>(repeating: 1)
+        var count = 0
+        var i = 0
+        while i + 16 <= n {
+            // Byte lanes count at most 255 steps before they are summed.
+            var lanes = SIMD16<UInt8>()
+            var steps = 0
+            while steps < 255, i + 16 <= n {
+                var hit = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) .== lfs
+                if bareOnly { hit = hit .& (raw.loadUnaligned(fromByteOffset: i - 1, as: SIMD16<UInt8>.self) .!= crs) }
+                lanes &+= SIMD16<UInt8>().replacing(with: ones, where: hit)
+                i += 16
+                steps += 1
+            }
+            count += Int(SIMD16<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
+        }
+        while i < n {
+            if p[i] == lf, !bareOnly || p[i - 1] != cr { count += 1 }
+            i += 1
+        }
+        return count
     }
 
     /// `bytes` with ASCII letters lowercased.
@@ -112,9 +101,20 @@ enum Bytes {
 
     /// Whether every byte of `buf` is ASCII.
     static func isASCII(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
-        var any: UInt8 = 0
-        for b in buf { any |= b }
-        return any < 0x80
+        guard let p = buf.baseAddress else { return true }
+        let raw = UnsafeRawPointer(p)
+        var any = SIMD16<UInt8>()
+        var i = 0
+        while i + 16 <= buf.count {
+            any |= raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            i += 16
+        }
+        var tail: UInt8 = 0
+        while i < buf.count {
+            tail |= p[i]
+            i += 1
+        }
+        return (any.max() | tail) < 0x80
     }
 
     /// Whether `buf` is valid UTF-8; ASCII, the common case, is checked without the generic validator.
