@@ -198,7 +198,15 @@ struct MIMEParser {
             baseSubject: base, isReplyOrForward: marked,
             messageID: envelope.messageID.flatMap { ThreadingKeys.messageIDs(in: $0).first },
             inReplyTo: envelope.inReplyTo.map(ThreadingKeys.messageIDs(in:)) ?? [],
-            references: string(f[.references]).map(ThreadingKeys.messageIDs(in:)) ?? [])
+            references: f[.references].map(referenceIDs) ?? [])
+    }
+
+    /// The message ids of a References value.
+    private func referenceIDs(_ r: Range<Int>) -> [String] {
+        // Unfolding only removes line breaks, which the id scan treats as the spaces they stand beside;
+        // bytes that are not UTF-8 are read as ISO-8859-1 across the whole value, so those take the string.
+        let raw = UnsafeBufferPointer(rebasing: buf[r])
+        return Bytes.isValidUTF8(raw) ? ThreadingKeys.messageIDs(in: raw) : ThreadingKeys.messageIDs(in: HeaderScanner.unfoldedString(buf, r))
     }
 }
 
