@@ -130,7 +130,8 @@ enum Bytes {
 
     /// A string from a buffer, as `string(_:)` does, without the generic validator for ASCII.
     static func string(_ buf: UnsafeBufferPointer<UInt8>) -> String {
-        if isValidUTF8(buf) { return String(decoding: buf, as: UTF8.self) }
+        // One validation: `String(decoding:)` would validate again after `isValidUTF8`.
+        if let s = String(validating: buf, as: UTF8.self) { return s }
         return latin1String(buf)
     }
 

@@ -145,16 +145,16 @@ public struct ThreadingKeys: Sendable, Equatable {
     /// The index after a subj-refwd found at `i`, or nil.
     private static func refwdEnd(_ s: [UInt8], _ i: Int, _ hi: Int) -> Int? {
         var j = i
-        func letter(_ c: Character) -> Bool {
-            guard j < hi, let a = c.asciiValue, Bytes.lower(s[j]) == a else { return false }
+        func letter(_ a: UInt8) -> Bool {
+            guard j < hi, Bytes.lower(s[j]) == a else { return false }
             j += 1
             return true
         }
-        if letter("r") {
-            guard letter("e") else { return nil }
-        } else if letter("f") {
-            guard letter("w") else { return nil }
-            _ = letter("d")
+        if letter(UInt8(ascii: "r")) {
+            guard letter(UInt8(ascii: "e")) else { return nil }
+        } else if letter(UInt8(ascii: "f")) {
+            guard letter(UInt8(ascii: "w")) else { return nil }
+            _ = letter(UInt8(ascii: "d"))
         } else {
             return nil
         }
