@@ -119,7 +119,39 @@ enum Bytes {
 
     /// Whether `buf` is valid UTF-8; ASCII, the common case, is checked without the generic validator.
     static func isValidUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
-        isASCII(buf) || String(validating: buf, as: UTF8.self) != nil
+        isASCII(buf) || isWellFormedUTF8(buf)
+    }
+
+    // Unicode 15 §3.9, Table 3-7: the well-formed UTF-8 byte sequences, which are what
+    // `String(validating:as:)` accepts; that generic call looks up type metadata on every use.
+    /// Whether `buf` is well-formed UTF-8.
+    static func isWellFormedUTF8(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = buf.count
+        var i = 0
+        @inline(__always) func continuation(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            k < n && buf[k] >= lo && buf[k] <= hi
+        }
+        while i < n {
+            let b = buf[i]
+            switch b {
+            case 0x00...0x7F:
+                i += 1
+            case 0xC2...0xDF:
+                guard continuation(i + 1) else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                let (lo, hi): (UInt8, UInt8) = b == 0xE0 ? (0xA0, 0xBF) : b == 0xED ? (0x80, 0x9F) : (0x80, 0xBF)
+                guard continuation(i + 1, lo, hi), continuation(i + 2) else { return false }
+                i += 3
+            case 0xF0...0xF4:
+                let (lo, hi): (UInt8, UInt8) = b == 0xF0 ? (0x90, 0xBF) : b == 0xF4 ? (0x80, 0x8F) : (0x80, 0xBF)
+                guard continuation(i + 1, lo, hi), continuation(i + 2), continuation(i + 3) else { return false }
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     /// A string from bytes: UTF-8 when valid (RFC 6532), otherwise ISO-8859-1.
@@ -130,8 +162,7 @@ enum Bytes {
 
     /// A string from a buffer, as `string(_:)` does, without the generic validator for ASCII.
     static func string(_ buf: UnsafeBufferPointer<UInt8>) -> String {
-        // One validation: `String(decoding:)` would validate again after `isValidUTF8`.
-        if let s = String(validating: buf, as: UTF8.self) { return s }
+        if isValidUTF8(buf) { return String(decoding: buf, as: UTF8.self) }
         return latin1String(buf)
     }
 
