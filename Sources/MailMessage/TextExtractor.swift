@@ -90,6 +90,22 @@ struct TextExtractor {
             var i = 0
             while i < n {
                 let b = src[i]
+                if b &- 0x21 < 0x5F {
+                    // Visible ASCII, one scalar a byte: copy the whole run.
+                    if scalars >= maxScalars { break }
+                    if pendingSpace {
+                        dst[count] = Bytes.space
+                        count += 1
+                        pendingSpace = false
+                    }
+                    repeat {
+                        dst[count] = src[i]
+                        count &+= 1
+                        scalars &+= 1
+                        i &+= 1
+                    } while i < n && scalars < maxScalars && src[i] &- 0x21 < 0x5F
+                    continue
+                }
                 // ASCII whitespace, and U+00A0 NO-BREAK SPACE (C2 A0).
                 if b <= Bytes.space {
                     if Bytes.isSpace(b) || b == 0x0C || b == 0x0B {
