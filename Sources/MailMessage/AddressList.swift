@@ -13,10 +13,13 @@ public enum AddressList {
     ///
     /// Comments are skipped, quotes are removed from display names, encoded words are kept raw.
     /// Garbage still yields something: text without "@" becomes a mailbox with an empty host.
-    public static func parse(_ value: String) -> [Address] { parse(Array(value.utf8)) }
+    public static func parse(_ value: String) -> [Address] {
+        var value = value
+        return value.withUTF8(parse(_:))
+    }
 
     /// Parses address-list bytes; see `parse(_:)`.
-    static func parse(_ bytes: [UInt8]) -> [Address] {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [Address] {
         let tokens = tokenize(bytes)
         let s = bytes
         var result = [Address]()
@@ -96,7 +99,7 @@ public enum AddressList {
     }
 
     /// Splits address-list bytes into words, quoted strings, domain literals and specials; drops comments.
-    static func tokenize(_ s: [UInt8]) -> [Token] {
+    static func tokenize(_ s: UnsafeBufferPointer<UInt8>) -> [Token] {
         var tokens = [Token]()
         tokens.reserveCapacity(s.count / 4)  // roughly one token in four bytes of a typical list
         var i = 0
@@ -139,7 +142,7 @@ public enum AddressList {
     }
 
     /// An address from addr-spec tokens, split at the last "@".
-    private static func addrSpec(_ s: [UInt8], _ tokens: ArraySlice<Token>) -> Address {
+    private static func addrSpec(_ s: UnsafeBufferPointer<UInt8>, _ tokens: ArraySlice<Token>) -> Address {
         guard let at = tokens.lastIndex(where: { $0.special == UInt8(ascii: "@") }) else {
             return Address(mailbox: joinPhrase(s, tokens), host: "")
         }
@@ -147,21 +150,42 @@ public enum AddressList {
     }
 
     /// Tokens joined as written, without spaces (addr-spec and route form).
-    private static func joinRaw(_ s: [UInt8], _ tokens: ArraySlice<Token>) -> String {
+    private static func joinRaw(_ s: UnsafeBufferPointer<UInt8>, _ tokens: ArraySlice<Token>) -> String {
         // Tokens written side by side, as in most addr-specs, are one slice of the value.
         if let first = tokens.first, let last = tokens.last,
             last.range.upperBound - first.range.lowerBound == tokens.reduce(0, { $0 + $1.range.count })
         {
-            return Bytes.string(s[first.range.lowerBound..<last.range.upperBound])
+            return Bytes.string(s, first.range.lowerBound..<last.range.upperBound)
         }
         var out = [UInt8]()
         for t in tokens { out += s[t.range] }
         return Bytes.string(out)
     }
 
+    /// Where the phrase of `tokens` is written as it would be joined, or nil: words one space apart,
+    /// or one quoted string without escapes or line breaks (the usual display names).
+    private static func phraseSlice(_ s: UnsafeBufferPointer<UInt8>, _ tokens: ArraySlice<Token>) -> Range<Int>? {
+        guard let first = tokens.first, let last = tokens.last else { return nil }
+        if first.isQuoted {
+            guard tokens.count == 1 else { return nil }
+            let r = first.range
+            let end = r.upperBound - (r.count > 1 && s[r.upperBound - 1] == UInt8(ascii: "\"") ? 1 : 0)
+            let inner = (r.lowerBound + 1)..<end
+            for i in inner where s[i] == UInt8(ascii: "\\") || s[i] == Bytes.cr || s[i] == Bytes.lf { return nil }
+            return inner
+        }
+        var previous = first
+        for t in tokens.dropFirst() {
+            guard !t.isQuoted, t.range.lowerBound == previous.range.upperBound + 1, s[previous.range.upperBound] == Bytes.space
+            else { return nil }
+            previous = t
+        }
+        return first.range.lowerBound..<last.range.upperBound
+    }
+
     /// Tokens joined as a phrase: each word's text, quotes removed, one space between words.
-    private static func joinPhrase(_ s: [UInt8], _ tokens: ArraySlice<Token>) -> String {
-        if tokens.count == 1, let only = tokens.first, !only.isQuoted { return Bytes.string(s[only.range]) }
+    private static func joinPhrase(_ s: UnsafeBufferPointer<UInt8>, _ tokens: ArraySlice<Token>) -> String {
+        if let slice = phraseSlice(s, tokens) { return Bytes.string(s, slice) }
         var out = [UInt8]()
         for t in tokens {
             if !out.isEmpty { out.append(Bytes.space) }

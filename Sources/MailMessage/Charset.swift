@@ -16,7 +16,8 @@ public enum Charset {
         case "UTF-8", "US-ASCII":
             return Bytes.string(bytes)
         case "ISO-8859-1":
-            return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+            if let s = bytes.withContiguousStorageIfAvailable(Bytes.latin1String) { return s }
+            return Array(bytes).withUnsafeBufferPointer(Bytes.latin1String)
         default:
             let input = Array(bytes)
             guard let utf8 = IconvPool.shared.convert(input, from: name) else { return nil }
@@ -31,6 +32,10 @@ public enum Charset {
 
     /// The iconv name for a MIME charset label, or nil when the label is not a plausible name.
     static func canonicalName(_ label: String) -> String? {
+        // The labels nearly all text parts carry, as the general path below names them.
+        if Self.equalsIgnoringCase(label, "utf-8") { return "UTF-8" }
+        if Self.equalsIgnoringCase(label, "us-ascii") { return "US-ASCII" }
+        if Self.equalsIgnoringCase(label, "iso-8859-1") { return "ISO-8859-1" }
         var name = ""
         for c in label.utf8 {
             switch c {
@@ -63,6 +68,19 @@ public enum Charset {
             if name.hasPrefix("ISO_8859-") { return "ISO-8859-" + name.dropFirst(9) }
             return name
         }
+    }
+}
+
+extension Charset {
+    /// Whether `label` is the lowercase ASCII `name`, ignoring ASCII case.
+    private static func equalsIgnoringCase(_ label: String, _ name: StaticString) -> Bool {
+        guard label.utf8.count == name.utf8CodeUnitCount else { return false }
+        var i = 0
+        for b in label.utf8 {
+            guard Bytes.lower(b) == name.utf8Start[i] else { return false }
+            i += 1
+        }
+        return true
     }
 }
 

@@ -5,32 +5,37 @@ enum MIMEParameters {
     // RFC 2183 §2:   disposition := "Content-Disposition" ":" disposition-type *(";" disposition-parm)
     /// Splits a header value into its lowercased leading value and its parameters.
     static func parse(_ s: [UInt8]) -> (value: String, parameters: [MIMEParameter]) {
+        // The kept bytes of the value, the names and the values, back to back in one array; each
+        // input byte is kept at most once.
+        var kept = [UInt8]()
+        kept.reserveCapacity(s.count)
         var i = 0
-        var head = [UInt8]()
         while i < s.count, s[i] != UInt8(ascii: ";") {
             if s[i] == UInt8(ascii: "(") { i = skipComment(s, i); continue }
-            if !Bytes.isSpace(s[i]) { head.append(Bytes.lower(s[i])) }
+            if !Bytes.isSpace(s[i]) { kept.append(Bytes.lower(s[i])) }
             i += 1
         }
-        var raw = [(name: [UInt8], value: [UInt8])]()
+        let head = Bytes.string(kept)
+        var raw = [(name: Range<Int>, value: Range<Int>)]()
         while i < s.count {
             // Skip separators, whitespace and comments before a name.
             while i < s.count, Bytes.isSpace(s[i]) || s[i] == UInt8(ascii: ";") { i += 1 }
             if i < s.count, s[i] == UInt8(ascii: "(") { i = skipComment(s, i); continue }
-            var name = [UInt8]()
+            let nameStart = kept.count
             while i < s.count, s[i] != UInt8(ascii: "="), s[i] != UInt8(ascii: ";") {
-                if !Bytes.isSpace(s[i]) { name.append(Bytes.lower(s[i])) }
+                if !Bytes.isSpace(s[i]) { kept.append(Bytes.lower(s[i])) }
                 i += 1
             }
+            let name = nameStart..<kept.count
             guard i < s.count, s[i] == UInt8(ascii: "=") else { continue }
             i += 1
             while i < s.count, Bytes.isSpace(s[i]) { i += 1 }
-            var value = [UInt8]()
+            let valueStart = kept.count
             if i < s.count, s[i] == UInt8(ascii: "\"") {
                 i += 1
                 while i < s.count, s[i] != UInt8(ascii: "\"") {
                     if s[i] == UInt8(ascii: "\\"), i + 1 < s.count { i += 1 }
-                    if s[i] != Bytes.cr, s[i] != Bytes.lf { value.append(s[i]) }
+                    if s[i] != Bytes.cr, s[i] != Bytes.lf { kept.append(s[i]) }
                     i += 1
                 }
                 i += 1
@@ -40,11 +45,11 @@ enum MIMEParameters {
                 while i < s.count, s[i] != UInt8(ascii: ";") { i += 1 }
                 var end = i
                 while end > start, Bytes.isSpace(s[end - 1]) { end -= 1 }
-                value = Array(s[start..<end])
+                kept.append(contentsOf: s[start..<end])
             }
-            if !name.isEmpty { raw.append((name, value)) }
+            if !name.isEmpty { raw.append((name, valueStart..<kept.count)) }
         }
-        return (Bytes.string(head), assemble(raw))
+        return (head, assemble(kept, raw))
     }
 
     /// Index after the comment that starts at `i`. RFC 5322 §3.2.2.
@@ -73,15 +78,16 @@ enum MIMEParameters {
     // RFC 2231 §3: parameter continuations name*0, name*1 …
     // RFC 2231 §4: extended values name*=charset'language'%XX, and name*0*= …
     /// Joins continuations, decodes extended values and returns parameters in first-seen order.
-    private static func assemble(_ raw: [(name: [UInt8], value: [UInt8])]) -> [MIMEParameter] {
+    private static func assemble(_ kept: [UInt8], _ ranges: [(name: Range<Int>, value: Range<Int>)]) -> [MIMEParameter] {
         // The usual few parameters without sections: the first value of each name, found by
         // comparing names rather than by building dictionaries.
-        if raw.count <= pairwiseLimit, !raw.contains(where: { $0.name.contains(UInt8(ascii: "*")) }) {
-            return raw.indices.compactMap { i in
-                if raw[..<i].contains(where: { $0.name == raw[i].name }) { return nil }
-                return MIMEParameter(name: Bytes.string(raw[i].name), value: Bytes.string(raw[i].value))
+        if ranges.count <= pairwiseLimit, !ranges.contains(where: { kept[$0.name].contains(UInt8(ascii: "*")) }) {
+            return ranges.indices.compactMap { i in
+                if ranges[..<i].contains(where: { kept[$0.name] == kept[ranges[i].name] }) { return nil }
+                return MIMEParameter(name: Bytes.string(kept[ranges[i].name]), value: Bytes.string(kept[ranges[i].value]))
             }
         }
+        let raw = ranges.map { (name: Array(kept[$0.name]), value: Array(kept[$0.value])) }
         var order = [[UInt8]]()
         var plain = [[UInt8]: [UInt8]]()
         var sections = [[UInt8]: [Section]]()

@@ -188,7 +188,12 @@ struct MIMEParser {
     /// The addresses of an address field, or none.
     private func addresses(_ r: Range<Int>?) -> [Address] {
         guard let r else { return [] }
-        return AddressList.parse(value(r))
+        // A value on one line is its own unfolded form, so it is read in place.
+        let trimmed = Bytes.trimmed(buf, r)
+        if Bytes.find(Bytes.lf, in: buf, from: trimmed.lowerBound, to: trimmed.upperBound) == nil {
+            return AddressList.parse(UnsafeBufferPointer(rebasing: buf[trimmed]))
+        }
+        return value(r).withUnsafeBufferPointer(AddressList.parse(_:))
     }
 
     /// The threading keys of a message header. RFC 5256.
@@ -198,7 +203,15 @@ struct MIMEParser {
             baseSubject: base, isReplyOrForward: marked,
             messageID: envelope.messageID.flatMap { ThreadingKeys.messageIDs(in: $0).first },
             inReplyTo: envelope.inReplyTo.map(ThreadingKeys.messageIDs(in:)) ?? [],
-            references: string(f[.references]).map(ThreadingKeys.messageIDs(in:)) ?? [])
+            references: f[.references].map(referenceIDs) ?? [])
+    }
+
+    /// The message ids of a References value.
+    private func referenceIDs(_ r: Range<Int>) -> [String] {
+        // Unfolding only removes line breaks, which the id scan treats as the spaces they stand beside;
+        // bytes that are not UTF-8 are read as ISO-8859-1 across the whole value, so those take the string.
+        let raw = UnsafeBufferPointer(rebasing: buf[r])
+        return Bytes.isValidUTF8(raw) ? ThreadingKeys.messageIDs(in: raw) : ThreadingKeys.messageIDs(in: HeaderScanner.unfoldedString(buf, r))
     }
 }
 

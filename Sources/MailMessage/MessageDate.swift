@@ -15,48 +15,91 @@ public struct MessageDate: Sendable, Hashable {
     // RFC 5322 §4.3: obs-year = 2*DIGIT ; obs-zone = "UT" / "GMT" / "EST" / … / military letters
     /// Parses a Date header value; nil when it is not a valid date.
     public init?(parsing text: String) {
-        // The words, without comments and separators, as ranges of one byte array.
+        var text = text
+        guard let date = text.withUTF8(Self.parse) else { return nil }
+        self = date
+    }
+
+    /// Parses the bytes of a Date header value; comments are dropped first.
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>) -> MessageDate? {
+        guard buf.contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: ")") }) else { return parseWords(buf) }
+        // The bytes outside comments; the parentheses themselves separate nothing.
         var kept = [UInt8]()
-        kept.reserveCapacity(text.utf8.count)
-        var words = [Range<Int>]()
-        var wordStart = 0
+        kept.reserveCapacity(buf.count)
         var commentDepth = 0
-        for b in text.utf8 {
+        for b in buf {
             if b == UInt8(ascii: "(") { commentDepth += 1; continue }
             if b == UInt8(ascii: ")") { commentDepth = max(0, commentDepth - 1); continue }
-            if commentDepth > 0 { continue }
-            if Bytes.isSpace(b) || b == UInt8(ascii: ",") {
-                if kept.count > wordStart { words.append(wordStart..<kept.count) }
-                wordStart = kept.count
-                if words.count > 16 { return nil }
-            } else {
-                kept.append(b)
-            }
+            if commentDepth == 0 { kept.append(b) }
         }
-        if kept.count > wordStart { words.append(wordStart..<kept.count) }
-        var w = words[...]
-        if let first = w.first, Self.isLetter(kept[first.lowerBound]) { w = w.dropFirst() }  // day-of-week
-        guard w.count >= 4 else { return nil }
-        let parts = w.map { kept[$0] }
-        guard let day = Self.number(parts[0]), (1...31).contains(day),
-            let month = Self.month(parts[1]),
-            var year = Self.number(parts[2])
+        return kept.withUnsafeBufferPointer(parseWords)
+    }
+
+    /// Most words a date may have; one more makes the value invalid.
+    private static let maxWords = 16
+
+    /// Parses date bytes without comments: words split at whitespace and commas.
+    private static func parseWords(_ buf: UnsafeBufferPointer<UInt8>) -> MessageDate? {
+        // The first six words are all the grammar reads (day-of-week, day, month, year, time, zone).
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 6) { words -> MessageDate? in
+            var count = 0
+            var ended = 0  // words followed by a separator
+            var wordStart = -1
+            for i in 0..<buf.count {
+                let b = buf[i]
+                if Bytes.isSpace(b) || b == UInt8(ascii: ",") {
+                    if wordStart >= 0 {
+                        if count < 6 { words.initializeElement(at: count, to: wordStart..<i) }
+                        count += 1
+                        ended += 1
+                        wordStart = -1
+                        if ended > maxWords { return nil }
+                    }
+                } else if wordStart < 0 {
+                    wordStart = i
+                }
+            }
+            if wordStart >= 0 {
+                if count < 6 { words.initializeElement(at: count, to: wordStart..<buf.count) }
+                count += 1
+            }
+            var first = 0
+            if count > 0, isLetter(buf[words[0].lowerBound]) { first = 1 }  // day-of-week
+            guard count - first >= 4 else { return nil }
+            func part(_ k: Int) -> Slice<UnsafeBufferPointer<UInt8>> { buf[words[first + k]] }
+            return make(
+                day: part(0), month: part(1), year: part(2), time: part(3), zone: count - first > 4 ? part(4) : nil)
+        }
+    }
+
+    /// The date from its words, or nil when one is invalid.
+    private static func make(
+        day dayWord: Slice<UnsafeBufferPointer<UInt8>>, month monthWord: Slice<UnsafeBufferPointer<UInt8>>,
+        year yearWord: Slice<UnsafeBufferPointer<UInt8>>, time timeWord: Slice<UnsafeBufferPointer<UInt8>>,
+        zone zoneWord: Slice<UnsafeBufferPointer<UInt8>>?
+    ) -> MessageDate? {
+        guard let day = number(dayWord), (1...31).contains(day),
+            let month = month(monthWord),
+            var year = number(yearWord)
         else { return nil }
         // RFC 5322 §4.3: two-digit years below 50 are 20xx, others 19xx; three digits add 1900.
-        if parts[2].count <= 2 { year += year < 50 ? 2000 : 1900 } else if parts[2].count == 3 { year += 1900 }
-        guard (1...9999).contains(year), day <= Self.daysIn(month: month, year: year) else { return nil }
-        let timeFields = parts[3].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-        guard timeFields.count == 2 || timeFields.count == 3,
-            let hour = Self.number(timeFields[0]), let minute = Self.number(timeFields[1]),
+        if yearWord.count <= 2 { year += year < 50 ? 2000 : 1900 } else if yearWord.count == 3 { year += 1900 }
+        guard (1...9999).contains(year), day <= daysIn(month: month, year: year) else { return nil }
+        // time = hour ":" minute [ ":" second ]: two or three fields, empty ones invalid.
+        guard let colon1 = timeWord.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let rest = timeWord[(colon1 + 1)...]
+        let colon2 = rest.firstIndex(of: UInt8(ascii: ":"))
+        if let c2 = colon2, rest[(c2 + 1)...].contains(UInt8(ascii: ":")) { return nil }
+        guard let hour = number(timeWord[..<colon1]), let minute = number(rest[..<(colon2 ?? rest.endIndex)]),
             (0...23).contains(hour), (0...59).contains(minute)
         else { return nil }
-        let second = timeFields.count == 3 ? Self.number(timeFields[2]) : 0
+        let second = colon2.map { number(rest[($0 + 1)...]) } ?? 0
         guard let second, (0...60).contains(second) else { return nil }
-        let zone = parts.count > 4 ? Self.zone(parts[4]) : 0
+        let zone = zoneWord.map(zone) ?? 0
         guard let zone else { return nil }
-        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let days = daysFromCivil(year: year, month: month, day: day)
         let local = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        self.init(secondsSince1970: local - Int64(zone * 60), zoneOffsetMinutes: zone)
+        return MessageDate(secondsSince1970: local - Int64(zone * 60), zoneOffsetMinutes: zone)
     }
 
     private static func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= 97 && (c | 0x20) <= 122 }
@@ -75,7 +118,7 @@ public struct MessageDate: Sendable, Hashable {
     private static let months = Array("janfebmaraprmayjunjulaugsepoctnovdec".utf8)
 
     /// The month (1–12) whose name starts `w`, ignoring case.
-    private static func month(_ w: ArraySlice<UInt8>) -> Int? {
+    private static func month(_ w: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
         guard w.count >= 3 else { return nil }
         let i = w.startIndex
         let (a, b, c) = (Bytes.lower(w[i]), Bytes.lower(w[i + 1]), Bytes.lower(w[i + 2]))
@@ -94,19 +137,25 @@ public struct MessageDate: Sendable, Hashable {
     }
 
     // RFC 5322 §3.3: zone = ( "+" / "-" ) 4DIGIT ; §4.3 obs-zone names; military zones count as -0000.
-    private static func zone(_ w: ArraySlice<UInt8>) -> Int? {
+    private static func zone(_ w: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
         if let sign = w.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
             guard w.count == 5, let v = number(w.dropFirst()), v % 100 < 60 else { return nil }
             let minutes = (v / 100) * 60 + v % 100
             return sign == UInt8(ascii: "-") ? -minutes : minutes
         }
-        switch String(decoding: Bytes.lowercased(w), as: UTF8.self) {
-        case "ut", "utc", "gmt", "z": return 0
-        case "edt": return -4 * 60
-        case "est", "cdt": return -5 * 60
-        case "cst", "mdt": return -6 * 60
-        case "mst", "pdt": return -7 * 60
-        case "pst": return -8 * 60
+        // UT, UTC, GMT and Z are -0000 as below; only the North American names have an offset.
+        guard w.count == 3 else { return 0 }
+        let i = w.startIndex
+        let name = (Bytes.lower(w[i]), Bytes.lower(w[i + 1]), Bytes.lower(w[i + 2]))
+        switch name {
+        case (UInt8(ascii: "e"), UInt8(ascii: "d"), UInt8(ascii: "t")): return -4 * 60
+        case (UInt8(ascii: "e"), UInt8(ascii: "s"), UInt8(ascii: "t")), (UInt8(ascii: "c"), UInt8(ascii: "d"), UInt8(ascii: "t")):
+            return -5 * 60
+        case (UInt8(ascii: "c"), UInt8(ascii: "s"), UInt8(ascii: "t")), (UInt8(ascii: "m"), UInt8(ascii: "d"), UInt8(ascii: "t")):
+            return -6 * 60
+        case (UInt8(ascii: "m"), UInt8(ascii: "s"), UInt8(ascii: "t")), (UInt8(ascii: "p"), UInt8(ascii: "d"), UInt8(ascii: "t")):
+            return -7 * 60
+        case (UInt8(ascii: "p"), UInt8(ascii: "s"), UInt8(ascii: "t")): return -8 * 60
         default: return 0  // RFC 5322 §4.3: unknown and military zones are treated as -0000.
         }
     }

@@ -65,15 +65,7 @@ public struct ParsedMessage: Sendable, Equatable {
     }
 
     /// The number of LFs not preceded by CR.
-    static func bareLineFeeds(_ buf: UnsafeBufferPointer<UInt8>) -> Int {
-        var n = 0
-        var pos = 0
-        while let nl = Bytes.find(Bytes.lf, in: buf, from: pos, to: buf.count) {
-            if nl == 0 || buf[nl - 1] != Bytes.cr { n += 1 }
-            pos = nl + 1
-        }
-        return n
-    }
+    static func bareLineFeeds(_ buf: UnsafeBufferPointer<UInt8>) -> Int { Bytes.bareLineFeedCount(buf) }
 
     /// `bytes` with every bare LF turned into CRLF; lone CRs and existing CRLFs are kept.
     ///

@@ -41,9 +41,13 @@ struct TextExtractor {
         }
         let decoded = TransferDecoding.decode(slice, encoding: part.transferEncoding) ?? Array(slice)
         var utf8: [UInt8]
-        if canonical == "UTF-8", decoded.withUnsafeBufferPointer(Bytes.isValidUTF8) {
-            utf8 = decoded
-        } else {
+        switch canonical {
+        case nil, "UTF-8", "US-ASCII":
+            // As `Bytes.string`: UTF-8 when valid, otherwise ISO-8859-1.
+            utf8 = decoded.withUnsafeBufferPointer { Bytes.isValidUTF8($0) ? decoded : Bytes.latin1UTF8($0) }
+        case "ISO-8859-1":
+            utf8 = decoded.withUnsafeBufferPointer(Bytes.latin1UTF8)
+        default:
             utf8 = Array((Charset.decode(decoded, charset: charset) ?? Bytes.string(decoded)).utf8)
         }
         if part.contentType.subtype == "html" { utf8 = HTMLText.strip(utf8) }
@@ -77,17 +81,41 @@ struct TextExtractor {
     /// UTF-8 text with runs of whitespace turned into one space, trimmed, cut after `maxScalars` non-space scalars.
     static func collapsingWhitespace(_ s: UnsafeBufferPointer<UInt8>, maxScalars: Int) -> [UInt8] {
         // Each input byte gives at most one output byte, so `s.count` bytes always suffice.
-        [UInt8](unsafeUninitializedCapacity: s.count) { out, count in
+        [UInt8](unsafeUninitializedCapacity: s.count) { out, outCount in
+            guard let src = s.baseAddress, let dst = out.baseAddress else { return }
+            let n = s.count
+            var count = 0
             var pendingSpace = false
             var scalars = 0
             var i = 0
-            while i < s.count {
-                let b = s[i]
+            while i < n {
+                let b = src[i]
+                if b &- 0x21 < 0x5F {
+                    // Visible ASCII, one scalar a byte: copy the whole run.
+                    if scalars >= maxScalars { break }
+                    if pendingSpace {
+                        dst[count] = Bytes.space
+                        count += 1
+                        pendingSpace = false
+                    }
+                    repeat {
+                        dst[count] = src[i]
+                        count &+= 1
+                        scalars &+= 1
+                        i &+= 1
+                    } while i < n && scalars < maxScalars && src[i] &- 0x21 < 0x5F
+                    continue
+                }
                 // ASCII whitespace, and U+00A0 NO-BREAK SPACE (C2 A0).
-                let nbsp = b == 0xC2 && i + 1 < s.count && s[i + 1] == 0xA0
-                if Bytes.isSpace(b) || b == 0x0C || b == 0x0B || nbsp {
+                if b <= Bytes.space {
+                    if Bytes.isSpace(b) || b == 0x0C || b == 0x0B {
+                        pendingSpace = count > 0
+                        i += 1
+                        continue
+                    }
+                } else if b == 0xC2, i + 1 < n, src[i + 1] == 0xA0 {
                     pendingSpace = count > 0
-                    i += nbsp ? 2 : 1
+                    i += 2
                     continue
                 }
                 if b & 0xC0 != 0x80 {
@@ -95,14 +123,15 @@ struct TextExtractor {
                     if scalars > maxScalars { break }
                 }
                 if pendingSpace {
-                    out[count] = Bytes.space
+                    dst[count] = Bytes.space
                     count += 1
                     pendingSpace = false
                 }
-                out[count] = b
+                dst[count] = b
                 count += 1
                 i += 1
             }
+            outCount = count
         }
     }
 

@@ -28,24 +28,33 @@ public struct ThreadingKeys: Sendable, Equatable {
     /// Text outside angle brackets (phrases in obsolete In-Reply-To) is ignored; a value with no
     /// brackets at all is taken whole, as broken mailers write it.
     public static func messageIDs(in value: String) -> [String] {
+        var value = value
+        return value.withUTF8(messageIDs(in:))
+    }
+
+    /// The message ids in a field value's bytes; see `messageIDs(in:)`. Line breaks count as spaces.
+    static func messageIDs(in buf: UnsafeBufferPointer<UInt8>) -> [String] {
         var ids = [String]()
-        // The non-space bytes inside brackets; `current` is where the open id starts in `kept`.
-        var kept = [UInt8]()
-        kept.reserveCapacity(value.utf8.count)
-        var current: Int?
-        for b in value.utf8 {
+        // Where the open id starts: after the last "<" not yet closed.
+        var open: Int?
+        for i in 0..<buf.count {
+            let b = buf[i]
             if b == UInt8(ascii: "<") {
-                current = kept.count
-            } else if b == UInt8(ascii: ">") {
-                if let c = current, kept.count > c { ids.append(Bytes.string(kept[c...])) }
-                current = nil
-            } else if current != nil, !Bytes.isSpace(b) {
-                kept.append(b)
+                open = i + 1
+            } else if b == UInt8(ascii: ">"), let start = open {
+                // The id is the non-space bytes inside the brackets; usually there are no spaces.
+                let inside = UnsafeBufferPointer(rebasing: buf[start..<i])
+                if !inside.contains(where: Bytes.isSpace) {
+                    if !inside.isEmpty { ids.append(Bytes.string(inside)) }
+                } else {
+                    let kept = inside.filter { !Bytes.isSpace($0) }
+                    if !kept.isEmpty { ids.append(Bytes.string(kept)) }
+                }
+                open = nil
             }
         }
         if ids.isEmpty {
-            let s = Array(value.utf8)
-            let bare = s.split(whereSeparator: { Bytes.isSpace($0) || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
+            let bare = buf.split(whereSeparator: { Bytes.isSpace($0) || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
             if bare.count == 1, bare[0].contains(UInt8(ascii: "@")) { ids.append(Bytes.string(bare[0])) }
         }
         return ids
@@ -136,16 +145,16 @@ public struct ThreadingKeys: Sendable, Equatable {
     /// The index after a subj-refwd found at `i`, or nil.
     private static func refwdEnd(_ s: [UInt8], _ i: Int, _ hi: Int) -> Int? {
         var j = i
-        func letter(_ c: Character) -> Bool {
-            guard j < hi, let a = c.asciiValue, Bytes.lower(s[j]) == a else { return false }
+        func letter(_ a: UInt8) -> Bool {
+            guard j < hi, Bytes.lower(s[j]) == a else { return false }
             j += 1
             return true
         }
-        if letter("r") {
-            guard letter("e") else { return nil }
-        } else if letter("f") {
-            guard letter("w") else { return nil }
-            _ = letter("d")
+        if letter(UInt8(ascii: "r")) {
+            guard letter(UInt8(ascii: "e")) else { return nil }
+        } else if letter(UInt8(ascii: "f")) {
+            guard letter(UInt8(ascii: "w")) else { return nil }
+            _ = letter(UInt8(ascii: "d"))
         } else {
             return nil
         }

@@ -77,7 +77,14 @@ public enum TransferDecoding {
 
     /// Decodes quoted-printable, or the RFC 2047 Q encoding when `underscoreIsSpace` is set.
     static func quotedPrintable(_ bytes: some Collection<UInt8>, underscoreIsSpace: Bool) -> [UInt8] {
-        let s = Array(bytes)
+        if let out = bytes.withContiguousStorageIfAvailable({ quotedPrintable(buffer: $0, underscoreIsSpace: underscoreIsSpace) }) {
+            return out
+        }
+        return Array(bytes).withUnsafeBufferPointer { quotedPrintable(buffer: $0, underscoreIsSpace: underscoreIsSpace) }
+    }
+
+    /// `quotedPrintable(_:underscoreIsSpace:)` on bytes in memory, read in place.
+    private static func quotedPrintable(buffer s: UnsafeBufferPointer<UInt8>, underscoreIsSpace: Bool) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(s.count)
         var i = 0

@@ -31,7 +31,7 @@ public func fuzzMailMessage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     // Header-value parsers on the raw input as well.
     if bytes.count < 4096 {
         let text = String(decoding: bytes, as: UTF8.self)
-        _ = AddressList.parse(bytes)
+        _ = bytes.withUnsafeBufferPointer(AddressList.parse(_:))
         _ = EncodedWords.decode(text)
         _ = MessageDate(parsing: text)
         _ = ThreadingKeys.baseSubject(text)
