@@ -110,23 +110,8 @@ struct Import: AsyncParsableCommand {
         var ledger = try s.read { tx in try tx.importLedger(for: target) }
         var batch: [Item] = []
         var total = 0, skipped = 0
-        // A three-stage pipeline: while batch N is read here, batch N-1 is parsed on
-        // `prepareTasks` tasks and batch N-2 has its index segment built and is committed on
-        // the writer thread. At most three batches are in memory.
-        var preparing: Task<[PreparedBatch.Entry], Never>?
+        // One batch commits on the writer thread while the next is read and parsed here.
         var committing: Task<Void, any Error>?
-        // Hands the parsed batch, if any, to the writer once the one before is committed.
-        func commitPrepared() async throws {
-            guard let parsed = preparing else { return }
-            preparing = nil
-            let entries = await parsed.value
-            try await committing?.value
-            committing = Task {
-                let prepared = PreparedBatch(entries)
-                try await s.write { tx in _ = try tx.append(to: target, prepared) }
-            }
-            total += entries.count
-        }
         func flush() async throws {
             var items = batch
             batch.removeAll(keepingCapacity: true)
@@ -137,13 +122,17 @@ struct Import: AsyncParsableCommand {
                 }
                 skipped += before - items.count
             }
-            try await commitPrepared()
-            let parse = items
-            preparing = Task {
-                zip(parse, await Self.prepare(parse)).map { item, message in
-                    PreparedBatch.Entry(message, flags: item.flags, keywords: item.keywords, internalDate: item.date)
-                }
+            let entries = zip(items, await Self.prepare(items)).map { item, message in
+                PreparedBatch.Entry(message, flags: item.flags, keywords: item.keywords, internalDate: item.date)
             }
+            try await committing?.value
+            // The batch's index segment is built here, off the writer thread, while the next
+            // batch is read.
+            committing = Task {
+                let prepared = PreparedBatch(entries)
+                try await s.write { tx in _ = try tx.append(to: target, prepared) }
+            }
+            total += entries.count
         }
         let add: (Item) async throws -> Void = { item in
             progress.add(item)
@@ -156,7 +145,6 @@ struct Import: AsyncParsableCommand {
             try await Mbox.read(path, add)
         }
         if !batch.isEmpty { try await flush() }
-        try await commitPrepared()
         try await committing?.value
         return (total, skipped)
     }
