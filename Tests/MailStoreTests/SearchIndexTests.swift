@@ -192,13 +192,6 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
         }
     }
 
-    /// A segment built with its fields on several threads is the segment built on one.
-    @Test func concurrentSegmentBuildIsTheSame() {
-        var gen = MailGenerator(rng: SplitMix64(seed: 3))
-        let messages = (1...300).map { (uid: UInt32($0 * 2), terms: PreparedMessage(gen.message($0)).terms) }
-        #expect(TextSegment.build(messages, concurrently: true) == TextSegment.build(messages))
-    }
-
     /// The index answers every generated program exactly as reading every message does.
     @Test(arguments: [UInt64(1), 2]) func indexedSearchEqualsNaiveScan(seed: UInt64) async throws {
         try await withFastStore { store in

@@ -25,12 +25,8 @@ public struct PreparedBatch: Sendable {
     /// the entries get (`TextSegment.rebased`), which are consecutive.
     let segment: [UInt8]
 
-    /// From this many messages on, the segment's fields are built on several threads at once.
-    static let concurrentBuildThreshold = 64
-
     public init(_ entries: [Entry]) {
         self.entries = entries
-        segment = TextSegment.build(entries.enumerated().map { (UInt32($0.offset), $0.element.message.terms) },
-                                    concurrently: entries.count >= Self.concurrentBuildThreshold)
+        segment = TextSegment.build(entries.enumerated().map { (UInt32($0.offset), $0.element.message.terms) })
     }
 }

@@ -4,9 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CMemmem
-import Dispatch
 import MailMessage
-import Synchronization
 
 /// One immutable piece of a mailbox's full-text index: for each search field, a dictionary of
 /// terms and, for each term, the UIDs of the messages whose field has that word.
@@ -70,46 +68,26 @@ final class TextSegment: Sendable {
     }
 
     /// The encoded segment of `messages` (ascending UIDs): every word of each with its UID.
-    /// With `concurrently`, the fields are built on several threads at once (worth it for a
-    /// large batch, such as an import's, built off the writer thread).
-    static func build(_ messages: [(uid: UInt32, terms: IndexTerms)], concurrently: Bool = false) -> [UInt8] {
-        let fieldCount = SearchDocument.Field.allCases.count
+    static func build(_ messages: [(uid: UInt32, terms: IndexTerms)]) -> [UInt8] {
         var builder = TextSegmentBuilder()
-        if concurrently {
-            let parts = Mutex([TextSegmentBuilder?](repeating: nil, count: fieldCount))
-            DispatchQueue.concurrentPerform(iterations: fieldCount) { field in
-                var part = TextSegmentBuilder()
-                add(field, of: messages, to: &part)
-                parts.withLock { $0[field] = part }
-            }
-            parts.withLock { parts in
-                for field in 0..<fieldCount { builder.take(field, from: parts[field]!) }
-            }
-        } else {
-            for field in 0..<fieldCount { add(field, of: messages, to: &builder) }
-        }
-        return builder.encoded(messageCount: messages.count)
-    }
-
-    /// Adds field `field` of `messages` to `builder`: its terms in bytewise order, each with
-    /// its UIDs.
-    private static func add(_ field: Int, of messages: [(uid: UInt32, terms: IndexTerms)],
-                            to builder: inout TextSegmentBuilder) {
-        var table = TermTable(sources: messages.map { $0.terms.fields[field] })
-        for (m, message) in messages.enumerated() {
-            let hashes = message.terms.hashes[field]
-            message.terms.fields[field].withUnsafeBufferPointer { buf in
-                var start = 1, k = 0
-                while start < buf.count {
-                    var end = start
-                    while buf[end] != SearchFolding.separator { end += 1 }
-                    table.add(hashes[k], source: m, start..<end, uid: message.uid)
-                    k += 1
-                    start = end + 1
+        for field in 0..<SearchDocument.Field.allCases.count {
+            var table = TermTable(sources: messages.map { $0.terms.fields[field] })
+            for (m, message) in messages.enumerated() {
+                let hashes = message.terms.hashes[field]
+                message.terms.fields[field].withUnsafeBufferPointer { buf in
+                    var start = 1, k = 0
+                    while start < buf.count {
+                        var end = start
+                        while buf[end] != SearchFolding.separator { end += 1 }
+                        table.add(hashes[k], source: m, start..<end, uid: message.uid)
+                        k += 1
+                        start = end + 1
+                    }
                 }
             }
+            table.forEachSorted { term, uids in builder.add(field: field, term: term, uids: uids) }
         }
-        table.forEachSorted { term, uids in builder.add(field: field, term: term, uids: uids) }
+        return builder.encoded(messageCount: messages.count)
     }
 
     /// `bytes` (an encoded segment) with `base` added to every UID: the segment `build` gives
@@ -425,13 +403,6 @@ struct TextSegmentBuilder {
             postings[field].varint(UInt64(uid - last))
             last = uid
         }
-    }
-
-    /// Takes field `field` as `other` built it.
-    mutating func take(_ field: Int, from other: TextSegmentBuilder) {
-        dictionaries[field] = other.dictionaries[field]
-        postings[field] = other.postings[field]
-        counts[field] = other.counts[field]
     }
 
     func encoded(messageCount: Int) -> [UInt8] {
