@@ -71,9 +71,18 @@ enum HeaderScanner {
 
     /// The unfolded value of `buf[range]` as a string; a value on one line is read in place.
     static func unfoldedString(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        withUnfolded(buf, range, Bytes.string)
+    }
+
+    /// Calls `body` with the unfolded value of `buf[range]`: a value on one line is its own
+    /// unfolded form (once trimmed), so it is passed in place; a folded one is unfolded first.
+    static func withUnfolded<R>(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                                _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let r = Bytes.trimmed(buf, range)
-        if Bytes.find(Bytes.lf, in: buf, from: r.lowerBound, to: r.upperBound) == nil { return Bytes.string(buf, r) }
-        return Bytes.string(unfold(buf, range))
+        if Bytes.find(Bytes.lf, in: buf, from: r.lowerBound, to: r.upperBound) == nil {
+            return body(UnsafeBufferPointer(rebasing: buf[r]))
+        }
+        return unfold(buf, range).withUnsafeBufferPointer(body)
     }
 
     /// The unfolded value of `buf[range]`: line breaks removed, WSP trimmed. RFC 5322 §2.2.3.

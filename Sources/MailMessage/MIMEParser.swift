@@ -188,12 +188,7 @@ struct MIMEParser {
     /// The addresses of an address field, or none.
     private func addresses(_ r: Range<Int>?) -> [Address] {
         guard let r else { return [] }
-        // A value on one line is its own unfolded form, so it is read in place.
-        let trimmed = Bytes.trimmed(buf, r)
-        if Bytes.find(Bytes.lf, in: buf, from: trimmed.lowerBound, to: trimmed.upperBound) == nil {
-            return AddressList.parse(UnsafeBufferPointer(rebasing: buf[trimmed]))
-        }
-        return value(r).withUnsafeBufferPointer(AddressList.parse(_:))
+        return HeaderScanner.withUnfolded(buf, r, AddressList.parse(_:))
     }
 
     /// The threading keys of a message header. RFC 5256.
