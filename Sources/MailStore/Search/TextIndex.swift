@@ -220,19 +220,23 @@ extension StoreWriter {
         if let queued = pendingIndex.removeValue(forKey: mailbox) {
             try writeSegment(mailbox, queued.sorted { $0.uid < $1.uid })
         }
-        let bytes = try TextSegment.rebased(batch.segment, by: uids.lowerBound.rawValue)
-        try putSegment(mailbox, bytes, SegmentInfo(messageCount: batch.entries.count, minUID: uids.lowerBound.rawValue,
-                                                   maxUID: uids.upperBound.rawValue, byteCount: bytes.count))
-        try mergeSegments(of: mailbox)
+        try addSegment(mailbox, TextSegment.rebased(batch.segment, by: uids.lowerBound.rawValue),
+                       messageCount: batch.entries.count, uids: uids)
     }
 
     /// Indexes messages of `mailbox` (ascending UIDs) as one new segment, then merges the
     /// mailbox's newest segments as the merge policy asks.
     private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {
         guard let first = messages.first, let last = messages.last else { return }
-        let bytes = TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) })
-        try putSegment(mailbox, bytes, SegmentInfo(messageCount: messages.count, minUID: first.uid.rawValue,
-                                                   maxUID: last.uid.rawValue, byteCount: bytes.count))
+        try addSegment(mailbox, TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) }),
+                       messageCount: messages.count, uids: first.uid...last.uid)
+    }
+
+    /// Stores `bytes`, the segment of `messageCount` messages with UIDs in `uids`, as the
+    /// mailbox's newest segment, then merges as the merge policy asks.
+    private func addSegment(_ mailbox: MailboxID, _ bytes: [UInt8], messageCount: Int, uids: ClosedRange<UID>) throws {
+        try putSegment(mailbox, bytes, SegmentInfo(messageCount: messageCount, minUID: uids.lowerBound.rawValue,
+                                                   maxUID: uids.upperBound.rawValue, byteCount: bytes.count))
         try mergeSegments(of: mailbox)
     }
 
