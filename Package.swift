@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "SMTPServer", dependencies: ["ServerSupport", "MailStore"]),
 
         .executableTarget(name: "mstore", dependencies: [
-            "MailStore", "IMAPProtocol", "IMAPSearch",
+            "MailStore", "IMAPProtocol", "IMAPSearch", "CMemmem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             // SHA-256 of backup files.
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMemmem
 import Foundation
 import IMAPProtocol
 import MailMessage
@@ -269,71 +270,124 @@ enum Mbox {
         }
     }
 
+    /// Calls `add` with each message of the mbox at `path`, unquoted (mboxrd), in file order.
+    /// Messages are found by searching for `\nFrom `; only a message with `>From ` in it is
+    /// unquoted line by line.
     static func read(_ path: String, _ add: (Import.Item) async throws -> Void) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw UserError("cannot read \(path)") }
         defer { try? handle.close() }
-        var pending: [UInt8] = []
-        var current: [UInt8]?
-        var fromLine = ""
-        var consumed = 0
-
-        func emit() async throws {
-            guard var message = current else { return }
+        // The bytes read and not yet given out; `start` is where the next From line (or, before
+        // the first, the next line) begins, `offset` the file offset of `buffer[0]`.
+        var buffer: [UInt8] = []
+        var start = 0, offset = 0
+        var atEnd = false
+        func readMore() {
+            if start > 0 {
+                buffer.removeFirst(start)
+                offset += start
+                start = 0
+            }
+            let data = handle.readData(ofLength: chunkSize)
+            if data.isEmpty { atEnd = true } else { buffer.append(contentsOf: data) }
+        }
+        // The first line starting with `From `; anything before it is not a message.
+        while !buffer[start...].starts(with: fromPrefix) {
+            if let next = find(separator, in: buffer, from: start) {
+                start = next + 1
+            } else if atEnd {
+                return
+            } else {
+                // Keep the last line, which may be a From line cut short by the read.
+                start = max(start, (buffer.lastIndex(of: 10) ?? -1) + 1)
+                readMore()
+            }
+        }
+        while true {
+            // buffer[start...] starts with a From line; its end, then the next message's start.
+            var lineEnd: Int?
+            var next: Int?
+            var searched = start
+            while true {
+                lineEnd = lineEnd ?? buffer[start...].firstIndex(of: 10)
+                if let lineEnd, let found = find(separator, in: buffer, from: max(searched, lineEnd)) {
+                    next = found + 1
+                    break
+                }
+                if atEnd { break }
+                let consumedBefore = start
+                searched = max(start, buffer.count - separator.count + 1)
+                readMore()
+                searched -= consumedBefore
+                if let e = lineEnd { lineEnd = e - consumedBefore }
+            }
+            let end = next ?? buffer.count
+            let contentStart = min((lineEnd ?? end - 1) + 1, end)
+            var message = unquoted(buffer[contentStart..<end])
             // The blank line before the next From line separates messages; it is not content.
-            // (`elementsEqual` on the slice: `==` against an array literal would copy it whole.)
             if message.suffix(2).elementsEqual([10, 10]) { message.removeLast() }
             else if message.suffix(4).elementsEqual([13, 10, 13, 10]) { message.removeLast(2) }
-            try await add(Import.Item(raw: message, flags: [], date: date(fromLine: fromLine), sourceEnd: consumed))
-            current = nil
+            let date = date(fromLine: buffer[start..<contentStart])
+            try await add(Import.Item(raw: message, flags: [], date: date, sourceEnd: offset + end))
+            guard next != nil else { return }
+            start = end
         }
+    }
 
-        func line(_ l: ArraySlice<UInt8>) async throws {
-            defer { consumed += l.count }
-            if l.starts(with: fromPrefix) {
-                try await emit()
-                fromLine = String(decoding: l, as: UTF8.self)
-                current = []
-                return
-            }
-            guard current != nil else { return }
-            var l = l
-            if l.first == UInt8(ascii: ">"), let i = l.firstIndex(where: { $0 != UInt8(ascii: ">") }),
-               l[i...].starts(with: fromPrefix) {
-                l = l.dropFirst()
-            }
-            current!.append(contentsOf: l)
-        }
+    /// What separates messages: a line starting with `From `.
+    private static let separator = Array("\nFrom ".utf8)
+    /// What every line that mboxrd quoting changed holds.
+    private static let quotedFrom = Array(">From ".utf8)
 
-        while true {
-            let data = handle.readData(ofLength: chunkSize)
-            if data.isEmpty { break }
-            pending.append(contentsOf: data)
-            var start = 0
-            while let lf = pending[start...].firstIndex(of: 10) {
-                try await line(pending[start...lf])
-                start = lf + 1
+    /// The offset of the first `needle` in `bytes` at or after `from`.
+    private static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
+        guard from < bytes.count else { return nil }
+        return bytes.withUnsafeBufferPointer { b in
+            needle.withUnsafeBufferPointer { n in
+                cmemmem(b.baseAddress! + from, b.count - from, n.baseAddress!, n.count).map {
+                    b.baseAddress!.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+                }
             }
-            pending.removeFirst(start)
         }
-        if !pending.isEmpty { try await line(pending[...]) }
-        try await emit()
+    }
+
+    /// A message's content with mboxrd quoting undone: one `>` less on each line that is
+    /// `>`s then `From `.
+    private static func unquoted(_ content: ArraySlice<UInt8>) -> [UInt8] {
+        let bytes = Array(content)
+        guard find(quotedFrom, in: bytes, from: 0) != nil else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: 10).map { $0 + 1 } ?? bytes.count
+            let line = bytes[lineStart..<lineEnd]
+            if line.first == UInt8(ascii: ">"), let i = line.firstIndex(where: { $0 != UInt8(ascii: ">") }),
+               line[i...].starts(with: fromPrefix) {
+                out.append(contentsOf: line.dropFirst())
+            } else {
+                out.append(contentsOf: line)
+            }
+            lineStart = lineEnd
+        }
+        return out
     }
 
     /// The date of a `From sender Www Mmm dd hh:mm:ss yyyy` line, as UTC, or nil.
-    static func date(fromLine line: String) -> ZonedDate? {
-        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
+    static func date(fromLine line: ArraySlice<UInt8>) -> ZonedDate? {
+        let parts = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 10 })
         guard parts.count >= 7 else { return nil }
-        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        let time = parts[5].split(separator: ":").compactMap { Int32($0) }
-        guard let month = months.firstIndex(of: parts[3].lowercased()), let day = Int32(parts[4]),
-              let year = Int32(parts[6]), time.count == 3 else { return nil }
-        var tmv = tm()
-        tmv.tm_year = year - 1900
-        tmv.tm_mon = Int32(month)
-        tmv.tm_mday = day
-        tmv.tm_hour = time[0]
-        tmv.tm_min = time[1]
-        tmv.tm_sec = time[2]
-        return ZonedDate(seconds: Int64(timegm(&tmv)))
+        func number(_ digits: ArraySlice<UInt8>) -> Int? {
+            guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy({ $0 &- 48 < 10 }) else { return nil }
+            return digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+        }
+        let time = parts[5].split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false).compactMap(number)
+        guard let month = monthNames.firstIndex(where: { $0.elementsEqual(parts[3].lazy.map { $0 | 0x20 }) }),
+              let day = number(parts[4]), (1...31).contains(day), let year = number(parts[6]), time.count == 3,
+              time[0] < 24, time[1] < 60, time[2] < 61 else { return nil }
+        let days = IMAPDateFormatting.days(from: .init(year: year, month: month + 1, day: day))
+        return ZonedDate(seconds: days * 86400 + Int64(time[0] * 3600 + time[1] * 60 + time[2]))
     }
+
+    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        .map { Array($0.utf8) }
 }
