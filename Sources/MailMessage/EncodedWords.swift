@@ -1,3 +1,5 @@
+import CMemmem
+
 /// Decoding of RFC 2047 encoded words in header text.
 public enum EncodedWords {
     // RFC 2047 §2: encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
@@ -8,9 +10,21 @@ public enum EncodedWords {
     /// the same charset are joined before charset conversion so split multibyte characters survive.
     /// A word in an unknown charset, or malformed, is left as it was written.
     public static func decode(_ text: String) -> String {
-        guard text.utf8.count >= 8, text.utf8.contains(UInt8(ascii: "=")) else { return text }
+        guard mayHoldEncodedWords(text) else { return text }
         return decode(Array(text.utf8))
     }
+
+    /// Whether `text` has an encoded word's opening `=?` and room for the rest: a cheap test
+    /// that spares most header text a decode (a whole header section holds `=` in its
+    /// DKIM signatures, but rarely `=?`).
+    static func mayHoldEncodedWords(_ text: String) -> Bool {
+        guard text.utf8.count >= 8 else { return false }
+        return text.utf8.withContiguousStorageIfAvailable { b in
+            cmemmem(b.baseAddress, b.count, opening, opening.count) != nil
+        } ?? true
+    }
+
+    private static let opening: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "?")]
 
     /// Decodes the encoded words in header bytes; see `decode(_:)`.
     static func decode(_ s: [UInt8]) -> String {

@@ -44,7 +44,8 @@ public enum SearchFolding {
                     let start = out.count
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<end]))
                     out.withUnsafeMutableBufferPointer { o in
-                        for k in start..<o.count where o[k] &- 65 < 26 { o[k] |= 0x20 }
+                        // Without a branch per byte, so that it vectorises.
+                        for k in start..<o.count { o[k] |= (o[k] &- 65 < 26 ? 0x20 : 0) }
                     }
                     i = end
                     if i == buf.count { break }
@@ -150,6 +151,11 @@ public struct SearchDocument: Sendable {
         add(text.bcc, to: .bcc)
         add(text.subject, to: .subject)
         for f in header.fields {
+            // Only names as long as those below are lowered and compared.
+            switch f.name.utf8.count {
+            case 2, 3, 4, 7: break
+            default: continue
+            }
             let field: Field
             switch Bytes.lowercased(f.name.utf8) {
             case Self.fromName: field = .from

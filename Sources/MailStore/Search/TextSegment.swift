@@ -210,7 +210,9 @@ final class TextSegment: Sendable {
 /// spares an array per term.
 private struct TermTable {
     let sources: [[UInt8]]
-    private var slots: [Int32]
+    /// Open addressing: 0 for empty, else a term's hash's high 32 bits over its index + 1, so
+    /// that a probe rarely reads anything but the slot. Kept at most half full.
+    private var slots: [UInt64]
     private var hashes: [UInt64] = []
     private var source: [Int32] = []
     private var ranges: [Range<Int32>] = []
@@ -222,28 +224,38 @@ private struct TermTable {
     private var occurrenceTerms: [Int32] = []
     private var occurrenceUIDs: [UInt32] = []
 
+    /// The most slots to start with: a batch's distinct words are far fewer than its words,
+    /// and a table sized for all of them would not stay in cache.
+    private static let initialSlotLimit = 1 << 14
+
     init(sources: [[UInt8]]) {
         self.sources = sources
         let words = sources.reduce(0) { $0 + $1.count } / 8
         var capacity = 64
-        while capacity < words * 2 { capacity <<= 1 }
-        slots = [Int32](repeating: -1, count: capacity)
+        while capacity < min(words * 2, Self.initialSlotLimit) { capacity <<= 1 }
+        slots = [UInt64](repeating: 0, count: capacity)
     }
+
+    private static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
 
     mutating func add(_ hash: UInt64, source s: Int, _ range: Range<Int>, uid: UInt32) {
         let mask = slots.count - 1
+        let tag = Self.tag(hash)
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let e = Int(slots[i])
-            if e < 0 { break }
-            if hashes[e] == hash && equal(e, s, range) {
-                if lastUID[e] != uid { addPosting(e, uid) }
-                return
+            let slot = slots[i]
+            if slot == 0 { break }
+            if Self.tag(slot) == tag {
+                let e = Int(slot & 0xFFFF_FFFF) - 1
+                if hashes[e] == hash && equal(e, s, range) {
+                    if lastUID[e] != uid { addPosting(e, uid) }
+                    return
+                }
             }
             i = (i + 1) & mask
         }
         let e = hashes.count
-        slots[i] = Int32(e)
+        slots[i] = tag | UInt64(e + 1)
         hashes.append(hash)
         source.append(Int32(s))
         ranges.append(Int32(range.lowerBound)..<Int32(range.upperBound))
@@ -271,12 +283,12 @@ private struct TermTable {
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
+        slots = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
         for (e, hash) in hashes.enumerated() {
             var i = Int(truncatingIfNeeded: hash) & mask
-            while slots[i] >= 0 { i = (i + 1) & mask }
-            slots[i] = Int32(e)
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = Self.tag(hash) | UInt64(e + 1)
         }
     }
 
