@@ -80,6 +80,9 @@ public enum SearchFolding {
         b >= 0x80 || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
     }
 
+    /// `isWordByte` of every byte, for loops that look it up rather than compare.
+    static let wordBytes: [Bool] = (0...255).map { isWordByte(UInt8($0)) }
+
     /// The words of folded text: the maximal runs of word bytes.
     ///
     /// If a folded needle occurs in folded text, each word of the needle lies inside one word
@@ -232,47 +235,51 @@ public struct IndexTerms: Sendable, Equatable {
         // found. A word of L bytes gives at most L + 1 bytes, or as windows (each starting at
         // least `windowStep` after the one before and at most `maxTermBytes` long) under
         // 2L + L / 24 with their separators; so 2n + n / 16 + 16 bounds the whole.
-        var hashes: [UInt64] = []
-        hashes.reserveCapacity(folded.count / 6 + 1)
-        let capacity = 2 * folded.count + folded.count / 16 + 16
-        let out = [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
-            folded.withUnsafeBufferPointer { buf in
-                var o = 0
-                out[o] = SearchFolding.separator
-                o += 1
-                func piece(_ start: Int, _ stop: Int) {
-                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-                    for i in start..<stop {
-                        let b = buf[i]
-                        out[o] = b
+        var out: [UInt8] = []
+        // Pieces are separated, or start at least `windowStep` apart: n / 2 + 1 bounds them.
+        var pieces = 0
+        let hashes = [UInt64](unsafeUninitializedCapacity: folded.count / 2 + 1) { hashes, hashCount in
+            defer { hashCount = pieces }
+            let capacity = 2 * folded.count + folded.count / 16 + 16
+            out = [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
+                folded.withUnsafeBufferPointer { buf in
+                    SearchFolding.wordBytes.withUnsafeBufferPointer { isWord in
+                        var o = 0
+                        out[o] = SearchFolding.separator
                         o += 1
-                        h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+                        var i = 0
+                        let n = buf.count
+                        while i < n {
+                            while i < n, !isWord[Int(buf[i])] { i += 1 }
+                            guard i < n else { break }
+                            let wordStart = i
+                            while i < n, isWord[Int(buf[i])] { i += 1 }
+                            let wordEnd = i
+                            var start = wordStart
+                            while true {
+                                var stop = min(start + maxTermBytes, wordEnd)
+                                // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
+                                while stop < wordEnd, buf[stop] & 0xC0 == 0x80 { stop -= 1 }
+                                var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                                for k in start..<stop {
+                                    let b = buf[k]
+                                    out[o] = b
+                                    o += 1
+                                    h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+                                }
+                                out[o] = SearchFolding.separator
+                                o += 1
+                                hashes[pieces] = h
+                                pieces += 1
+                                if stop == wordEnd { break }
+                                var next = start + windowStep
+                                while next < wordEnd, buf[next] & 0xC0 == 0x80 { next += 1 }
+                                start = next
+                            }
+                        }
+                        count = o
                     }
-                    out[o] = SearchFolding.separator
-                    o += 1
-                    hashes.append(h)
                 }
-                var i = 0
-                let n = buf.count
-                while i < n {
-                    while i < n, !SearchFolding.isWordByte(buf[i]) { i += 1 }
-                    guard i < n else { break }
-                    let wordStart = i
-                    while i < n, SearchFolding.isWordByte(buf[i]) { i += 1 }
-                    let wordEnd = i
-                    var start = wordStart
-                    while true {
-                        var stop = min(start + maxTermBytes, wordEnd)
-                        // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
-                        while stop < wordEnd, buf[stop] & 0xC0 == 0x80 { stop -= 1 }
-                        piece(start, stop)
-                        if stop == wordEnd { break }
-                        var next = start + windowStep
-                        while next < wordEnd, buf[next] & 0xC0 == 0x80 { next += 1 }
-                        start = next
-                    }
-                }
-                count = o
             }
         }
         return (out, hashes)

@@ -19,8 +19,13 @@ struct Import: AsyncParsableCommand {
     /// Messages committed per durable write.
     static let batchSize = 1000
 
-    /// Batches are parsed on this many tasks at once, while the writer commits the batch before.
-    static let prepareTasks = 2
+    /// A batch is parsed in this many slices, as tasks on the cooperative pool: more slices than
+    /// cores, so that they share the cores evenly with the batch before's segment build.
+    static let prepareTasks = 8
+
+    /// Batches parsed but not yet committed: each builds its segment while the one before
+    /// commits, and reading waits when this many are pending.
+    static let batchesInFlight = 2
 
     struct Item: Sendable {
         /// The message as read; parsed in `flush`, and only when it is not skipped.
@@ -111,8 +116,9 @@ struct Import: AsyncParsableCommand {
         var ledger = try s.read { tx in try tx.importLedger(for: target) }
         var batch: [Item] = []
         var total = 0, skipped = 0
-        // One batch commits on the writer thread while the next is read and parsed here.
-        var committing: Task<Void, any Error>?
+        // Parsed batches build their segments and commit in order on other tasks, while the
+        // next is read and parsed here.
+        var committing: [Task<Void, any Error>] = []
         func flush() async throws {
             var items = batch
             batch.removeAll(keepingCapacity: true)
@@ -126,13 +132,15 @@ struct Import: AsyncParsableCommand {
             let entries = zip(items, await Self.prepare(items)).map { item, message in
                 PreparedBatch.Entry(message, flags: item.flags, keywords: item.keywords, internalDate: item.date)
             }
-            try await committing?.value
-            // The batch's index segment is built here, off the writer thread, while the next
-            // batch is read.
-            committing = Task {
+            if committing.count >= Self.batchesInFlight { try await committing.removeFirst().value }
+            // The batch's index segment is built off the writer thread, while the batch before
+            // commits; batches commit in order, since UIDs follow the source.
+            let before = committing.last
+            committing.append(Task {
                 let prepared = PreparedBatch(entries)
+                try await before?.value
                 try await s.write { tx in _ = try tx.append(to: target, prepared) }
-            }
+            })
             total += entries.count
         }
         let add: (Item) async throws -> Void = { item in
@@ -146,7 +154,7 @@ struct Import: AsyncParsableCommand {
             try await Mbox.read(path, add)
         }
         if !batch.isEmpty { try await flush() }
-        try await committing?.value
+        for task in committing { try await task.value }
         return (total, skipped)
     }
 }
@@ -335,8 +343,6 @@ enum Mbox {
 
     /// What separates messages: a line starting with `From `.
     private static let separator = Array("\nFrom ".utf8)
-    /// What every line that mboxrd quoting changed holds.
-    private static let quotedFrom = Array(">From ".utf8)
 
     /// The offset of the first `needle` in `bytes` at or after `from`.
     private static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
@@ -354,7 +360,18 @@ enum Mbox {
     /// `>`s then `From `.
     private static func unquoted(_ content: ArraySlice<UInt8>) -> [UInt8] {
         let bytes = Array(content)
-        guard find(quotedFrom, in: bytes, from: 0) != nil else { return bytes }
+        // memchr for `>`, then a look at what follows: cheaper than memmem on one message.
+        let quoted = bytes.withUnsafeBufferPointer { b in
+            guard var at = b.baseAddress else { return false }
+            let end = at + b.count
+            while at < end, let hit = memchr(at, Int32(UInt8(ascii: ">")), end - at) {
+                let next = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+                if end - next >= fromPrefix.count, memcmp(next, fromPrefix, fromPrefix.count) == 0 { return true }
+                at = next
+            }
+            return false
+        }
+        guard quoted else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var lineStart = 0
