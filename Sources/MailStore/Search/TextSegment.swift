@@ -71,21 +71,34 @@ final class TextSegment: Sendable {
     static func build(_ messages: [(uid: UInt32, terms: IndexTerms)]) -> [UInt8] {
         var builder = TextSegmentBuilder()
         for field in 0..<SearchDocument.Field.allCases.count {
-            var table = TermTable(sources: messages.map { $0.terms.fields[field] })
-            for (m, message) in messages.enumerated() {
-                let hashes = message.terms.hashes[field]
-                message.terms.fields[field].withUnsafeBufferPointer { buf in
-                    var start = 1, k = 0
-                    while start < buf.count {
-                        var end = start
-                        while buf[end] != SearchFolding.separator { end += 1 }
-                        table.add(hashes[k], source: m, start..<end, uid: message.uid)
-                        k += 1
-                        start = end + 1
-                    }
-                }
+            // The field's words of every message in one buffer, which the table's terms point
+            // into: one allocation to compare against, not one per message.
+            var all: [UInt8] = []
+            all.reserveCapacity(messages.reduce(0) { $0 + $1.terms.fields[field].count })
+            var ends: [Int] = []
+            for message in messages {
+                all.append(contentsOf: message.terms.fields[field])
+                ends.append(all.count)
             }
-            table.forEachSorted { term, uids in builder.add(field: field, term: term, uids: uids) }
+            all.withUnsafeBufferPointer { buf in
+                var table = TermTable(buf)
+                var start = 0
+                for (m, message) in messages.enumerated() {
+                    message.terms.hashes[field].withUnsafeBufferPointer { hashes in
+                        // Each message's words start with a separator.
+                        var at = start + 1, k = 0
+                        while at < ends[m] {
+                            var end = at
+                            while buf[end] != SearchFolding.separator { end += 1 }
+                            table.add(hashes[k], at..<end, uid: message.uid)
+                            k += 1
+                            at = end + 1
+                        }
+                    }
+                    start = ends[m]
+                }
+                table.forEachSorted { term, uids in builder.add(field: field, term: term, uids: uids) }
+            }
         }
         return builder.encoded(messageCount: messages.count)
     }
@@ -207,14 +220,13 @@ final class TextSegment: Sendable {
 /// The distinct terms of a batch of messages with their postings: open addressing on the
 /// hashes `IndexTerms` computed, bytes compared on a hash match. Postings are kept as one list
 /// of (term, UID) occurrences, grouped by term only once all are in (a counting sort), which
-/// spares an array per term.
+/// spares an array per term. Terms are ranges of one buffer, which must outlive the table.
 private struct TermTable {
-    let sources: [[UInt8]]
+    let bytes: UnsafeBufferPointer<UInt8>
     /// Open addressing: 0 for empty, else a term's hash's high 32 bits over its index + 1, so
     /// that a probe rarely reads anything but the slot. Kept at most half full.
     private var slots: [UInt64]
     private var hashes: [UInt64] = []
-    private var source: [Int32] = []
     private var ranges: [Range<Int32>] = []
     /// Per term, the last UID it was seen with: a word repeated in a message counts once.
     private var lastUID: [UInt32] = []
@@ -228,9 +240,9 @@ private struct TermTable {
     /// and a table sized for all of them would not stay in cache.
     private static let initialSlotLimit = 1 << 14
 
-    init(sources: [[UInt8]]) {
-        self.sources = sources
-        let words = sources.reduce(0) { $0 + $1.count } / 8
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        let words = bytes.count / 8
         var capacity = 64
         while capacity < min(words * 2, Self.initialSlotLimit) { capacity <<= 1 }
         slots = [UInt64](repeating: 0, count: capacity)
@@ -238,7 +250,8 @@ private struct TermTable {
 
     private static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
 
-    mutating func add(_ hash: UInt64, source s: Int, _ range: Range<Int>, uid: UInt32) {
+    /// Adds a posting for `uid` of the term at `range` of `bytes`, whose hash is `hash`.
+    mutating func add(_ hash: UInt64, _ range: Range<Int>, uid: UInt32) {
         let mask = slots.count - 1
         let tag = Self.tag(hash)
         var i = Int(truncatingIfNeeded: hash) & mask
@@ -247,7 +260,7 @@ private struct TermTable {
             if slot == 0 { break }
             if Self.tag(slot) == tag {
                 let e = Int(slot & 0xFFFF_FFFF) - 1
-                if hashes[e] == hash && equal(e, s, range) {
+                if hashes[e] == hash && equal(e, range) {
                     if lastUID[e] != uid { addPosting(e, uid) }
                     return
                 }
@@ -257,7 +270,6 @@ private struct TermTable {
         let e = hashes.count
         slots[i] = tag | UInt64(e + 1)
         hashes.append(hash)
-        source.append(Int32(s))
         ranges.append(Int32(range.lowerBound)..<Int32(range.upperBound))
         lastUID.append(uid)
         postingCounts.append(0)
@@ -272,14 +284,29 @@ private struct TermTable {
         occurrenceUIDs.append(uid)
     }
 
-    private func equal(_ e: Int, _ s: Int, _ range: Range<Int>) -> Bool {
+    /// Whether term `e` has the bytes at `range`: eight bytes at a time, inline, since terms
+    /// are short and a call to memcmp would cost more than the comparison.
+    private func equal(_ e: Int, _ range: Range<Int>) -> Bool {
         let r = ranges[e]
-        guard r.count == range.count else { return false }
-        return sources[Int(source[e])].withUnsafeBufferPointer { a in
-            sources[s].withUnsafeBufferPointer { b in
-                memcmp(a.baseAddress! + Int(r.lowerBound), b.baseAddress! + range.lowerBound, range.count) == 0
+        var n = range.count
+        guard r.count == n else { return false }
+        let raw = UnsafeRawPointer(bytes.baseAddress!)
+        var a = Int(r.lowerBound), b = range.lowerBound
+        while n >= 8 {
+            if raw.loadUnaligned(fromByteOffset: a, as: UInt64.self) != raw.loadUnaligned(fromByteOffset: b, as: UInt64.self) {
+                return false
             }
+            a += 8
+            b += 8
+            n -= 8
         }
+        while n > 0 {
+            if bytes[a] != bytes[b] { return false }
+            a += 1
+            b += 1
+            n -= 1
+        }
+        return true
     }
 
     private mutating func grow() {
@@ -292,12 +319,12 @@ private struct TermTable {
         }
     }
 
-    private func bytes(_ e: Int) -> ArraySlice<UInt8> {
-        sources[Int(source[e])][Int(ranges[e].lowerBound)..<Int(ranges[e].upperBound)]
+    private func term(_ e: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(ranges[e].lowerBound)..<Int(ranges[e].upperBound)])
     }
 
     /// Calls `body` with each term and its UIDs, in bytewise term order.
-    func forEachSorted(_ body: (ArraySlice<UInt8>, ArraySlice<UInt32>) -> Void) {
+    func forEachSorted(_ body: (UnsafeBufferPointer<UInt8>, ArraySlice<UInt32>) -> Void) {
         // Each term's postings, together and in the order added (ascending UIDs).
         var starts = [Int](repeating: 0, count: hashes.count + 1)
         for e in hashes.indices { starts[e + 1] = starts[e] + Int(postingCounts[e]) }
@@ -308,18 +335,18 @@ private struct TermTable {
             fill[Int(term)] += 1
         }
         // Sort by `prefixKey`, comparing the rest only on a tie.
-        let keys = hashes.indices.map { prefixKey(bytes($0)) }
+        let keys = hashes.indices.map { prefixKey(term($0)) }
         let order = hashes.indices.sorted { a, b in
             if keys[a] != keys[b] { return keys[a] < keys[b] }
-            return bytes(a).lexicographicallyPrecedes(bytes(b))
+            return term(a).lexicographicallyPrecedes(term(b))
         }
-        for e in order { body(bytes(e), grouped[starts[e]..<starts[e + 1]]) }
+        for e in order { body(term(e), grouped[starts[e]..<starts[e + 1]]) }
     }
 }
 
 /// A term's first eight bytes as a big-endian integer, zero-padded. Terms hold no zero byte,
 /// so ordering these keys orders the terms, up to ties that only the rest of the bytes break.
-private func prefixKey(_ term: ArraySlice<UInt8>) -> UInt64 {
+private func prefixKey(_ term: some Collection<UInt8>) -> UInt64 {
     var key: UInt64 = 0, shift: UInt64 = 56
     for b in term.prefix(8) { key |= UInt64(b) << shift; shift &-= 8 }
     return key
@@ -405,7 +432,7 @@ struct TextSegmentBuilder {
     private var postings = [ByteWriter](repeating: ByteWriter(), count: SearchDocument.Field.allCases.count)
     private var counts = [Int](repeating: 0, count: SearchDocument.Field.allCases.count)
 
-    mutating func add(field: Int, term: ArraySlice<UInt8>, uids: ArraySlice<UInt32>) {
+    mutating func add(field: Int, term: some Collection<UInt8>, uids: ArraySlice<UInt32>) {
         dictionaries[field].append(contentsOf: term)
         dictionaries[field].append(SearchFolding.separator)
         counts[field] += 1
