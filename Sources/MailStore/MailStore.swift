@@ -119,7 +119,7 @@ public final class MailStore: Sendable {
                     for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
                 }
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
-            }])
+            }], start: {}, end: { _ in })
         } catch {
             results = [error]
         }
@@ -152,10 +152,17 @@ public final class MailStore: Sendable {
         let now = ZonedDate.now()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             writer.submit(GroupCommitWriter.Job(
-                run: { kv in
-                    let tx = StoreWriter(kv: kv, now: now)
-                    box.value = try body(tx)
-                    try tx.flushIndex()
+                run: { kv, pending in
+                    // What this change queues for the index is the commit's to write, unless
+                    // the change fails.
+                    let queued = pending.messages
+                    let tx = StoreWriter(kv: kv, now: now, pending: pending)
+                    do {
+                        box.value = try body(tx)
+                    } catch {
+                        pending.messages = queued
+                        throw error
+                    }
                     box.events = tx.events
                 },
                 finish: { [feed] error in

@@ -22,25 +22,29 @@ package final class LMDBBackend: StorageBackend {
         try environment.read { try body(Reader(txn: $0, databases: databases)) }
     }
 
-    package func commitGroup(_ jobs: [(any KVWriter) throws -> Void]) throws -> [(any Error)?] {
+    package func commitGroup(_ jobs: [(any KVWriter) throws -> Void], start: () -> Void,
+                             end: (any KVWriter) throws -> Void) throws -> [(any Error)?] {
         // Optimistic pass: every job straight in the one transaction, with no nested
         // transactions (each costs LMDB a 2 MiB dirty-page list). Failures are rare; when one
         // happens, everything is aborted and the group runs again with a nested transaction
         // per job, so that only the failing job's changes are discarded.
         do {
             return try environment.write { txn in
+                start()
                 let writer = Writer(txn: txn, databases: databases)
                 for job in jobs {
                     do { try job(writer) } catch let error as LMDBError where error == .mapFull { throw error }
                     catch { throw JobFailed(error: error) }
                 }
+                try end(writer)
                 return Array(repeating: nil, count: jobs.count)
             }
         } catch let failed as JobFailed {
             if jobs.count == 1 { return [failed.error] }
         }
         return try environment.write { txn in
-            try jobs.map { job -> (any Error)? in
+            start()
+            let errors = try jobs.map { job -> (any Error)? in
                 do {
                     try txn.nested { try job(Writer(txn: $0, databases: databases)) }
                     return nil
@@ -50,6 +54,8 @@ package final class LMDBBackend: StorageBackend {
                     return error
                 }
             }
+            try end(Writer(txn: txn, databases: databases))
+            return errors
         }
     }
 

@@ -11,7 +11,11 @@ package protocol StorageBackend: AnyObject, Sendable {
     /// Returns only after the commit is on disk. Throws if the commit itself fails, in which case
     /// no job's changes were kept. A job may be run more than once (for example after the
     /// backend grew its storage), so it must have no effect outside the transaction.
-    func commitGroup(_ jobs: [(any KVWriter) throws -> Void]) throws -> [(any Error)?]
+    ///
+    /// Each attempt at the commit calls `start` first and, once the jobs have run, `end` in the
+    /// same transaction: work the jobs leave for the whole group (a failing `end` fails them all).
+    func commitGroup(_ jobs: [(any KVWriter) throws -> Void], start: () -> Void,
+                     end: (any KVWriter) throws -> Void) throws -> [(any Error)?]
 
     /// A number that changes whenever any process commits. Cheap to read.
     var commitSequence: Int { get }

@@ -10,7 +10,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     static let maxBatch = 1024
 
     struct Job {
-        let run: (any KVWriter) throws -> Void
+        /// The change, given the commit's queue of messages for the full-text index, which
+        /// the writer flushes once every change of the commit has run.
+        let run: (any KVWriter, PendingIndex) throws -> Void
         /// Called on the writer thread once the commit is durable (or failed).
         let finish: ((any Error)?) -> Void
     }
@@ -67,7 +69,11 @@ final class GroupCommitWriter: @unchecked Sendable {
             condition.unlock()
 
             do {
-                let errors = try backend.commitGroup(batch.map(\.run))
+                let pending = PendingIndex()
+                let errors = try backend.commitGroup(
+                    batch.map { job in { kv in try job.run(kv, pending) } },
+                    start: { pending.messages = [:] },
+                    end: { kv in try StoreWriter(kv: kv, now: ZonedDate.now(), pending: pending).flushIndex() })
                 for (job, error) in zip(batch, errors) { job.finish(error) }
             } catch {
                 for job in batch { job.finish(error) }

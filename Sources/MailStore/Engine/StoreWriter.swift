@@ -1,18 +1,26 @@
 import MailMessage
 
+/// Messages inserted by the changes of one commit that the full-text index has yet to take.
+/// Only touched on the writer thread.
+final class PendingIndex: @unchecked Sendable {
+    var messages: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
+}
+
 /// One atomic change to the store. It exists only inside `MailStore.write`; throwing from that
 /// closure discards everything done through it.
 public final class StoreWriter: StoreReader {
     let w: any KVWriter
     /// What this change touched, published to the change feed once it is durable.
     var events: [StoreEvent] = []
-    /// Messages inserted by this change that the full-text index has yet to take.
-    var pendingIndex: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
+    /// Messages inserted and not yet in the full-text index, shared by the changes of one
+    /// commit, so that the commit writes one segment per mailbox (`flushIndex`).
+    let pending: PendingIndex
     let now: ZonedDate
 
-    init(kv: any KVWriter, now: ZonedDate) {
+    init(kv: any KVWriter, now: ZonedDate, pending: PendingIndex = PendingIndex()) {
         self.w = kv
         self.now = now
+        self.pending = pending
         super.init(kv: kv)
     }
 

@@ -200,16 +200,16 @@ extension StoreWriter {
     /// Queues messages just inserted into `mailbox` for the index. `flushIndex` writes them
     /// before the change commits, so the messages of one change make one segment.
     func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) {
-        pendingIndex[mailbox, default: []].append(contentsOf: messages)
+        pending.messages[mailbox, default: []].append(contentsOf: messages)
     }
 
-    /// Writes the queued messages of each mailbox as one segment. Called once the change's
-    /// body has run, inside its transaction.
+    /// Writes the queued messages of each mailbox as one segment. Called once every change of
+    /// the commit has run, inside its transaction.
     func flushIndex() throws {
-        for (mailbox, messages) in pendingIndex.sorted(by: { $0.key < $1.key }) {
+        for (mailbox, messages) in pending.messages.sorted(by: { $0.key < $1.key }) {
             try writeSegment(mailbox, messages.sorted { $0.uid < $1.uid })
         }
-        pendingIndex = [:]
+        pending.messages = [:]
     }
 
     /// Writes a `PreparedBatch`'s segment for its messages, just appended to `mailbox` under
@@ -217,7 +217,7 @@ extension StoreWriter {
     /// still queued for the mailbox have lower UIDs, so they are written first, keeping UIDs
     /// ascending across the mailbox's segments.
     func writePrebuiltSegment(_ mailbox: MailboxID, _ batch: PreparedBatch, uids: ClosedRange<UID>) throws {
-        if let queued = pendingIndex.removeValue(forKey: mailbox) {
+        if let queued = pending.messages.removeValue(forKey: mailbox) {
             try writeSegment(mailbox, queued.sorted { $0.uid < $1.uid })
         }
         try addSegment(mailbox, TextSegment.rebased(batch.segment, by: uids.lowerBound.rawValue),
@@ -290,7 +290,7 @@ extension StoreWriter {
 
     /// Removes the mailbox's whole index.
     func dropIndex(_ mailbox: MailboxID) throws {
-        pendingIndex[mailbox] = nil
+        pending.messages[mailbox] = nil
         for s in try segmentList(mailbox) { try deleteSegment(mailbox, s.id, s.info) }
     }
 
