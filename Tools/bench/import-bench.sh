@@ -1,7 +1,7 @@
 #!/bin/bash
-# Times `mstore import` of the shared corpus repeated to N messages (default 20,000), each copy
-# with its own X-Bench-Serial header: a fresh import into a new data directory, then the same
-# import again (resumable: it skips all). Several binaries alternate, run by run, so a noisy
+# Times `mstore import` (wall and CPU seconds) of the shared corpus repeated to N messages
+# (default 20,000), each copy with its own X-Bench-Serial header: a fresh import into a new data
+# directory, then the same import again (resumable: it skips all). Several binaries alternate, run by run, so a noisy
 # machine hits them alike. With --doveadm USER, each run also times Dovecot's `doveadm import`
 # of the same mbox into a fresh mailbox of USER on the peer (../shared/peer/start-dovecot.sh),
 # which is what an operator migrating mbox files into Dovecot runs.
@@ -34,14 +34,20 @@ with open(out, "wb") as f:
         f.write(first + b"\nX-Bench-Serial: %d\n" % n + rest)
 PY
 seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# Wall and CPU (user + system) seconds of a command, as "WALLs (cpu CPUs)".
+timed() {
+  local TIMEFORMAT='%R %U %S' t
+  t=$( { time "$@" > /dev/null 2>&1; } 2>&1 )
+  echo "$t" | awk '{ printf "%ss (cpu %.2fs)", $1, $2 + $3 }'
+}
 for run in $(seq "$runs"); do
   for bin in "$@"; do
     data=$work/data
     rm -rf "$data"
     echo pw | "$bin" user add bench --data "$data" --password-stdin > /dev/null
-    fresh=$(seconds "$bin" import bench "$work/in.mbox" --data "$data")
-    again=$(seconds "$bin" import bench "$work/in.mbox" --data "$data")
-    echo "run $run $bin fresh ${fresh}s again ${again}s $("$bin" mailbox status bench INBOX --data "$data" | sed 's/ .*//')"
+    fresh=$(timed "$bin" import bench "$work/in.mbox" --data "$data")
+    again=$(timed "$bin" import bench "$work/in.mbox" --data "$data")
+    echo "run $run $bin fresh $fresh again $again $("$bin" mailbox status bench INBOX --data "$data" | sed 's/ .*//')"
   done
   if [ -n "$doveadm_user" ]; then
     conf=/tmp/peer/dovecot.conf

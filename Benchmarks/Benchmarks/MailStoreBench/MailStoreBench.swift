@@ -59,7 +59,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Durable appends
 
-    for writers in [1, 8, 64] {
+    for writers in [1, 8, 16, 64] {
         Benchmark("store append 4KiB durable, \(writers) writers (\(batch)/iter)") { benchmark async throws in
             let (store, inbox) = try await benchStore("append\(writers)")
             var counter = 0
