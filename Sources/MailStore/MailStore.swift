@@ -29,8 +29,9 @@ public final class MailStore: Sendable {
     }
 
     /// The schema version this binary writes and understands. 2 added the full-text index; 3
-    /// folds search text with NFKD (i;unicode-casemap), so older indexes are built again.
-    public static let schemaVersion = 3
+    /// folds search text with NFKD (i;unicode-casemap), so older indexes are built again; 4 adds
+    /// the flag index (`FlagIndex`), built from the message records.
+    public static let schemaVersion = 4
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter
@@ -113,11 +114,15 @@ public final class MailStore: Sendable {
         let results: [(any Error)?]
         do {
             results = try backend.commitGroup([{ kv in
-                // 1 or 2 to 3: index what the store holds (again, for 2: the folding changed).
                 let tx = StoreWriter(kv: kv, now: ZonedDate.now())
-                for account in try tx.accounts() {
-                    for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
+                // 1 or 2 to 3: index what the store holds (again, for 2: the folding changed).
+                if from < 3 {
+                    for account in try tx.accounts() {
+                        for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
+                    }
                 }
+                // 3 to 4: the flag index.
+                try tx.rebuildFlagIndex()
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }], start: {}, end: { _ in })
         } catch {

@@ -56,6 +56,37 @@ import Testing
         again.close()
     }
 
+    /// Schema 3 had no flag index: the upgrade builds it from the message records and keeps
+    /// the full-text index as it was; flag and keyword searches then come from it.
+    @Test func upgradeFromSchema3BuildsTheFlagIndex() async throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try MailStore(path: path)
+            defer { store.close() }
+            let (_, inbox) = try await makeAlice(store)
+            try await store.write { tx in
+                for i in 0..<20 {
+                    try tx.append(to: inbox.id, message(i, body: "needle\(i)"), flags: i % 3 == 0 ? [.flagged, .seen] : [],
+                                  keywords: i % 4 == 0 ? ["$Important"] : [])
+                }
+                try tx.w.clear(.flagIndex)
+                try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(3))
+            }
+        }
+        let store = try MailStore(path: path)
+        defer { store.close() }
+        #expect(store.upgradeBackup != nil)
+        let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
+        let flagged = try store.read { try $0.search(in: inbox.id, .flags([.flagged, .seen])) }
+        #expect(flagged.matches.map(\.uid.rawValue) == [1, 4, 7, 10, 13, 16, 19])
+        #expect(flagged.plan.contains("flags: index"), "\(flagged.plan)")
+        let important = try store.read { try $0.search(in: inbox.id, .keyword("$important")) }
+        #expect(important.matches.map(\.uid.rawValue) == [1, 5, 9, 13, 17])
+        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
+        #expect(try store.checkConsistency() == [])
+    }
+
     /// An upgrade that fails leaves the store's file exactly as it was and says so on one
     /// line, naming the copy; the CLI exits 3.
     @Test func failedUpgradeLeavesTheStoreUntouched() async throws {

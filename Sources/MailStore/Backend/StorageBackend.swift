@@ -98,6 +98,9 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     case sortKeys
     /// AccountID + MailboxID (0 for the account) + name → value (`Annotation`).
     case annotations
+    /// MailboxID + flag tag + UID → empty: the messages that have each system flag and keyword
+    /// (`FlagIndex`).
+    case flagIndex
 
     var name: String { "s\(rawValue)-\(self)" }
 }

@@ -27,6 +27,13 @@ enum Keys {
         key { $0.u32(mailbox.rawValue); $0.u64(modSeq.rawValue &+ 1) }
     }
 
+    static func flagged(_ mailbox: MailboxID, _ tag: UInt32, _ uid: UID) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(tag); $0.u32(uid.rawValue) }
+    }
+    static func flagged(_ mailbox: MailboxID, _ tag: UInt32) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(tag) }
+    }
+
     static func content(_ id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }
     static func chunk(_ id: ContentID, _ index: Int) -> [UInt8] { key { $0.u64(id.rawValue); $0.u16(UInt16(index)) } }
     static func chunks(of id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }

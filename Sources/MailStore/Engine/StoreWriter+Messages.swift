@@ -150,6 +150,7 @@ extension StoreWriter {
     /// The caller saves `mailbox` and `account` once it has inserted all its messages.
     private func insert(_ record: MessageRecord, into mailbox: inout Mailbox, account: inout Account) throws {
         try w.put(.messages, Keys.message(mailbox.id, record.uid), record.encoded())
+        try indexFlags(mailbox.id, record.uid, from: nil, to: record)
         try logChange(mailbox.id, uid: record.uid, from: nil, to: record.modSeq, kind: .updated)
         mailbox.uidNext = UID(record.uid.rawValue + 1)
         count(record, into: &mailbox, sign: 1)
@@ -253,13 +254,14 @@ extension StoreWriter {
             let newModSeq = modSeq ?? bumpModSeq(&mailbox)
             modSeq = newModSeq
             count(record, into: &mailbox, sign: -1)
-            let oldModSeq = record.modSeq
+            let old = record
             record.flags = flags
             record.keywords = sortedKeywords
             record.modSeq = newModSeq
             count(record, into: &mailbox, sign: 1)
             try w.put(.messages, Keys.message(mailboxID, uid), record.encoded())
-            try logChange(mailboxID, uid: uid, from: oldModSeq, to: newModSeq, kind: .updated)
+            try indexFlags(mailboxID, uid, from: old, to: record)
+            try logChange(mailboxID, uid: uid, from: old.modSeq, to: newModSeq, kind: .updated)
             result.updated.append(record)
         }
         // Flag changes leave usage alone: the account is saved only if keywords were defined.
@@ -286,6 +288,7 @@ extension StoreWriter {
             let newModSeq = modSeq ?? bumpModSeq(&mailbox)
             modSeq = newModSeq
             try w.delete(.messages, Keys.message(mailboxID, uid))
+            try indexFlags(mailboxID, uid, from: record, to: nil)
             try w.delete(.sortKeys, Keys.message(mailboxID, uid))
             try logChange(mailboxID, uid: uid, from: record.modSeq, to: newModSeq, kind: .expunged)
             try releaseContent(record.content)

@@ -5,7 +5,8 @@ extension StoreReader {
     ///
     /// Text keys are answered from the full-text index: a search string that is one word is
     /// answered by the index alone; a longer one takes the index's candidates and checks each
-    /// by reading it. Keys on flags, sizes, dates, UIDs and modseqs use the message records,
+    /// by reading it. Flags and keywords come from the flag index (`FlagIndex`); keys on
+    /// sizes, dates, UIDs and modseqs use the message records,
     /// sent dates the per-message sort keys. Only HEADER with an empty string and text without
     /// any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex`
     /// false every text key and sent date reads every message: the naive evaluation that
@@ -102,11 +103,24 @@ struct SearchPlanner {
         case .uids(let ranges):
             guard let universe else { return .record(query) }
             return .set(UIDBitmap(universe: universe, ranges: ranges))
-        case .flags, .larger, .smaller, .internalDate, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter,
+        case .flags(let flags):
+            guard useIndex, let universe, !flags.isEmpty else { return .record(query) }
+            var result: UIDBitmap?
+            for tag in FlagIndex.tags(flags, []) {
+                let set = try tx.flaggedUIDs(mailbox.id, tag: tag, universe: universe)
+                if result == nil { result = set } else { result!.formIntersection(set) }
+            }
+            notes.append("flags: index, \(result!.count) matches")
+            return .set(result!)
+        case .larger, .smaller, .internalDate, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter,
              .modSeq, .emailID, .threadID:
             return .record(query)
         case .keyword(let name):
-            return .keyword(try tx.keywordID(of: mailbox.account, named: name))
+            let id = try tx.keywordID(of: mailbox.account, named: name)
+            guard useIndex, let universe, let id else { return .keyword(id) }
+            let set = try tx.flaggedUIDs(mailbox.id, tag: FlagIndex.keywordBit | id.rawValue, universe: universe)
+            notes.append("keyword \(name): index, \(set.count) matches")
+            return .set(set)
         case .sentDate(let test):
             return useIndex ? .sentDate(test) : .content(.sentDate(test), candidates: nil)
         case .text(let field, let string):
