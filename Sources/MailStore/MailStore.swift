@@ -30,7 +30,7 @@ public final class MailStore: Sendable {
 
     /// The schema version this binary writes and understands. 2 added the full-text index; 3
     /// folds search text with NFKD (i;unicode-casemap), so older indexes are built again; 4 adds
-    /// the flag index (`FlagIndex`), built from the message records.
+    /// the flag and date indexes (`RecordIndex`), built from the message records.
     public static let schemaVersion = 4
 
     let backend: any StorageBackend
@@ -121,8 +121,8 @@ public final class MailStore: Sendable {
                         for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
                     }
                 }
-                // 3 to 4: the flag index.
-                try tx.rebuildFlagIndex()
+                // 3 to 4: the flag and date indexes.
+                try tx.rebuildRecordIndexes()
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }], start: {}, end: { _ in })
         } catch {

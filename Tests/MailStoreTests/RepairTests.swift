@@ -37,8 +37,8 @@ import Testing
                     try tx.dropIndex(box.id)
                     // The flag index: an entry lost, one too many, one of the deleted mailbox.
                     let flagged = try #require(records.first { !$0.flags.isEmpty })
-                    try tx.w.delete(.flagIndex, Keys.flagged(box.id, FlagIndex.tags(flagged)[0], flagged.uid))
-                    try tx.w.put(.flagIndex, Keys.flagged(box.id, FlagIndex.keywordBit | 4000, records[6].uid), [])
+                    try tx.w.delete(.flagIndex, Keys.flagged(box.id, RecordIndex.tags(flagged.flags, flagged.keywords)[0], flagged.uid))
+                    try tx.w.put(.flagIndex, Keys.flagged(box.id, RecordIndex.keywordBit | 4000, records[6].uid), [])
                     try tx.w.put(.flagIndex, Keys.flagged(gone.id, 1, UID(1)), [])
                     // A reference count, a parsed structure, the hash index.
                     var content = try #require(try tx.contentRecord(records[0].content))
@@ -58,7 +58,7 @@ import Testing
             let plain = try mstore(["check", "--data", data])
             #expect(plain.status == 1)
             #expect(plain.out.contains("INBOX: counts") && plain.out.contains("parsed structure differs")
-                    && plain.out.contains("INBOX: flag index lacks") && plain.out.contains("flag index entry of a deleted mailbox"),
+                    && plain.out.contains("INBOX: flagIndex lacks") && plain.out.contains("flagIndex entry of a deleted mailbox"),
                     "\(plain.out)")
 
             let repaired = try mstore(["check", "--repair", "--data", data])
@@ -68,8 +68,8 @@ import Testing
                          "repaired: INBOX: 1 messages added to the change log", "repaired: INBOX: text index and sort keys rebuilt",
                          "parsed structure rebuilt", "references recounted", "hash index entry restored",
                          "record rebuilt from its", "no message refers to it; removed", "content pieces without content removed",
-                         "text segments of deleted mailboxes removed", "repaired: INBOX: flag index rebuilt",
-                         "flag index of 1 deleted mailbox removed"] {
+                         "text segments of deleted mailboxes removed", "repaired: INBOX: flag and date indexes rebuilt",
+                         "flag and date indexes of 1 deleted mailbox removed"] {
                 #expect(lines.contains { $0.contains(text) }, "missing \(text) in \(repaired.out)")
             }
             #expect(lines.last?.hasPrefix("store is consistent: ") == true, "\(repaired.out)")

@@ -121,7 +121,7 @@ struct MailGenerator {
             let a = UInt32.random(in: 1...400, using: &rng)
             return .uids([a...a + UInt32.random(in: 0...300, using: &rng)])
         case 15: return .all
-        case 16: return .internalDate(pick([.before(day: 20525), .since(day: 20530)]))
+        case 16: return .internalDate(pick([.before(day: 20525), .since(day: 20530), .on(day: 20527)]))
         case 17, 18: return .not(query(depth: depth + 1))
         case 19: return .or(query(depth: depth + 1), query(depth: depth + 1))
         default: return .and((0..<Int.random(in: 2...3, using: &rng)).map { _ in query(depth: depth + 1) })
@@ -200,20 +200,24 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             let count = 3000
             var n = 0
             while n < count {
-                var batch: [(PreparedMessage, MessageFlags, [String])] = []
+                var batch: [(PreparedMessage, MessageFlags, [String], ZonedDate)] = []
                 for _ in 0..<min(250, count - n) {
                     n += 1
                     let flags: MessageFlags = gen.pick([[], [.seen], [.seen, .flagged], [.seen, .answered]])
-                    batch.append((PreparedMessage(gen.message(n)), flags, gen.chance(0.2) ? ["$label1"] : []))
+                    // Internal dates over days 20520 to 20535, some in a zone that moves their day.
+                    let date = ZonedDate(seconds: Int64(20520 * 86400 + n * 461), zoneMinutes: gen.pick([0, 0, -300, 540]))
+                    batch.append((PreparedMessage(gen.message(n)), flags, gen.chance(0.2) ? ["$label1"] : [], date))
                 }
                 let items = batch
                 // Every other batch goes in as a `PreparedBatch`, after one message appended
                 // alone in the same change, whose queued index must land before the batch's.
                 let prepared = n / 250 % 2 == 0
-                    ? PreparedBatch(items.dropFirst().map { PreparedBatch.Entry($0.0, flags: $0.1, keywords: $0.2) }) : nil
+                    ? PreparedBatch(items.dropFirst().map {
+                        PreparedBatch.Entry($0.0, flags: $0.1, keywords: $0.2, internalDate: $0.3)
+                    }) : nil
                 try await store.write { tx in
-                    for (m, flags, keywords) in prepared == nil ? items[...] : items.prefix(1) {
-                        try tx.append(to: inbox.id, m, flags: flags, keywords: keywords)
+                    for (m, flags, keywords, date) in prepared == nil ? items[...] : items.prefix(1) {
+                        try tx.append(to: inbox.id, m, flags: flags, keywords: keywords, internalDate: date)
                     }
                     if let prepared { try tx.append(to: inbox.id, prepared) }
                 }

@@ -56,9 +56,9 @@ import Testing
         again.close()
     }
 
-    /// Schema 3 had no flag index: the upgrade builds it from the message records and keeps
-    /// the full-text index as it was; flag and keyword searches then come from it.
-    @Test func upgradeFromSchema3BuildsTheFlagIndex() async throws {
+    /// Schema 3 had no flag or date index: the upgrade builds them from the message records and
+    /// keeps the full-text index as it was; flag, keyword and date searches then come from them.
+    @Test func upgradeFromSchema3BuildsTheRecordIndexes() async throws {
         let path = temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
@@ -71,6 +71,7 @@ import Testing
                                   keywords: i % 4 == 0 ? ["$Important"] : [])
                 }
                 try tx.w.clear(.flagIndex)
+                try tx.w.clear(.dateIndex)
                 try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(3))
             }
         }
@@ -83,6 +84,10 @@ import Testing
         #expect(flagged.plan.contains("flags: index"), "\(flagged.plan)")
         let important = try store.read { try $0.search(in: inbox.id, .keyword("$important")) }
         #expect(important.matches.map(\.uid.rawValue) == [1, 5, 9, 13, 17])
+        let today = SearchPlanner.day(ZonedDate.now().seconds, 0)
+        let recent = try store.read { try $0.search(in: inbox.id, .internalDate(.since(day: today - 1))) }
+        #expect(recent.matches.count == 20 && recent.plan.contains("internal date: index"), "\(recent.plan)")
+        #expect(try store.read { try $0.search(in: inbox.id, .internalDate(.before(day: today - 1))) }.matches.isEmpty)
         #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
         #expect(try store.checkConsistency() == [])
     }

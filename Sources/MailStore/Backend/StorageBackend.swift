@@ -99,8 +99,10 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     /// AccountID + MailboxID (0 for the account) + name → value (`Annotation`).
     case annotations
     /// MailboxID + flag tag + UID → empty: the messages that have each system flag and keyword
-    /// (`FlagIndex`).
+    /// (`RecordIndex`).
     case flagIndex
+    /// MailboxID + day of the internal date + UID → empty (`RecordIndex`).
+    case dateIndex
 
     var name: String { "s\(rawValue)-\(self)" }
 }

@@ -48,7 +48,7 @@ extension StoreReader {
                 if counted != (mailbox.messages, mailbox.unseen, mailbox.deleted, mailbox.size) {
                     report("\(mailbox.name): counts \(mailbox.messages)/\(mailbox.unseen)/\(mailbox.deleted)/\(mailbox.size), recomputed \(messages)/\(unseen)/\(deleted)/\(size)")
                 }
-                for problem in try flagIndexProblems(mailbox.id) { report("\(mailbox.name): \(problem)") }
+                for problem in try recordIndexProblems(mailbox.id) { report("\(mailbox.name): \(problem)") }
                 var logEntries = 0
                 try kv.scan(.changes, prefix: Keys.mailboxPrefix(mailbox.id)) { k, v in
                     if v.first == ChangeKind.updated.rawValue { logEntries += 1 }
@@ -95,10 +95,12 @@ extension StoreReader {
             return true
         }
         if try kv.count(.contentHashes) != contents.count { report("hash index size differs from content count") }
-        try kv.scan(.flagIndex, prefix: []) { k, _ in
-            guard try mailbox(MailboxID(rawValue: readU32(k, at: 0))) == nil else { return true }
-            report("flag index entry of a deleted mailbox")
-            return false
+        for space in RecordIndex.spaces {
+            try kv.scan(space, prefix: []) { k, _ in
+                guard try mailbox(MailboxID(rawValue: readU32(k, at: 0))) == nil else { return true }
+                report("\(space) entry of a deleted mailbox")
+                return false
+            }
         }
         var segments = Set<UInt64>()
         try kv.scan(.textSegments, prefix: []) { k, _ in

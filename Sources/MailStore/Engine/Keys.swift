@@ -34,6 +34,13 @@ enum Keys {
         key { $0.u32(mailbox.rawValue); $0.u32(tag) }
     }
 
+    static func dated(_ mailbox: MailboxID, _ day: UInt32, _ uid: UID) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(day); $0.u32(uid.rawValue) }
+    }
+    static func dated(_ mailbox: MailboxID, _ day: UInt32) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(day) }
+    }
+
     static func content(_ id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }
     static func chunk(_ id: ContentID, _ index: Int) -> [UInt8] { key { $0.u64(id.rawValue); $0.u16(UInt16(index)) } }
     static func chunks(of id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }

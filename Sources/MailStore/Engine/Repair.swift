@@ -206,10 +206,10 @@ extension StoreWriter {
                  + "recomputed as \(messages)/\(unseen)/\(deleted)/\(size)")
         }
         if actions.count > 0 { try save(mailbox) }
-        let flagProblems = try flagIndexProblems(id)
-        if !flagProblems.isEmpty {
-            try rebuildFlagIndex(of: id)
-            note("flag index rebuilt from the messages (\(flagProblems.count) problem\(flagProblems.count == 1 ? "" : "s"))")
+        let recordProblems = try recordIndexProblems(id)
+        if !recordProblems.isEmpty {
+            try rebuildRecordIndexes(of: id)
+            note("flag and date indexes rebuilt from the messages (\(recordProblems.count) problem\(recordProblems.count == 1 ? "" : "s"))")
         }
         let problems = try indexProblems(mailbox)
         guard !problems.isEmpty else {
@@ -242,12 +242,16 @@ extension StoreWriter {
             return true
         }
         for key in pieces { try w.delete(.textChunks, key) }
-        var flagged = Set<MailboxID>()
-        try kv.scan(.flagIndex, prefix: []) { k, _ in flagged.insert(MailboxID(rawValue: readU32(k, at: 0))); return true }
-        let gone = try flagged.filter { try mailbox($0) == nil }
-        for mailbox in gone { try removeFlagIndex(of: mailbox) }
+        var indexed = Set<MailboxID>()
+        for space in RecordIndex.spaces {
+            try kv.scan(space, prefix: []) { k, _ in indexed.insert(MailboxID(rawValue: readU32(k, at: 0))); return true }
+        }
+        let gone = try indexed.filter { try mailbox($0) == nil }
+        for mailbox in gone { try removeRecordIndexes(of: mailbox) }
         var actions: [RepairAction] = []
-        if !gone.isEmpty { actions.append(RepairAction(description: "flag index of \(gone.count) deleted mailbox\(gone.count == 1 ? "" : "es") removed")) }
+        if !gone.isEmpty {
+            actions.append(RepairAction(description: "flag and date indexes of \(gone.count) deleted mailbox\(gone.count == 1 ? "" : "es") removed"))
+        }
         if !orphans.isEmpty { actions.append(RepairAction(description: "\(orphans.count) text segments of deleted mailboxes removed")) }
         if !pieces.isEmpty { actions.append(RepairAction(description: "\(pieces.count) text segment pieces without a segment removed")) }
         return actions

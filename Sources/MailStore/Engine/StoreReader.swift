@@ -129,14 +129,18 @@ public class StoreReader {
         }
     }
 
-    /// Visits the messages with `range.lowerBound <= uid <= range.upperBound` in UID order.
-    /// `body` returns false to stop.
+    /// Visits the messages with `range.lowerBound <= uid <= range.upperBound` for which
+    /// `include` is true (asked before a record is decoded), in UID order. `body` returns false
+    /// to stop.
     public func forEachMessage(in mailbox: MailboxID, uids range: ClosedRange<UID> = UID(1)...UID(.max),
+                               where include: (UID) -> Bool = { _ in true },
                                _ body: (MessageRecord) throws -> Bool) throws {
         let upper = range.upperBound.rawValue == .max
             ? Keys.mailboxEnd(mailbox) : Keys.message(mailbox, UID(range.upperBound.rawValue + 1))
         try kv.scan(.messages, from: Keys.message(mailbox, range.lowerBound), to: upper, reverse: false) { k, v in
-            try body(try MessageRecord(uid: UID(readU32(k, at: 4)), decoding: v))
+            let uid = UID(readU32(k, at: 4))
+            guard include(uid) else { return true }
+            return try body(try MessageRecord(uid: uid, decoding: v))
         }
     }
 

@@ -150,7 +150,7 @@ extension StoreWriter {
     /// The caller saves `mailbox` and `account` once it has inserted all its messages.
     private func insert(_ record: MessageRecord, into mailbox: inout Mailbox, account: inout Account) throws {
         try w.put(.messages, Keys.message(mailbox.id, record.uid), record.encoded())
-        try indexFlags(mailbox.id, record.uid, from: nil, to: record)
+        try indexRecord(mailbox.id, record.uid, from: nil, to: record)
         try logChange(mailbox.id, uid: record.uid, from: nil, to: record.modSeq, kind: .updated)
         mailbox.uidNext = UID(record.uid.rawValue + 1)
         count(record, into: &mailbox, sign: 1)
@@ -260,7 +260,7 @@ extension StoreWriter {
             record.modSeq = newModSeq
             count(record, into: &mailbox, sign: 1)
             try w.put(.messages, Keys.message(mailboxID, uid), record.encoded())
-            try indexFlags(mailboxID, uid, from: old, to: record)
+            try indexRecord(mailboxID, uid, from: old, to: record)
             try logChange(mailboxID, uid: uid, from: old.modSeq, to: newModSeq, kind: .updated)
             result.updated.append(record)
         }
@@ -288,7 +288,7 @@ extension StoreWriter {
             let newModSeq = modSeq ?? bumpModSeq(&mailbox)
             modSeq = newModSeq
             try w.delete(.messages, Keys.message(mailboxID, uid))
-            try indexFlags(mailboxID, uid, from: record, to: nil)
+            try indexRecord(mailboxID, uid, from: record, to: nil)
             try w.delete(.sortKeys, Keys.message(mailboxID, uid))
             try logChange(mailboxID, uid: uid, from: record.modSeq, to: newModSeq, kind: .expunged)
             try releaseContent(record.content)

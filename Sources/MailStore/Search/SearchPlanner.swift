@@ -5,8 +5,8 @@ extension StoreReader {
     ///
     /// Text keys are answered from the full-text index: a search string that is one word is
     /// answered by the index alone; a longer one takes the index's candidates and checks each
-    /// by reading it. Flags and keywords come from the flag index (`FlagIndex`); keys on
-    /// sizes, dates, UIDs and modseqs use the message records,
+    /// by reading it. Flags, keywords and internal-date days come from the record indexes
+    /// (`RecordIndex`); keys on sizes, other dates and modseqs use the message records,
     /// sent dates the per-message sort keys. Only HEADER with an empty string and text without
     /// any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex`
     /// false every text key and sent date reads every message: the naive evaluation that
@@ -74,7 +74,7 @@ struct SearchPlanner {
         let root = try plan(query)
         let candidates = Self.candidates(root)
         var matches: [MessageRecord] = []
-        if let candidates, candidates.count * 8 < mailbox.messages {
+        if let candidates, candidates.count * SearchLimits.lookupFraction < mailbox.messages {
             // Few candidates: look each one up rather than walk the mailbox.
             try candidates.forEach { uid in
                 if let record = try tx.message(in: mailbox.id, uid: UID(uid)), try evaluate(root, Candidate(record)) {
@@ -83,10 +83,9 @@ struct SearchPlanner {
                 return true
             }
         } else {
-            try tx.forEachMessage(in: mailbox.id) { record in
-                if candidates?.contains(record.uid.rawValue) ?? true, try evaluate(root, Candidate(record)) {
-                    matches.append(record)
-                }
+            // Walk the mailbox, decoding only the candidates' records.
+            try tx.forEachMessage(in: mailbox.id, where: { candidates?.contains($0.rawValue) ?? true }) { record in
+                if try evaluate(root, Candidate(record)) { matches.append(record) }
                 return true
             }
         }
@@ -106,19 +105,29 @@ struct SearchPlanner {
         case .flags(let flags):
             guard useIndex, let universe, !flags.isEmpty else { return .record(query) }
             var result: UIDBitmap?
-            for tag in FlagIndex.tags(flags, []) {
+            for tag in RecordIndex.tags(flags, []) {
                 let set = try tx.flaggedUIDs(mailbox.id, tag: tag, universe: universe)
                 if result == nil { result = set } else { result!.formIntersection(set) }
             }
             notes.append("flags: index, \(result!.count) matches")
             return .set(result!)
-        case .larger, .smaller, .internalDate, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter,
-             .modSeq, .emailID, .threadID:
+        case .internalDate(let test):
+            guard useIndex, let universe else { return .record(query) }
+            let days: Range<Int>
+            switch test {
+            case .before(let d): days = Int(Int32.min)..<d
+            case .on(let d): days = d..<d + 1
+            case .since(let d): days = d..<Int(Int32.max) + 1
+            }
+            let set = try tx.datedUIDs(mailbox.id, days: days, universe: universe)
+            notes.append("internal date: index, \(set.count) matches")
+            return .set(set)
+        case .larger, .smaller, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter, .modSeq, .emailID, .threadID:
             return .record(query)
         case .keyword(let name):
             let id = try tx.keywordID(of: mailbox.account, named: name)
             guard useIndex, let universe, let id else { return .keyword(id) }
-            let set = try tx.flaggedUIDs(mailbox.id, tag: FlagIndex.keywordBit | id.rawValue, universe: universe)
+            let set = try tx.flaggedUIDs(mailbox.id, tag: RecordIndex.keywordBit | id.rawValue, universe: universe)
             notes.append("keyword \(name): index, \(set.count) matches")
             return .set(set)
         case .sentDate(let test):
@@ -147,9 +156,14 @@ struct SearchPlanner {
             case let node: return .not(node)
             }
         case .and(let qs):
+            // An internal-date range goes to its index only when nothing else here narrows the
+            // search: testing the others' candidates' records is cheaper than reading a range
+            // of days that may hold most of the mailbox.
+            func isDate(_ q: SearchQuery) -> Bool { if case .internalDate = q { true } else { false } }
             var nodes: [Node] = []
-            for q in qs {
-                switch try plan(q) {
+            for q in qs.filter({ !isDate($0) }) + qs.filter(isDate) {
+                let node = isDate(q) && nodes.contains { Self.candidates($0) != nil } ? .record(q) : try plan(q)
+                switch node {
                 case .constant(true): continue
                 case .constant(false): return .constant(false)
                 case let node: nodes.append(node)

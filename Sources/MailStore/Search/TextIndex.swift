@@ -15,6 +15,10 @@ public enum SearchLimits {
     /// At most this many words of one search string are looked up (the longest); the
     /// candidates they give are checked against the whole string.
     public static let maxProbeWords = 8
+    /// A search whose candidates are fewer than one in this many of the mailbox's messages
+    /// looks each up; with more, it walks the mailbox's records in order, decoding only the
+    /// candidates' (a walk costs about this many lookups' worth per candidate skipped).
+    public static let lookupFraction = 32
 }
 
 /// Figures for `mstore stats`.

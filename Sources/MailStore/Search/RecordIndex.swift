@@ -1,0 +1,146 @@
+/// Indexes derived from the message records, written in the same transaction as the records,
+/// one empty value per entry:
+/// - the flag index (`Subspace.flagIndex`): per mailbox, per system flag and per keyword, the
+///   UIDs of the messages that have it; a message without flags costs nothing;
+/// - the date index (`Subspace.dateIndex`): per mailbox, the UIDs by the day of their internal
+///   date, in the zone it was recorded in (what SINCE, ON and BEFORE compare).
+/// A search for a flag, a keyword or an internal-date range reads these instead of every record.
+enum RecordIndex {
+    /// A keyword's tag has this bit; a system flag's tag is its `MessageFlags` bit.
+    static let keywordBit: UInt32 = 1 << 31
+
+    /// The tags of flags and keywords, system flags first, in bit order.
+    static func tags(_ flags: MessageFlags, _ keywords: [KeywordID]) -> [UInt32] {
+        var tags: [UInt32] = []
+        var bits = flags.rawValue
+        while bits != 0 {
+            let bit = bits & (~bits &+ 1)
+            tags.append(UInt32(bit))
+            bits &= ~bit
+        }
+        for keyword in keywords { tags.append(keywordBit | keyword.rawValue) }
+        return tags
+    }
+
+    /// A day number as a key part that sorts as the days do.
+    static func dayKey(_ day: Int) -> UInt32 {
+        UInt32(bitPattern: Int32(clamping: day)) ^ 0x8000_0000
+    }
+
+    struct Entry: Equatable {
+        let space: Subspace
+        let key: [UInt8]
+    }
+
+    /// The entries of message `record` of `mailbox` (none for nil).
+    static func entries(_ mailbox: MailboxID, _ record: MessageRecord?) -> [Entry] {
+        guard let record else { return [] }
+        var entries = tags(record.flags, record.keywords).map {
+            Entry(space: .flagIndex, key: Keys.flagged(mailbox, $0, record.uid))
+        }
+        let day = SearchPlanner.day(record.internalDate.seconds, Int(record.internalDate.zoneMinutes))
+        entries.append(Entry(space: .dateIndex, key: Keys.dated(mailbox, dayKey(day), record.uid)))
+        return entries
+    }
+
+    static let spaces: [Subspace] = [.flagIndex, .dateIndex]
+}
+
+extension StoreWriter {
+    /// Keeps the record indexes in step with message `uid` of `mailbox` going from `old` to
+    /// `new` (nil: no such message).
+    func indexRecord(_ mailbox: MailboxID, _ uid: UID, from old: MessageRecord?, to new: MessageRecord?) throws {
+        let before = RecordIndex.entries(mailbox, old), after = RecordIndex.entries(mailbox, new)
+        guard before != after else { return }
+        for e in before where !after.contains(e) { try w.delete(e.space, e.key) }
+        for e in after where !before.contains(e) { try w.put(e.space, e.key, []) }
+    }
+
+    /// Writes the record indexes of every message, replacing what was there (an upgrade).
+    func rebuildRecordIndexes() throws {
+        for space in RecordIndex.spaces { try w.clear(space) }
+        for account in try accounts() {
+            for mailbox in try mailboxes(of: account.id) { try addRecordIndexes(of: mailbox.id) }
+        }
+    }
+
+    /// Writes the record indexes of `mailbox` from its message records, replacing what was
+    /// there (a repair).
+    func rebuildRecordIndexes(of mailbox: MailboxID) throws {
+        try removeRecordIndexes(of: mailbox)
+        try addRecordIndexes(of: mailbox)
+    }
+
+    /// Removes every record-index entry of `mailbox`.
+    func removeRecordIndexes(of mailbox: MailboxID) throws {
+        for space in RecordIndex.spaces {
+            var keys: [[UInt8]] = []
+            try w.scan(space, prefix: Keys.mailboxPrefix(mailbox)) { k, _ in keys.append(Array(k)); return true }
+            for key in keys { try w.delete(space, key) }
+        }
+    }
+
+    private func addRecordIndexes(of mailbox: MailboxID) throws {
+        try forEachMessage(in: mailbox) { record in
+            try indexRecord(mailbox, record.uid, from: nil, to: record)
+            return true
+        }
+    }
+}
+
+extension StoreReader {
+    /// The UIDs (below `universe`) of the messages of `mailbox` that have the flag or keyword
+    /// of `tag`.
+    func flaggedUIDs(_ mailbox: MailboxID, tag: UInt32, universe: UInt32) throws -> UIDBitmap {
+        var set = UIDBitmap(universe: universe)
+        try kv.scan(.flagIndex, prefix: Keys.flagged(mailbox, tag)) { k, _ in
+            let uid = readU32(k, at: 8)
+            if uid < universe { set.insert(uid) }
+            return true
+        }
+        return set
+    }
+
+    /// The UIDs (below `universe`) of the messages of `mailbox` whose internal date's day is in
+    /// `days`.
+    func datedUIDs(_ mailbox: MailboxID, days: Range<Int>, universe: UInt32) throws -> UIDBitmap {
+        var set = UIDBitmap(universe: universe)
+        guard !days.isEmpty else { return set }
+        let upper = days.upperBound > Int(Int32.max) ? Keys.mailboxEnd(mailbox)
+            : Keys.dated(mailbox, RecordIndex.dayKey(days.upperBound))
+        try kv.scan(.dateIndex, from: Keys.dated(mailbox, RecordIndex.dayKey(days.lowerBound)), to: upper,
+                    reverse: false) { k, _ in
+            let uid = readU32(k, at: 8)
+            if uid < universe { set.insert(uid) }
+            return true
+        }
+        return set
+    }
+
+    /// Where the record indexes of `mailbox` differ from its message records.
+    func recordIndexProblems(_ mailbox: MailboxID) throws -> [String] {
+        var expected = Set<[UInt8]>()
+        var spaceOf: [[UInt8]: Subspace] = [:]
+        try forEachMessage(in: mailbox) { record in
+            for e in RecordIndex.entries(mailbox, record) {
+                expected.insert(e.key + [e.space.rawValue])
+                spaceOf[e.key + [e.space.rawValue]] = e.space
+            }
+            return true
+        }
+        var problems: [String] = []
+        for space in RecordIndex.spaces {
+            try kv.scan(space, prefix: Keys.mailboxPrefix(mailbox)) { k, _ in
+                if expected.remove(Array(k) + [space.rawValue]) == nil {
+                    problems.append("\(space) holds UID \(readU32(k, at: 8)) under \(readU32(k, at: 4)), which its record does not give")
+                }
+                return true
+            }
+        }
+        for key in expected.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let (part, uid) = key.withUnsafeBytes { (readU32($0, at: 4), readU32($0, at: 8)) }
+            problems.append("\(spaceOf[key]!) lacks UID \(uid) under \(part)")
+        }
+        return problems
+    }
+}
