@@ -385,6 +385,25 @@ extension IMAPHandler {
         }
     }
 
+    /// `prefix` and each number after a space, as SEARCH and SORT answer: the digits written
+    /// straight into one buffer, since a big result has tens of thousands of them.
+    static func numberLine(_ prefix: String, _ numbers: [UInt32]) -> String {
+        var bytes = Array(prefix.utf8)
+        bytes.reserveCapacity(bytes.count + numbers.count * 8)
+        var digits = [UInt8](repeating: 0, count: 10)
+        for number in numbers {
+            bytes.append(UInt8(ascii: " "))
+            var n = number, count = 0
+            repeat {
+                digits[count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(digits[i]) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// What SEARCH, SORT and THREAD look at, copied from the session: `$` already resolved.
     func searchScope(_ key: SearchKey, _ box: SelectedMailbox) -> SearchScope {
         SearchScope(mailbox: box.id, uids: box.uids, recent: rev2 ? [] : box.recent,
@@ -394,7 +413,7 @@ extension IMAPHandler {
     private func sendSearchResult(_ context: ChannelHandlerContext, _ tag: String, _ numbers: [UInt32], uid: Bool,
                                   modSeq: UInt64?, options: [SearchReturnOption]?, partial: PartialRange?) {
         guard options != nil || rev2 else {
-            return send(context, "* SEARCH" + numbers.map { " \($0)" }.joined() + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
+            return send(context, Self.numberLine("* SEARCH", numbers) + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
         }
         sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options ?? [.all], partial: partial)
     }

@@ -29,10 +29,7 @@ extension IMAPHandler {
                 }
                 let numbers = uid ? seqs.map { scope.uids[$0 - 1].rawValue } : seqs.map { UInt32($0) }
                 if command.returnOptions == nil {
-                    var line = "* SORT"
-                    line.reserveCapacity(6 + numbers.count * 8)
-                    for number in numbers { line += " " + String(number) }
-                    handler.send(context, line + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
+                    handler.send(context, Self.numberLine("* SORT", numbers) + (modSeq.map { " (MODSEQ \($0))" } ?? ""))
                 } else {
                     handler.sendESearch(context, tag, numbers, uid: uid, modSeq: modSeq, options: options,
                                         partial: command.partial)
