@@ -121,7 +121,9 @@ struct MailGenerator {
             let a = UInt32.random(in: 1...400, using: &rng)
             return .uids([a...a + UInt32.random(in: 0...300, using: &rng)])
         case 15: return .all
-        case 16: return .internalDate(pick([.before(day: 20525), .since(day: 20530), .on(day: 20527)]))
+        case 16:
+            if chance(0.5) { return .modSeq(atLeast: UInt64.random(in: 1...4000, using: &rng)) }
+            return .internalDate(pick([.before(day: 20525), .since(day: 20530), .on(day: 20527)]))
         case 17, 18: return .not(query(depth: depth + 1))
         case 19: return .or(query(depth: depth + 1), query(depth: depth + 1))
         default: return .and((0..<Int.random(in: 2...3, using: &rng)).map { _ in query(depth: depth + 1) })

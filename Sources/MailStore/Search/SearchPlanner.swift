@@ -6,7 +6,8 @@ extension StoreReader {
     /// Text keys are answered from the full-text index: a search string that is one word is
     /// answered by the index alone; a longer one takes the index's candidates and checks each
     /// by reading it. Flags, keywords and internal-date days come from the record indexes
-    /// (`RecordIndex`); keys on sizes, other dates and modseqs use the message records,
+    /// (`RecordIndex`), MODSEQ from the change log; keys on sizes and other dates use the
+    /// message records,
     /// sent dates the per-message sort keys. Only HEADER with an empty string and text without
     /// any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex`
     /// false every text key and sent date reads every message: the naive evaluation that
@@ -122,7 +123,16 @@ struct SearchPlanner {
             let set = try tx.datedUIDs(mailbox.id, days: days, universe: universe)
             notes.append("internal date: index, \(set.count) matches")
             return .set(set)
-        case .larger, .smaller, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter, .modSeq, .emailID, .threadID:
+        case .modSeq(let least):
+            // The change log holds each live message once, at its current modseq.
+            guard useIndex, let universe, least > 0 else { return .record(query) }
+            var set = UIDBitmap(universe: universe)
+            for change in try tx.changes(in: mailbox.id, since: ModSeq(least - 1)) where change.kind == .updated {
+                if change.uid.rawValue < universe { set.insert(change.uid.rawValue) }
+            }
+            notes.append("modseq: change log, \(set.count) matches")
+            return .set(set)
+        case .larger, .smaller, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter, .emailID, .threadID:
             return .record(query)
         case .keyword(let name):
             let id = try tx.keywordID(of: mailbox.account, named: name)
@@ -156,10 +166,15 @@ struct SearchPlanner {
             case let node: return .not(node)
             }
         case .and(let qs):
-            // An internal-date range goes to its index only when nothing else here narrows the
-            // search: testing the others' candidates' records is cheaper than reading a range
-            // of days that may hold most of the mailbox.
-            func isDate(_ q: SearchQuery) -> Bool { if case .internalDate = q { true } else { false } }
+            // An internal-date range or a modseq goes to its index (the change log) only when
+            // nothing else here narrows the search: testing the others' candidates' records is
+            // cheaper than reading a range that may hold most of the mailbox.
+            func isDate(_ q: SearchQuery) -> Bool {
+                switch q {
+                case .internalDate, .modSeq: true
+                default: false
+                }
+            }
             var nodes: [Node] = []
             for q in qs.filter({ !isDate($0) }) + qs.filter(isDate) {
                 let node = isDate(q) && nodes.contains { Self.candidates($0) != nil } ? .record(q) : try plan(q)
