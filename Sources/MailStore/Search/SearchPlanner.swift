@@ -169,15 +169,15 @@ struct SearchPlanner {
             // An internal-date range or a modseq goes to its index (the change log) only when
             // nothing else here narrows the search: testing the others' candidates' records is
             // cheaper than reading a range that may hold most of the mailbox.
-            func isDate(_ q: SearchQuery) -> Bool {
+            func isRange(_ q: SearchQuery) -> Bool {
                 switch q {
                 case .internalDate, .modSeq: true
                 default: false
                 }
             }
             var nodes: [Node] = []
-            for q in qs.filter({ !isDate($0) }) + qs.filter(isDate) {
-                let node = isDate(q) && nodes.contains { Self.candidates($0) != nil } ? .record(q) : try plan(q)
+            for q in qs.filter({ !isRange($0) }) + qs.filter(isRange) {
+                let node = isRange(q) && nodes.contains { Self.candidates($0) != nil } ? .record(q) : try plan(q)
                 switch node {
                 case .constant(true): continue
                 case .constant(false): return .constant(false)
