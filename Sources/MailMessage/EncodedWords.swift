@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Decoding of RFC 2047 encoded words in header text.
 public enum EncodedWords {
     // RFC 2047 §2: encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
@@ -23,18 +17,10 @@ public enum EncodedWords {
     /// DKIM signatures, but rarely `=?`).
     static func mayHoldEncodedWords(_ text: String) -> Bool {
         guard text.utf8.count >= 8 else { return false }
-        // memchr for `=`, then a look at the next byte: far cheaper than memmem on short values.
-        return text.utf8.withContiguousStorageIfAvailable { b in
-            var at = b.baseAddress!
-            let end = at + b.count - 1
-            while at < end, let hit = memchr(at, Int32(UInt8(ascii: "=")), end - at) {
-                let equals = hit.assumingMemoryBound(to: UInt8.self)
-                if equals[1] == UInt8(ascii: "?") { return true }
-                at = UnsafePointer(equals) + 1
-            }
-            return false
-        } ?? true
+        return text.utf8.withContiguousStorageIfAvailable { RareBytes.contains(opening, in: $0) } ?? true
     }
+
+    private static let opening: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "?")]
 
     /// Decodes the encoded words in header bytes; see `decode(_:)`.
     static func decode(_ s: [UInt8]) -> String {

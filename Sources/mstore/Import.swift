@@ -343,6 +343,8 @@ enum Mbox {
 
     /// What separates messages: a line starting with `From `.
     private static let separator = Array("\nFrom ".utf8)
+    /// What every line that mboxrd quoting changed holds.
+    private static let quotedFrom = Array(">From ".utf8)
 
     /// The offset of the first `needle` in `bytes` at or after `from`.
     private static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
@@ -360,17 +362,7 @@ enum Mbox {
     /// `>`s then `From `.
     private static func unquoted(_ content: ArraySlice<UInt8>) -> [UInt8] {
         let bytes = Array(content)
-        // memchr for `>`, then a look at what follows: cheaper than memmem on one message.
-        let quoted = bytes.withUnsafeBufferPointer { b in
-            guard var at = b.baseAddress else { return false }
-            let end = at + b.count
-            while at < end, let hit = memchr(at, Int32(UInt8(ascii: ">")), end - at) {
-                let next = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
-                if end - next >= fromPrefix.count, memcmp(next, fromPrefix, fromPrefix.count) == 0 { return true }
-                at = next
-            }
-            return false
-        }
+        let quoted = bytes.withUnsafeBufferPointer { RareBytes.contains(quotedFrom, in: $0) }
         guard quoted else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
