@@ -27,7 +27,7 @@ enum RecordIndex {
         UInt32(bitPattern: Int32(clamping: day)) ^ 0x8000_0000
     }
 
-    struct Entry: Equatable {
+    struct Entry: Hashable {
         let space: Subspace
         let key: [UInt8]
     }
@@ -119,27 +119,24 @@ extension StoreReader {
 
     /// Where the record indexes of `mailbox` differ from its message records.
     func recordIndexProblems(_ mailbox: MailboxID) throws -> [String] {
-        var expected = Set<[UInt8]>()
-        var spaceOf: [[UInt8]: Subspace] = [:]
+        var expected = Set<RecordIndex.Entry>()
         try forEachMessage(in: mailbox) { record in
-            for e in RecordIndex.entries(mailbox, record) {
-                expected.insert(e.key + [e.space.rawValue])
-                spaceOf[e.key + [e.space.rawValue]] = e.space
-            }
+            expected.formUnion(RecordIndex.entries(mailbox, record))
             return true
         }
         var problems: [String] = []
+        func describe(_ e: RecordIndex.Entry) -> String {
+            e.key.withUnsafeBytes { "UID \(readU32($0, at: 8)) under \(readU32($0, at: 4))" }
+        }
         for space in RecordIndex.spaces {
             try kv.scan(space, prefix: Keys.mailboxPrefix(mailbox)) { k, _ in
-                if expected.remove(Array(k) + [space.rawValue]) == nil {
-                    problems.append("\(space) holds UID \(readU32(k, at: 8)) under \(readU32(k, at: 4)), which its record does not give")
-                }
+                let entry = RecordIndex.Entry(space: space, key: Array(k))
+                if expected.remove(entry) == nil { problems.append("\(space) holds \(describe(entry)), which its record does not give") }
                 return true
             }
         }
-        for key in expected.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let (part, uid) = key.withUnsafeBytes { (readU32($0, at: 4), readU32($0, at: 8)) }
-            problems.append("\(spaceOf[key]!) lacks UID \(uid) under \(part)")
+        for entry in expected.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            problems.append("\(entry.space) lacks \(describe(entry))")
         }
         return problems
     }
