@@ -2,6 +2,16 @@ import IMAPProtocol
 import MailMessage
 import MailStore
 
+/// What a search found in a session's view.
+public struct SearchResult: Sendable {
+    /// The matches' sequence numbers, ascending.
+    public var seqs: [Int]
+    /// The matches' records, in the same order; empty unless they were asked for.
+    public var records: [MessageRecord]
+    /// How the store's planner answered.
+    public var plan: String
+}
+
 /// Answers an IMAP SEARCH key (RFC 9051 §6.4.4) over the selected mailbox through the store's
 /// search planner: the key is translated into a `SearchQuery` against the session's view
 /// (sequence numbers and `\Recent` become UIDs), and the matches are mapped back to the
@@ -22,20 +32,21 @@ public struct SearchEvaluator {
         self.now = now
     }
 
-    /// The sequence numbers of the matching messages, ascending, with their records, and the
-    /// planner's account of how it answered.
-    public func run(_ key: SearchKey) throws -> (matches: [(seq: Int, record: MessageRecord)], plan: String) {
-        let outcome = try tx.search(in: mailbox, query(key))
-        var found: [(seq: Int, record: MessageRecord)] = []
-        found.reserveCapacity(outcome.matches.count)
+    /// The sequence numbers of the matching messages, ascending, with their records when
+    /// `records` is true, and the planner's account of how it answered.
+    public func run(_ key: SearchKey, records wantRecords: Bool = false) throws -> SearchResult {
+        let outcome = try tx.search(in: mailbox, query(key), records: wantRecords)
+        var result = SearchResult(seqs: [], records: [], plan: outcome.plan)
+        result.seqs.reserveCapacity(outcome.uids.count)
         // Both runs are in UID order; messages the session has not been told of are left out.
         var index = 0
-        for record in outcome.matches {
-            while index < uids.count && uids[index] < record.uid { index += 1 }
-            guard index < uids.count, uids[index] == record.uid else { continue }
-            found.append((index + 1, record))
+        for (i, uid) in outcome.uids.enumerated() {
+            while index < uids.count && uids[index] < uid { index += 1 }
+            guard index < uids.count, uids[index] == uid else { continue }
+            result.seqs.append(index + 1)
+            if wantRecords { result.records.append(outcome.records[i]) }
         }
-        return (found, outcome.plan)
+        return result
     }
 
     public func query(_ key: SearchKey) -> SearchQuery {

@@ -363,21 +363,21 @@ extension IMAPHandler {
         let scope = searchScope(command.key, box)
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { tx in try scope.evaluator(tx).run(scope.key) }
+            try store.read { tx in try scope.evaluator(tx).run(scope.key, records: scope.key.usesModSeq) }
         }) { handler, context, result in
             switch result {
             case .failure(let error):
                 if save { handler.updateSelected(scope.mailbox) { $0.save([]) } }
                 handler.reply(context, handler.failure(tag, error))
-            case .success(let (matches, plan)):
-                handler.logger.debug("search plan", metadata: ["plan": "\(plan)"])
-                if save { handler.save(matches.map(\.seq), command.returnOptions ?? [], partial: command.partial, scope) }
+            case .success(let found):
+                handler.logger.debug("search plan", metadata: ["plan": "\(found.plan)"])
+                if save { handler.save(found.seqs, command.returnOptions ?? [], partial: command.partial, scope) }
                 if command.returnOptions?.contains(.update) == true {
-                    handler.keepUpdated(context, tag, uid: uid, scope, criteria: nil, matches.map { scope.uids[$0.seq - 1] })
+                    handler.keepUpdated(context, tag, uid: uid, scope, criteria: nil, found.seqs.map { scope.uids[$0 - 1] })
                 }
-                let numbers = uid ? matches.map { scope.uids[$0.seq - 1].rawValue } : matches.map { UInt32($0.seq) }
+                let numbers = uid ? found.seqs.map { scope.uids[$0 - 1].rawValue } : found.seqs.map { UInt32($0) }
                 // RFC 7162 §3.1.5: a search with MODSEQ reports the highest modseq it found.
-                let modSeq = scope.key.usesModSeq ? matches.map(\.record.modSeq.rawValue).max() : nil
+                let modSeq = scope.key.usesModSeq ? found.records.map(\.modSeq.rawValue).max() : nil
                 handler.sendSearchResult(context, tag, numbers, uid: uid, modSeq: modSeq, options: command.returnOptions,
                                          partial: command.partial)
                 handler.complete(context, tag, "OK \(uid ? "UID SEARCH" : "SEARCH") completed.")

@@ -64,7 +64,7 @@ extension IMAPHandler {
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx -> String in
-                let rows = try SortRow.read(tx, mailbox: scope.mailbox, scope.matches(tx), needs: .thread)
+                let rows = try SortRow.read(tx, mailbox: scope.mailbox, scope.matches(tx, records: true), needs: .thread)
                 var threader = MessageThreader(rows: rows, number: uid ? { $0.uid.rawValue } : { UInt32($0.seq) })
                 return threader.threads(algorithm)
             }
@@ -124,18 +124,18 @@ struct SearchScope: Sendable {
     }
 
     /// The messages of the session's map that match `key`: sequence numbers ascending, with
-    /// their records. SEARCH, SORT and THREAD all select their messages here.
-    func matches(_ tx: StoreReader) throws -> [(seq: Int, record: MessageRecord)] {
-        try evaluator(tx).run(key).matches
+    /// their records when `records` is true. SEARCH, SORT and THREAD all select their messages here.
+    func matches(_ tx: StoreReader, records: Bool = false) throws -> SearchResult {
+        try evaluator(tx).run(key, records: records)
     }
 
     /// The matches as SORT orders them: sequence numbers in sort order, and for a key with
     /// MODSEQ the highest modseq found (RFC 7162 §3.1.5).
     func sorted(_ tx: StoreReader, by criteria: [SortCriterion]) throws -> (seqs: [Int], modSeq: UInt64?) {
-        let matches = try self.matches(tx)
+        let matches = try self.matches(tx, records: true)
         let rows = try SortRow.read(tx, mailbox: mailbox, matches, needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
         return (MessageSorter(criteria: criteria).order(rows),
-                key.usesModSeq ? matches.map(\.record.modSeq.rawValue).max() : nil)
+                key.usesModSeq ? matches.records.map(\.modSeq.rawValue).max() : nil)
     }
 }
 

@@ -48,7 +48,7 @@ struct SearchContext: Sendable {
                 let key = SearchKey.and([context.key, .uid(SequenceSet.of(candidates))])
                 let scope = SearchScope(mailbox: mailbox, uids: map, recent: recent, key: key)
                 answers[context.tag] = .matching(candidates: candidates,
-                                                 matches: Set(try scope.matches(tx).map { map[$0.seq - 1] }))
+                                                 matches: Set(try scope.matches(tx).seqs.map { map[$0 - 1] }))
             }
         }
         return answers

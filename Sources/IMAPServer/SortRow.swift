@@ -1,4 +1,5 @@
 import IMAPProtocol
+import IMAPSearch
 import MailMessage
 import MailStore
 #if canImport(Glibc)
@@ -62,12 +63,11 @@ struct SortRow: Sendable {
         }
     }
 
-    /// The rows of `matches` (ascending sequence numbers, with their records), in that order:
+    /// The rows of `matches` (found with their records), in that order:
     /// INTERNALDATE and size from the records, the rest from the store's per-message sort keys
     /// (no message is parsed).
-    static func read(_ tx: StoreReader, mailbox: MailboxID, _ matches: [(seq: Int, record: MessageRecord)],
-                     needs: Needs) throws -> [SortRow] {
-        var rows = matches.map { seq, record in
+    static func read(_ tx: StoreReader, mailbox: MailboxID, _ matches: SearchResult, needs: Needs) throws -> [SortRow] {
+        var rows = zip(matches.seqs, matches.records).map { seq, record in
             SortRow(seq: seq, uid: record.uid, arrival: record.internalDate.seconds, size: record.size,
                     sentDate: record.internalDate.seconds)
         }

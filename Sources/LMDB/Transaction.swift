@@ -104,6 +104,34 @@ public class ReadTransaction {
         if rc != MDB_NOTFOUND { try check(rc) }
     }
 
+    /// Visits the values of the keys `prefix` + big-endian `suffix` for each of `suffixes`,
+    /// which must ascend, with borrowed views (nil where a key has no value). One cursor serves
+    /// them all, and LMDB finds a key on the page the cursor is on without searching from the
+    /// root, so a run of nearby keys costs little more than a scan over them. `body` returns
+    /// false to stop.
+    public func lookup(
+        _ db: Database, prefix: [UInt8], suffixes: [UInt32],
+        _ body: (_ suffix: UInt32, _ value: UnsafeRawBufferPointer?) throws -> Bool
+    ) throws {
+        try precondition()
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor))
+        defer { mdb_cursor_close(cursor) }
+        var key = prefix + [0, 0, 0, 0]
+        let at = prefix.count
+        try key.withUnsafeMutableBytes { kb in
+            var v = MDB_val()
+            for suffix in suffixes {
+                kb.storeBytes(of: suffix.bigEndian, toByteOffset: at, as: UInt32.self)
+                var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+                let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET)
+                if rc != 0 && rc != MDB_NOTFOUND { try check(rc) }
+                let value = rc == 0 ? UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) : nil
+                if try !body(suffix, value) { return }
+            }
+        }
+    }
+
     /// Visits every entry whose key starts with `prefix`.
     public func scan(
         _ db: Database, prefix: [UInt8], reverse: Bool = false,

@@ -37,8 +37,8 @@ struct Search: ParsableCommand {
         let result = try s.read { tx in
             let box = try tx.requireMailbox(of: try tx.requireAccount(named: user).id, named: mailbox)
             let uids = try tx.uids(in: box.id)
-            let (matches, plan) = try SearchEvaluator(tx: tx, mailbox: box.id, uids: uids, now: ZonedDate.now().seconds).run(key)
-            return Result(uids: matches.map { uids[$0.seq - 1].rawValue }, plan: plan)
+            let found = try SearchEvaluator(tx: tx, mailbox: box.id, uids: uids, now: ZonedDate.now().seconds).run(key)
+            return Result(uids: found.seqs.map { uids[$0 - 1].rawValue }, plan: found.plan)
         }
         if plan { FileHandle.standardError.write(Data("plan: \(result.plan)\n".utf8)) }
         try output.print(result) { result.uids.map(String.init).joined(separator: "\n") }

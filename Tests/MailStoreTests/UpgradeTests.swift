@@ -45,7 +45,7 @@ import Testing
         let backup = try #require(store.upgradeBackup)
         #expect(backup.hasPrefix(path + "/" + MailStore.upgradeBackupPrefix + "\(old)-"))
         let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
-        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
+        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).uids } == [UID(18)])
         #expect(try store.checkConsistency() == [])
         let (version, accounts) = try schemaAndAccounts(backup)
         #expect(version == Int(old) && accounts == 1)
@@ -80,15 +80,15 @@ import Testing
         #expect(store.upgradeBackup != nil)
         let inbox = try store.read { tx in try tx.requireMailbox(of: try tx.requireAccount(named: "alice").id, named: "INBOX") }
         let flagged = try store.read { try $0.search(in: inbox.id, .flags([.flagged, .seen])) }
-        #expect(flagged.matches.map(\.uid.rawValue) == [1, 4, 7, 10, 13, 16, 19])
+        #expect(flagged.uids.map(\.rawValue) == [1, 4, 7, 10, 13, 16, 19])
         #expect(flagged.plan.contains("flags: index"), "\(flagged.plan)")
         let important = try store.read { try $0.search(in: inbox.id, .keyword("$important")) }
-        #expect(important.matches.map(\.uid.rawValue) == [1, 5, 9, 13, 17])
+        #expect(important.uids.map(\.rawValue) == [1, 5, 9, 13, 17])
         let today = SearchPlanner.day(ZonedDate.now().seconds, 0)
         let recent = try store.read { try $0.search(in: inbox.id, .internalDate(.since(day: today - 1))) }
-        #expect(recent.matches.count == 20 && recent.plan.contains("internal date: index"), "\(recent.plan)")
-        #expect(try store.read { try $0.search(in: inbox.id, .internalDate(.before(day: today - 1))) }.matches.isEmpty)
-        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).matches.map(\.uid) } == [UID(18)])
+        #expect(recent.uids.count == 20 && recent.plan.contains("internal date"), "\(recent.plan)")
+        #expect(try store.read { try $0.search(in: inbox.id, .internalDate(.before(day: today - 1))) }.uids.isEmpty)
+        #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).uids } == [UID(18)])
         #expect(try store.checkConsistency() == [])
     }
 

@@ -134,6 +134,10 @@ private struct Reader: KVReader {
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         try txn.scan(db(space), prefix: prefix, reverse: reverse, body)
     }
+    func lookup(_ space: Subspace, prefix: [UInt8], suffixes: [UInt32],
+                _ body: (UInt32, UnsafeRawBufferPointer?) throws -> Bool) throws {
+        try txn.lookup(db(space), prefix: prefix, suffixes: suffixes, body)
+    }
     func count(_ space: Subspace) throws -> Int { try txn.count(db(space)) }
 }
 
@@ -152,6 +156,10 @@ private struct Writer: KVWriter {
     func scan(_ space: Subspace, prefix: [UInt8], reverse: Bool,
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         try reader.scan(space, prefix: prefix, reverse: reverse, body)
+    }
+    func lookup(_ space: Subspace, prefix: [UInt8], suffixes: [UInt32],
+                _ body: (UInt32, UnsafeRawBufferPointer?) throws -> Bool) throws {
+        try reader.lookup(space, prefix: prefix, suffixes: suffixes, body)
     }
     func count(_ space: Subspace) throws -> Int { try reader.count(space) }
     func put(_ space: Subspace, _ key: [UInt8], _ value: UnsafeRawBufferPointer) throws {

@@ -36,6 +36,10 @@ package protocol KVReader {
     /// Visits every key that starts with `prefix`.
     func scan(_ space: Subspace, prefix: [UInt8], reverse: Bool,
               _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool) throws
+    /// Visits the values of `prefix` + big-endian `suffix` for ascending `suffixes` (nil where
+    /// absent), cheaply when the keys are near each other; the callback returns false to stop.
+    func lookup(_ space: Subspace, prefix: [UInt8], suffixes: [UInt32],
+                _ body: (_ suffix: UInt32, _ value: UnsafeRawBufferPointer?) throws -> Bool) throws
     func count(_ space: Subspace) throws -> Int
 }
 

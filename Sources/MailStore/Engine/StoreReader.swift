@@ -144,6 +144,37 @@ public class StoreReader {
         }
     }
 
+    /// The messages with the UIDs `uids`, which must ascend, in that order; a UID without a
+    /// message is skipped. One cursor serves them all, so nearby UIDs cost about what a walk
+    /// over them would. `body` returns false to stop.
+    func forEachMessage(in mailbox: MailboxID, sortedUIDs uids: [UInt32],
+                        _ body: (MessageRecord) throws -> Bool) throws {
+        try kv.lookup(.messages, prefix: Keys.mailbox(mailbox), suffixes: uids) { uid, v in
+            guard let v else { return true }
+            return try body(try MessageRecord(uid: UID(uid), decoding: v))
+        }
+    }
+
+    /// Those of `uids` (ascending) that name a message of the mailbox, without reading records:
+    /// looked up one by one, or found by a walk over the mailbox's keys when `walk` is true.
+    func forEachMessageKey(in mailbox: MailboxID, sortedUIDs uids: [UInt32], walk: Bool,
+                           _ body: (UID) throws -> Bool) throws {
+        guard walk else {
+            return try kv.lookup(.messages, prefix: Keys.mailbox(mailbox), suffixes: uids) { uid, v in
+                v == nil ? true : try body(UID(uid))
+            }
+        }
+        guard let first = uids.first, let last = uids.last else { return }
+        var next = 0
+        let end = last == .max ? Keys.mailboxEnd(mailbox) : Keys.message(mailbox, UID(last + 1))
+        try kv.scan(.messages, from: Keys.message(mailbox, UID(first)), to: end, reverse: false) { k, _ in
+            let uid = readU32(k, at: 4)
+            while next < uids.count && uids[next] < uid { next += 1 }
+            guard next < uids.count else { return false }
+            return uids[next] == uid ? try body(UID(uid)) : true
+        }
+    }
+
     /// Every message of the mailbox, in UID order.
     public func messages(in mailbox: MailboxID) throws -> [MessageRecord] {
         var result: [MessageRecord] = []

@@ -117,6 +117,21 @@ extension StoreReader {
         return set
     }
 
+    /// The first and the last day of the internal dates of `mailbox`'s messages; nil when it
+    /// has none. Two reads of the date index.
+    func dateSpan(_ mailbox: MailboxID) throws -> ClosedRange<Int>? {
+        func day(reverse: Bool) throws -> Int? {
+            var found: Int?
+            try kv.scan(.dateIndex, prefix: Keys.mailbox(mailbox), reverse: reverse) { k, _ in
+                found = Int(Int32(bitPattern: readU32(k, at: 4) ^ 0x8000_0000))
+                return false
+            }
+            return found
+        }
+        guard let first = try day(reverse: false), let last = try day(reverse: true) else { return nil }
+        return first...last
+    }
+
     /// Where the record indexes of `mailbox` differ from its message records.
     func recordIndexProblems(_ mailbox: MailboxID) throws -> [String] {
         var expected = Set<RecordIndex.Entry>()

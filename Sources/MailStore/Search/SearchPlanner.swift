@@ -12,9 +12,13 @@ extension StoreReader {
     /// any word read every message; `SearchOutcome.plan` says which keys did. With `useIndex`
     /// false every text key and sent date reads every message: the naive evaluation that
     /// tests compare the index against.
-    public func search(in mailbox: MailboxID, _ query: SearchQuery, useIndex: Bool = true) throws -> SearchOutcome {
+    ///
+    /// The matches' records come back only when `records` is true: a plan that is a set of
+    /// UIDs from the indexes then reads no record at all.
+    public func search(in mailbox: MailboxID, _ query: SearchQuery, useIndex: Bool = true,
+                       records: Bool = false) throws -> SearchOutcome {
         var planner = SearchPlanner(tx: self, mailbox: try requireMailbox(mailbox), useIndex: useIndex)
-        return try planner.run(query)
+        return try planner.run(query, records: records)
     }
 }
 
@@ -26,6 +30,8 @@ struct SearchPlanner {
     let universe: UInt32?
     let useIndex: Bool
     private var segments: [TextSegment]?
+    /// The mailbox's first and last internal-date days, once read (the inner nil: no messages).
+    private var dateSpan: ClosedRange<Int>??
     private var notes: [String] = []
     private var contentReads = 0
 
@@ -47,8 +53,10 @@ struct SearchPlanner {
 
     indirect enum Node {
         case constant(Bool)
-        /// Exactly the messages in the set.
-        case set(UIDBitmap)
+        /// Exactly the messages in the set. `live` when every UID in it names a message (the
+        /// record indexes and the change log are kept exact; a UID range or the full-text index,
+        /// which keeps an expunged message until its next merge, may name others).
+        case set(UIDBitmap, live: Bool)
         /// Decided by the message record.
         case record(SearchQuery)
         case keyword(KeywordID?)
@@ -61,38 +69,63 @@ struct SearchPlanner {
         case or(Node, Node)
     }
 
-    /// One message under test, with what has been read of it so far.
+    /// One message under test, with what has been read of it so far. One instance serves
+    /// every message of a search in turn.
     final class Candidate {
-        let record: MessageRecord
+        private(set) var record: MessageRecord
         var raw: [UInt8]?
         var structure: ParsedMessage?
         var document: SearchDocument?
         var header: HeaderSection?
         init(_ record: MessageRecord) { self.record = record }
+
+        /// Forgets the message before and takes up `record`.
+        func reset(_ record: MessageRecord) {
+            self.record = record
+            raw = nil
+            structure = nil
+            document = nil
+            header = nil
+        }
     }
 
-    mutating func run(_ query: SearchQuery) throws -> SearchOutcome {
+    mutating func run(_ query: SearchQuery, records wantRecords: Bool) throws -> SearchOutcome {
         let root = try plan(query)
-        let candidates = Self.candidates(root)
-        var matches: [MessageRecord] = []
-        if let candidates, candidates.count * SearchLimits.lookupFraction < mailbox.messages {
-            // Few candidates: look each one up rather than walk the mailbox.
-            try candidates.forEach { uid in
-                if let record = try tx.message(in: mailbox.id, uid: UID(uid)), try evaluate(root, Candidate(record)) {
-                    matches.append(record)
-                }
-                return true
+        var uids: [UID] = []
+        var records: [MessageRecord] = []
+        var candidate: Candidate?
+        func test(_ record: MessageRecord) throws -> Bool {
+            if let candidate { candidate.reset(record) } else { candidate = Candidate(record) }
+            if try evaluate(root, candidate!) {
+                uids.append(record.uid)
+                if wantRecords { records.append(record) }
             }
-        } else {
-            // Walk the mailbox, decoding only the candidates' records.
-            try tx.forEachMessage(in: mailbox.id, where: { candidates?.contains($0.rawValue) ?? true }) { record in
-                if try evaluate(root, Candidate(record)) { matches.append(record) }
-                return true
-            }
+            return true
         }
-        let plan = notes.isEmpty ? "records only" : notes.joined(separator: "; ")
-        return SearchOutcome(matches: matches, plan: plan, contentReads: contentReads)
+        let candidates = Self.candidates(root)
+        let sorted = candidates?.elements
+        // Sparse candidates are looked up one by one; dense ones found by a walk over their span.
+        var span = UID(1)...UID(.max), sparse = false
+        if let sorted {
+            guard let first = sorted.first, let last = sorted.last else {
+                return SearchOutcome(uids: [], records: [], plan: planText, contentReads: 0)
+            }
+            span = UID(first)...UID(last)
+            sparse = sorted.count * SearchLimits.lookupFraction < min(mailbox.messages, Int(last - first) + 1)
+        }
+        if case .set(_, let live) = root, let sorted, !wantRecords {
+            // The indexes answered exactly: only whether each message still exists may be left.
+            if live { return SearchOutcome(uids: sorted.map { UID($0) }, records: [], plan: planText, contentReads: 0) }
+            try tx.forEachMessageKey(in: mailbox.id, sortedUIDs: sorted, walk: !sparse) { uids.append($0); return true }
+        } else if let sorted, sparse {
+            try tx.forEachMessage(in: mailbox.id, sortedUIDs: sorted, test)
+        } else {
+            try tx.forEachMessage(in: mailbox.id, uids: span, where: { candidates?.contains($0.rawValue) ?? true }, test)
+        }
+        return SearchOutcome(uids: uids, records: records, plan: planText, contentReads: contentReads)
     }
+
+    private var planText: String { notes.isEmpty ? "records only" : notes.joined(separator: "; ") }
 
     // MARK: Planning
 
@@ -102,7 +135,7 @@ struct SearchPlanner {
             return .constant(true)
         case .uids(let ranges):
             guard let universe else { return .record(query) }
-            return .set(UIDBitmap(universe: universe, ranges: ranges))
+            return .set(UIDBitmap(universe: universe, ranges: ranges), live: false)
         case .flags(let flags):
             guard useIndex, let universe, !flags.isEmpty else { return .record(query) }
             var result: UIDBitmap?
@@ -111,9 +144,10 @@ struct SearchPlanner {
                 if result == nil { result = set } else { result!.formIntersection(set) }
             }
             notes.append("flags: index, \(result!.count) matches")
-            return .set(result!)
+            return .set(result!, live: true)
         case .internalDate(let test):
             guard useIndex, let universe else { return .record(query) }
+            if let constant = try dateSpanAnswer(query) { return .constant(constant) }
             let days: Range<Int>
             switch test {
             case .before(let d): days = Int(Int32.min)..<d
@@ -122,7 +156,7 @@ struct SearchPlanner {
             }
             let set = try tx.datedUIDs(mailbox.id, days: days, universe: universe)
             notes.append("internal date: index, \(set.count) matches")
-            return .set(set)
+            return .set(set, live: true)
         case .modSeq(let least):
             // The change log holds each live message once, at its current modseq.
             guard useIndex, let universe, least > 0 else { return .record(query) }
@@ -131,7 +165,7 @@ struct SearchPlanner {
                 if change.uid.rawValue < universe { set.insert(change.uid.rawValue) }
             }
             notes.append("modseq: change log, \(set.count) matches")
-            return .set(set)
+            return .set(set, live: true)
         case .larger, .smaller, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter, .emailID, .threadID:
             return .record(query)
         case .keyword(let name):
@@ -139,7 +173,7 @@ struct SearchPlanner {
             guard useIndex, let universe, let id else { return .keyword(id) }
             let set = try tx.flaggedUIDs(mailbox.id, tag: RecordIndex.keywordBit | id.rawValue, universe: universe)
             notes.append("keyword \(name): index, \(set.count) matches")
-            return .set(set)
+            return .set(set, live: true)
         case .sentDate(let test):
             return useIndex ? .sentDate(test) : .content(.sentDate(test), candidates: nil)
         case .text(let field, let string):
@@ -151,7 +185,7 @@ struct SearchPlanner {
                 return .content(.text(fields, needle), candidates: nil)
             }
             notes.append("\(field) \"\(string)\": index, \(set.count) \(exact ? "matches" : "candidates to check")")
-            return exact ? .set(set) : .content(.text(fields, needle), candidates: set)
+            return exact ? .set(set, live: false) : .content(.text(fields, needle), candidates: set)
         case .header(let name, let string):
             let needle = SearchFolding.fold(string)
             guard let (set, _) = try lookup(needle, in: [.header]) else {
@@ -177,7 +211,8 @@ struct SearchPlanner {
             }
             var nodes: [Node] = []
             for q in qs.filter({ !isRange($0) }) + qs.filter(isRange) {
-                let node = isRange(q) && nodes.contains { Self.candidates($0) != nil } ? .record(q) : try plan(q)
+                let narrowed = isRange(q) && nodes.contains { Self.candidates($0) != nil }
+                let node = narrowed ? try dateSpanAnswer(q).map { .constant($0) } ?? .record(q) : try plan(q)
                 switch node {
                 case .constant(true): continue
                 case .constant(false): return .constant(false)
@@ -192,6 +227,22 @@ struct SearchPlanner {
             case let (x, y): return .or(x, y)
             }
         }
+    }
+
+    /// What an internal-date test says of every message, when the mailbox's first and last
+    /// days (from the date index) settle it: a range that covers them all (SINCE a date before
+    /// any message, as sync clients send) or none. Nil when it depends on the message.
+    private mutating func dateSpanAnswer(_ q: SearchQuery) throws -> Bool? {
+        guard useIndex, case .internalDate(let test) = q else { return nil }
+        if dateSpan == nil { dateSpan = .some(try tx.dateSpan(mailbox.id)) }
+        guard let span = dateSpan! else { return nil }
+        // BEFORE and SINCE match a run of days reaching one end: agreeing on both ends, they
+        // agree on every day between. ON can match a day between two it does not.
+        let answer = test.matches(span.lowerBound)
+        guard answer == test.matches(span.upperBound) else { return nil }
+        if case .on(let day) = test, !answer, span.contains(day) { return nil }
+        notes.append("internal date: every message's day is \(answer ? "in" : "outside") the range")
+        return answer
     }
 
     /// The messages whose `fields` hold every word of `needle`, and whether that set is exact
@@ -241,7 +292,7 @@ struct SearchPlanner {
         case .constant(true), .record, .sentDate, .not: return nil
         case .constant(false): return UIDBitmap(universe: 0)
         case .keyword(let id): return id == nil ? UIDBitmap(universe: 0) : nil
-        case .set(let set): return set
+        case .set(let set, _): return set
         case .content(_, let set): return set
         case .and(let nodes):
             var result: UIDBitmap?
@@ -263,7 +314,7 @@ struct SearchPlanner {
     private mutating func evaluate(_ node: Node, _ c: Candidate) throws -> Bool {
         switch node {
         case .constant(let v): return v
-        case .set(let set): return set.contains(c.record.uid.rawValue)
+        case .set(let set, _): return set.contains(c.record.uid.rawValue)
         case .record(let q): return Self.matches(q, c.record)
         case .keyword(let id): return id.map { c.record.keywords.contains($0) } ?? false
         case .sentDate(let test):

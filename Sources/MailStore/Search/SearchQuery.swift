@@ -75,8 +75,10 @@ public indirect enum SearchQuery: Sendable, Equatable {
 
 /// What a search found, and how.
 public struct SearchOutcome: Sendable {
-    /// The matching messages, in UID order.
-    public var matches: [MessageRecord]
+    /// The matching messages' UIDs, ascending.
+    public var uids: [UID]
+    /// The matching messages' records, in the same order; empty unless the search asked for them.
+    public var records: [MessageRecord]
     /// How the planner answered: which keys used the index and which needed a scan.
     public var plan: String
     /// How many messages had their content read to check a key.

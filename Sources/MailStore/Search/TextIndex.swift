@@ -15,10 +15,13 @@ public enum SearchLimits {
     /// At most this many words of one search string are looked up (the longest); the
     /// candidates they give are checked against the whole string.
     public static let maxProbeWords = 8
-    /// A search whose candidates are fewer than one in this many of the mailbox's messages
-    /// looks each up; with more, it walks the mailbox's records in order, decoding only the
-    /// candidates' (a walk costs about this many lookups' worth per candidate skipped).
-    public static let lookupFraction = 32
+    /// A search looks its candidates up one by one when they are fewer than one in this many
+    /// of the messages between the first and the last of them; with more, it walks those
+    /// messages' records in order, decoding only the candidates'. One lookup costs about as
+    /// much as walking past this many records (measured over 100,000 messages: 10,000
+    /// candidates spread evenly, 7.3 ms looked up against 10.3 ms walked; 30,000 in a row,
+    /// 9.3 ms against 3.5 ms).
+    public static let lookupFraction = 4
 }
 
 /// Figures for `mstore stats`.

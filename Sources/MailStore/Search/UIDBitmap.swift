@@ -36,6 +36,14 @@ struct UIDBitmap: Equatable {
         for i in words.indices where i < other.words.count { words[i] |= other.words[i] }
     }
 
+    /// The members, ascending.
+    var elements: [UInt32] {
+        var result: [UInt32] = []
+        result.reserveCapacity(count)
+        forEach { result.append($0); return true }
+        return result
+    }
+
     var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// Calls `body` with each UID in ascending order; `body` returns false to stop.
