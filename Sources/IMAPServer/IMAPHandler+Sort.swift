@@ -64,7 +64,8 @@ extension IMAPHandler {
         let store = self.store
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx -> String in
-                let rows = try SortRow.read(tx, mailbox: scope.mailbox, scope.matches(tx, records: true), needs: .thread)
+                let rows = try SortRow.read(tx, mailbox: scope.mailbox, scope.matches(tx, records: true), uids: scope.uids,
+                                            needs: .thread)
                 var threader = MessageThreader(rows: rows, number: uid ? { $0.uid.rawValue } : { UInt32($0.seq) })
                 return threader.threads(algorithm)
             }
@@ -132,8 +133,9 @@ struct SearchScope: Sendable {
     /// The matches as SORT orders them: sequence numbers in sort order, and for a key with
     /// MODSEQ the highest modseq found (RFC 7162 §3.1.5).
     func sorted(_ tx: StoreReader, by criteria: [SortCriterion]) throws -> (seqs: [Int], modSeq: UInt64?) {
-        let matches = try self.matches(tx, records: true)
-        let rows = try SortRow.read(tx, mailbox: mailbox, matches, needs: SortRow.Needs(keys: Set(criteria.map(\.key))))
+        let needs = SortRow.Needs(keys: Set(criteria.map(\.key)))
+        let matches = try self.matches(tx, records: needs.record || key.usesModSeq)
+        let rows = try SortRow.read(tx, mailbox: mailbox, matches, uids: uids, needs: needs)
         return (MessageSorter(criteria: criteria).order(rows),
                 key.usesModSeq ? matches.records.map(\.modSeq.rawValue).max() : nil)
     }

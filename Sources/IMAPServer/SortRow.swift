@@ -38,6 +38,9 @@ struct SortRow: Sendable {
         var threading = false
         /// Whether anything comes from the header, so the sort keys must be read.
         var header = false
+        /// Whether anything comes from the message records: ARRIVAL, SIZE, and the sent date
+        /// (DATE, THREAD), which falls back to the INTERNALDATE.
+        var record = false
 
         init(keys: Set<SortKey>, threading: Bool = false) {
             subject = keys.contains(.subject)
@@ -48,6 +51,7 @@ struct SortRow: Sendable {
             displayTo = keys.contains(.displayTo)
             self.threading = threading
             header = threading || keys.contains { $0 != .arrival && $0 != .size }
+            record = threading || keys.contains { $0 == .arrival || $0 == .size || $0 == .date }
         }
 
         static let thread = Needs(keys: [.date, .subject], threading: true)
@@ -63,14 +67,17 @@ struct SortRow: Sendable {
         }
     }
 
-    /// The rows of `matches` (found with their records), in that order:
-    /// INTERNALDATE and size from the records, the rest from the store's per-message sort keys
-    /// (no message is parsed).
-    static func read(_ tx: StoreReader, mailbox: MailboxID, _ matches: SearchResult, needs: Needs) throws -> [SortRow] {
-        var rows = zip(matches.seqs, matches.records).map { seq, record in
-            SortRow(seq: seq, uid: record.uid, arrival: record.internalDate.seconds, size: record.size,
-                    sentDate: record.internalDate.seconds)
-        }
+    /// The rows of `matches`, in that order: INTERNALDATE and size from the records (which
+    /// `matches` carries when `needs.record`), the rest from the store's per-message sort keys
+    /// (no message is parsed). `uids` is the session's sequence map.
+    static func read(_ tx: StoreReader, mailbox: MailboxID, _ matches: SearchResult, uids: [UID],
+                     needs: Needs) throws -> [SortRow] {
+        var rows = needs.record
+            ? zip(matches.seqs, matches.records).map { seq, record in
+                SortRow(seq: seq, uid: record.uid, arrival: record.internalDate.seconds, size: record.size,
+                        sentDate: record.internalDate.seconds)
+            }
+            : matches.seqs.map { SortRow(seq: $0, uid: uids[$0 - 1]) }
         guard needs.header, let first = rows.first?.uid, let last = rows.last?.uid else { return rows }
         var index = 0
         // Both runs are in UID order: walk the rows alongside the store.

@@ -149,7 +149,7 @@ public class StoreReader {
     /// over them would. `body` returns false to stop.
     func forEachMessage(in mailbox: MailboxID, sortedUIDs uids: [UInt32],
                         _ body: (MessageRecord) throws -> Bool) throws {
-        try kv.lookup(.messages, prefix: Keys.mailbox(mailbox), suffixes: uids) { uid, v in
+        try kv.lookup(.messages, prefix: Keys.mailboxPrefix(mailbox), suffixes: uids) { uid, v in
             guard let v else { return true }
             return try body(try MessageRecord(uid: UID(uid), decoding: v))
         }
@@ -160,7 +160,7 @@ public class StoreReader {
     func forEachMessageKey(in mailbox: MailboxID, sortedUIDs uids: [UInt32], walk: Bool,
                            _ body: (UID) throws -> Bool) throws {
         guard walk else {
-            return try kv.lookup(.messages, prefix: Keys.mailbox(mailbox), suffixes: uids) { uid, v in
+            return try kv.lookup(.messages, prefix: Keys.mailboxPrefix(mailbox), suffixes: uids) { uid, v in
                 v == nil ? true : try body(UID(uid))
             }
         }

@@ -122,7 +122,7 @@ extension StoreReader {
     func dateSpan(_ mailbox: MailboxID) throws -> ClosedRange<Int>? {
         func day(reverse: Bool) throws -> Int? {
             var found: Int?
-            try kv.scan(.dateIndex, prefix: Keys.mailbox(mailbox), reverse: reverse) { k, _ in
+            try kv.scan(.dateIndex, prefix: Keys.mailboxPrefix(mailbox), reverse: reverse) { k, _ in
                 found = Int(Int32(bitPattern: readU32(k, at: 4) ^ 0x8000_0000))
                 return false
             }

@@ -113,6 +113,9 @@ struct SearchPlanner {
             span = UID(first)...UID(last)
             sparse = sorted.count * SearchLimits.lookupFraction < min(mailbox.messages, Int(last - first) + 1)
         }
+        if case .constant(let all) = root, !wantRecords {
+            return SearchOutcome(uids: all ? try tx.uids(in: mailbox.id) : [], records: [], plan: planText, contentReads: 0)
+        }
         if case .set(_, let live) = root, let sorted, !wantRecords {
             // The indexes answered exactly: only whether each message still exists may be left.
             if live { return SearchOutcome(uids: sorted.map { UID($0) }, records: [], plan: planText, contentReads: 0) }
