@@ -5,7 +5,7 @@ import IMAPProtocol
 /// The IMAP front end: `imap` and `imaps` listeners.
 public struct IMAPFrontend: Frontend {
     public let protocolName = "imap"
-    private let uidLists = UIDListCache()
+    private let caches = MailboxCaches()
 
     public init() {}
 
@@ -16,7 +16,7 @@ public struct IMAPFrontend: Frontend {
             try channel.pipeline.syncOperations.addHandlers([
                 IdleStateHandler(readTimeout: .nanoseconds(idle.nanoseconds)),
                 framer,
-                IMAPHandler(connection: connection, framer: framer, uidLists: uidLists),
+                IMAPHandler(connection: connection, framer: framer, caches: caches),
             ])
         }
     }

@@ -44,7 +44,7 @@ extension IMAPHandler {
         if hadSelection, rev2 || qresync { send(context, "* OK [CLOSED] Previous mailbox closed.") }
         guard let name = storeName(wire) else { return invalidName(context, tag) }
         let store = self.store
-        let uidLists = self.uidLists
+        let uidLists = caches.uidLists
         let claimRecent = !rev2 && !readOnly
         let resync = parameters.qresync
         run(context, {

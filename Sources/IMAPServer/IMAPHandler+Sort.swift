@@ -14,9 +14,9 @@ extension IMAPHandler {
         guard Self.isSearchCharset(command.charset) else { return refuseCharset(context, tag, save: options.contains(.save)) }
         let scope = searchScope(command.key, box)
         let criteria = command.criteria
-        let store = self.store
+        let (store, sortCache) = (self.store, caches.sort)
         run(context, services.offload(on: context.eventLoop) {
-            try store.read { tx in try scope.sorted(tx, by: criteria) }
+            try store.read { tx in try scope.sorted(tx, by: criteria, cache: sortCache) }
         }) { handler, context, result in
             switch result {
             case .failure(let error):
@@ -131,13 +131,20 @@ struct SearchScope: Sendable {
     }
 
     /// The matches as SORT orders them: sequence numbers in sort order, and for a key with
-    /// MODSEQ the highest modseq found (RFC 7162 §3.1.5).
-    func sorted(_ tx: StoreReader, by criteria: [SortCriterion]) throws -> (seqs: [Int], modSeq: UInt64?) {
+    /// MODSEQ the highest modseq found (RFC 7162 §3.1.5). With `cache`, a big mailbox's rows
+    /// and ranks come from it.
+    func sorted(_ tx: StoreReader, by criteria: [SortCriterion], cache: SortCache? = nil) throws -> (seqs: [Int], modSeq: UInt64?) {
         let needs = SortRow.Needs(keys: Set(criteria.map(\.key)))
+        let modSeq: ([MessageRecord]) -> UInt64? = { key.usesModSeq ? $0.map(\.modSeq.rawValue).max() : nil }
+        if let cache, let box = try tx.mailbox(mailbox) {
+            let matches = try self.matches(tx, records: key.usesModSeq)
+            if let order = try cache.order(tx, box, criteria: criteria, seqs: matches.seqs, uids: uids) {
+                return (order, modSeq(matches.records))
+            }
+        }
         let matches = try self.matches(tx, records: needs.record || key.usesModSeq)
         let rows = try SortRow.read(tx, mailbox: mailbox, matches, uids: uids, needs: needs)
-        return (MessageSorter(criteria: criteria).order(rows),
-                key.usesModSeq ? matches.records.map(\.modSeq.rawValue).max() : nil)
+        return (MessageSorter(criteria: criteria).order(rows), modSeq(matches.records))
     }
 }
 

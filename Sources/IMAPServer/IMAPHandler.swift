@@ -48,12 +48,12 @@ final class IMAPHandler: ChannelInboundHandler {
     var commandStart: ContinuousClock.Instant = .now
     var commandName = ""
 
-    let uidLists: UIDListCache
+    let caches: MailboxCaches
 
-    init(connection: Connection, framer: LineFramer, uidLists: UIDListCache) {
+    init(connection: Connection, framer: LineFramer, caches: MailboxCaches) {
         self.connection = connection
         self.framer = framer
-        self.uidLists = uidLists
+        self.caches = caches
     }
 
     var services: ServerServices { connection.services }
@@ -509,13 +509,13 @@ final class IMAPHandler: ChannelInboundHandler {
         guard let box = selected else { return then(self, context) }
         let store = self.store
         let (id, since, last) = (box.id, box.knownModSeq, box.lastUID)
-        let contexts = box.contexts, uids = box.uids, recent = rev2 ? [] : box.recent
+        let contexts = box.contexts, uids = box.uids, recent = rev2 ? [] : box.recent, sortCache = caches.sort
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx in
                 var update = try MailboxUpdate.read(tx, mailbox: id, since: since, lastUID: last)
                 if !contexts.isEmpty {
                     update.contextAnswers = try SearchContext.answers(contexts, tx, mailbox: id, uids: uids,
-                                                                      recent: recent, after: update)
+                                                                      recent: recent, after: update, sortCache: sortCache)
                 }
                 return update
             }

@@ -34,7 +34,7 @@ struct SearchContext: Sendable {
     /// `uids` plus the new messages. Only contexts that a new or changed message could affect
     /// are evaluated; expunged messages are handled when their expunge is announced.
     static func answers(_ contexts: [SearchContext], _ tx: StoreReader, mailbox: MailboxID, uids: [UID],
-                        recent: Set<UID>, after update: MailboxUpdate) throws -> [String: Answer] {
+                        recent: Set<UID>, after update: MailboxUpdate, sortCache: SortCache? = nil) throws -> [String: Answer] {
         // `update` was read against `uids`: what it calls appended lies past the map's end.
         let candidates = (update.appended + update.changed.map(\.uid)).sorted()
         guard !candidates.isEmpty else { return [:] }
@@ -43,7 +43,7 @@ struct SearchContext: Sendable {
         for context in contexts {
             if let criteria = context.criteria {
                 let scope = SearchScope(mailbox: mailbox, uids: map, recent: recent, key: context.key)
-                answers[context.tag] = .sorted(try scope.sorted(tx, by: criteria).seqs.map { map[$0 - 1] })
+                answers[context.tag] = .sorted(try scope.sorted(tx, by: criteria, cache: sortCache).seqs.map { map[$0 - 1] })
             } else {
                 let key = SearchKey.and([context.key, .uid(SequenceSet.of(candidates))])
                 let scope = SearchScope(mailbox: mailbox, uids: map, recent: recent, key: key)

@@ -56,6 +56,15 @@ struct SortRow: Sendable {
 
         static let thread = Needs(keys: [.date, .subject], threading: true)
 
+        /// Needs every key of `parts` (and so the sort keys).
+        mutating func set(_ parts: SortKeys.Parts) {
+            header = true
+            if parts.contains(.subject) { subject = true }
+            if parts.contains(.addresses) { from = true; to = true; cc = true }
+            if parts.contains(.displayNames) { displayFrom = true; displayTo = true }
+            if parts.contains(.threading) { threading = true }
+        }
+
         /// The parts of the sort keys these keys compare (the sent date always comes along).
         var parts: SortKeys.Parts {
             var parts: SortKeys.Parts = []
@@ -78,7 +87,13 @@ struct SortRow: Sendable {
                         sentDate: record.internalDate.seconds)
             }
             : matches.seqs.map { SortRow(seq: $0, uid: uids[$0 - 1]) }
-        guard needs.header, let first = rows.first?.uid, let last = rows.last?.uid else { return rows }
+        try fill(&rows, tx, mailbox: mailbox, needs: needs)
+        return rows
+    }
+
+    /// Fills in what `needs` takes from the sort keys, for `rows` in UID order.
+    static func fill(_ rows: inout [SortRow], _ tx: StoreReader, mailbox: MailboxID, needs: Needs) throws {
+        guard needs.header, let first = rows.first?.uid, let last = rows.last?.uid else { return }
         var index = 0
         // Both runs are in UID order: walk the rows alongside the store.
         try tx.forEachSortKeys(in: mailbox, uids: first...last, parts: needs.parts) { uid, keys in
@@ -88,7 +103,6 @@ struct SortRow: Sendable {
             rows[index].fill(keys, needs)
             return true
         }
-        return rows
     }
 
     private mutating func fill(_ keys: SortKeys, _ needs: Needs) {
@@ -124,20 +138,26 @@ struct MessageSorter {
     /// themselves would retain and release every string of both rows at each step of the sort,
     /// which made a 100,000-message SORT (DATE) spend most of its time in reference counting.
     func indices(_ rows: [SortRow]) -> [Int] {
-        let width = criteria.count
-        var ranks = [Int32](repeating: 0, count: rows.count * width)
-        for (column, criterion) in criteria.enumerated() {
-            for (index, rank) in Self.ranks(criterion.key, rows).enumerated() {
-                ranks[index * width + column] = criterion.reverse ? -rank : rank
-            }
+        Self.order(count: rows.count, columns: criteria.map { criterion in
+            Self.ranks(criterion.key, rows).map { criterion.reverse ? -$0 : $0 }
+        })
+    }
+
+    /// The indices `0..<count` sorted by `columns` (one rank per index each, compared in turn),
+    /// then by index.
+    static func order(count: Int, columns: [[Int32]]) -> [Int] {
+        let width = columns.count
+        var ranks = [Int32](repeating: 0, count: count * width)
+        for (column, values) in columns.enumerated() {
+            for index in 0..<count { ranks[index * width + column] = values[index] }
         }
-        var order = Array(rows.indices)
+        var order = Array(0..<count)
         ranks.withUnsafeBufferPointer { ranks in
             order.sort { a, b in
                 for column in 0..<width where ranks[a * width + column] != ranks[b * width + column] {
                     return ranks[a * width + column] < ranks[b * width + column]
                 }
-                return a < b  // rows are in sequence-number order
+                return a < b  // indices are in sequence-number order
             }
         }
         return order

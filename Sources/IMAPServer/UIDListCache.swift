@@ -1,6 +1,12 @@
 import MailStore
 import NIOConcurrencyHelpers
 
+/// The per-process caches of what sessions read of big mailboxes.
+struct MailboxCaches: Sendable {
+    let uidLists = UIDListCache()
+    let sort = SortCache()
+}
+
 /// The UID lists of recently selected mailboxes, shared by every session of the process.
 ///
 /// SELECT needs the whole UID list to number the messages. Reading it is a scan of the

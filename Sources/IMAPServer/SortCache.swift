@@ -1,0 +1,109 @@
+import IMAPProtocol
+import MailStore
+import NIOConcurrencyHelpers
+
+/// What SORT compares of the messages of recently sorted mailboxes, with each key's ranks,
+/// shared by every session of the process.
+///
+/// A message's sort row never changes (its UID, INTERNALDATE, size and header are fixed), so
+/// a row read once serves every later SORT; new messages add rows, and a key's ranks are
+/// computed again only after rows were added. A SORT then gathers the ranks of the messages it
+/// matched and sorts integers: no record or header is read and no string compared. Rows of
+/// expunged messages stay until the mailbox is read afresh (they never match).
+final class SortCache: Sendable {
+    /// Most rows kept over all cached mailboxes.
+    static let maxCachedRows = 2 * 1024 * 1024
+    /// Mailboxes this small are sorted from the store each time.
+    static let minCachedMessages = 1024
+
+    private struct Entry {
+        var uidValidity: UInt32
+        /// The rows' UIDs, ascending.
+        var uids: [UID] = []
+        var rows: [SortRow] = []
+        /// What each row holds beyond its record: the sort-key parts read, nil when none were.
+        var parts: SortKeys.Parts?
+        /// Each key's ranks over all rows, for rows as they are now.
+        var ranks: [SortKey: [Int32]] = [:]
+        var lastUse: UInt64 = 0
+    }
+
+    private struct State {
+        var entries: [MailboxID: Entry] = [:]
+        var total = 0
+        var clock: UInt64 = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// The sequence numbers `seqs` (ascending, the matches of a search in the snapshot `tx`)
+    /// in the order of `criteria`, or nil when `mailbox` is too small or too big to cache.
+    func order(_ tx: StoreReader, _ mailbox: Mailbox, criteria: [SortCriterion], seqs: [Int], uids: [UID]) throws -> [Int]? {
+        guard mailbox.messages >= Self.minCachedMessages, mailbox.messages <= Self.maxCachedRows else { return nil }
+        let needs = SortRow.Needs(keys: Set(criteria.map(\.key)))
+        var entry = state.withLockedValue { s -> Entry in
+            s.clock += 1
+            s.entries[mailbox.id]?.lastUse = s.clock
+            return s.entries.removeValue(forKey: mailbox.id) ?? Entry(uidValidity: mailbox.uidValidity)
+        }
+        try bringUpToDate(&entry, tx, mailbox, needs)
+        for key in Set(criteria.map(\.key)) where entry.ranks[key] == nil {
+            entry.ranks[key] = MessageSorter.ranks(key, entry.rows)
+        }
+        defer { keep(entry, for: mailbox.id) }
+        // Each match's row: both runs ascend by UID.
+        var rowIndices: [Int] = []
+        rowIndices.reserveCapacity(seqs.count)
+        var next = 0
+        for seq in seqs {
+            let uid = uids[seq - 1]
+            while next < entry.uids.count && entry.uids[next] < uid { next += 1 }
+            guard next < entry.uids.count, entry.uids[next] == uid else { return nil }
+            rowIndices.append(next)
+        }
+        let order = MessageSorter.order(count: seqs.count, columns: criteria.map { criterion in
+            let ranks = entry.ranks[criterion.key]!
+            return rowIndices.map { criterion.reverse ? -ranks[$0] : ranks[$0] }
+        })
+        return order.map { seqs[$0] }
+    }
+
+    private func keep(_ entry: Entry, for mailbox: MailboxID) {
+        state.withLockedValue { s in
+            s.entries[mailbox] = entry
+            s.total = s.entries.values.reduce(0) { $0 + $1.rows.count }
+            while s.total > Self.maxCachedRows,
+                  let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+                s.total -= s.entries.removeValue(forKey: victim)!.rows.count
+            }
+        }
+    }
+
+    /// Reads the rows `entry` lacks: all of them for a new mailbox incarnation, a key part not
+    /// read yet, or many expunged rows; else only the messages added since.
+    private func bringUpToDate(_ entry: inout Entry, _ tx: StoreReader, _ mailbox: Mailbox, _ needs: SortRow.Needs) throws {
+        let wanted: SortKeys.Parts? = needs.header ? needs.parts : nil
+        let covers = wanted.map { want in entry.parts.map { $0.isSuperset(of: want) } ?? false } ?? true
+        if entry.uidValidity != mailbox.uidValidity || !covers || entry.rows.count > 2 * mailbox.messages {
+            let parts = wanted.map { $0.union(entry.parts ?? []) } ?? entry.parts
+            entry = Entry(uidValidity: mailbox.uidValidity, parts: parts)
+        }
+        let from = UID((entry.uids.last?.rawValue ?? 0) + 1)
+        guard from < mailbox.uidNext else { return }
+        var added: [SortRow] = []
+        try tx.forEachMessage(in: mailbox.id, uids: from...UID(.max)) { record in
+            added.append(SortRow(seq: 0, uid: record.uid, arrival: record.internalDate.seconds, size: record.size,
+                                 sentDate: record.internalDate.seconds))
+            return true
+        }
+        if let parts = entry.parts {
+            var fill = SortRow.Needs(keys: [])
+            fill.set(parts)
+            try SortRow.fill(&added, tx, mailbox: mailbox.id, needs: fill)
+        }
+        guard !added.isEmpty else { return }
+        entry.uids += added.map(\.uid)
+        entry.rows += added
+        entry.ranks = [:]
+    }
+}
