@@ -77,6 +77,30 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The shape of the LMTP benchmark (Tools/bench/lmtp-bench.py): each writer delivers to a
+    // user of its own, so a commit cannot share the B-tree pages of one mailbox.
+    Benchmark("store append 4KiB durable, 16 writers to 16 users (\(batch)/iter)") { benchmark async throws in
+        let store = try MailStore(path: scratch("append16users"))
+        let credentials = try PasswordHasher.credentials(for: "x", cost: .fast)
+        let inboxes = try await store.write { tx in
+            try (0..<16).map { u in
+                try tx.requireMailbox(of: try tx.createAccount(name: "bench\(u)", credentials: credentials).id, named: "INBOX").id
+            }
+        }
+        var counter = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let base = counter
+            counter += batch
+            try await concurrently(16, batch) { i in
+                let m = PreparedMessage(fourKiBMessage(base + i))
+                try await store.write { tx in _ = try tx.append(to: inboxes[i % 16], m) }
+            }
+        }
+        benchmark.stopMeasurement()
+        store.close()
+    }
+
     Benchmark("raw LMDB put 4KiB, fsync per commit (\(batch)/iter)") { benchmark in
         let env = try Environment.open(path: scratch("rawcommit"))
         let db = try env.openDatabases(["raw"])[0]

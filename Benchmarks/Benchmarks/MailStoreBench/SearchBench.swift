@@ -62,7 +62,7 @@ func searchBenchmarks() {
         Benchmark("store search \(searchMailboxSize) messages: \(name)") { benchmark in
             let (store, inbox) = searchStore
             for _ in benchmark.scaledIterations {
-                blackHole(try store.read { try $0.search(in: inbox, query).matches.count })
+                blackHole(try store.read { try $0.search(in: inbox, query).uids.count })
             }
         }
     }
