@@ -30,8 +30,9 @@ public final class MailStore: Sendable {
 
     /// The schema version this binary writes and understands. 2 added the full-text index; 3
     /// folds search text with NFKD (i;unicode-casemap), so older indexes are built again; 4 adds
-    /// the flag and date indexes (`RecordIndex`), built from the message records.
-    public static let schemaVersion = 4
+    /// the flag and date indexes (`RecordIndex`), built from the message records; 5 the size
+    /// index.
+    public static let schemaVersion = 5
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter
@@ -121,7 +122,7 @@ public final class MailStore: Sendable {
                         for mailbox in try tx.mailboxes(of: account.id) { try tx.reindex(mailbox.id) }
                     }
                 }
-                // 3 to 4: the flag and date indexes.
+                // 3 or 4 to 5: the record indexes (flags and dates since 4, sizes since 5).
                 try tx.rebuildRecordIndexes()
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }], start: {}, end: { _ in })

@@ -40,6 +40,9 @@ import Testing
                     try tx.w.delete(.flagIndex, Keys.flagged(box.id, RecordIndex.tags(flagged.flags, flagged.keywords)[0], flagged.uid))
                     try tx.w.put(.flagIndex, Keys.flagged(box.id, RecordIndex.keywordBit | 4000, records[6].uid), [])
                     try tx.w.put(.flagIndex, Keys.flagged(gone.id, 1, UID(1)), [])
+                    // The size index: an entry in the wrong class.
+                    try tx.w.delete(.sizeIndex, Keys.sized(box.id, RecordIndex.sizeClass(records[4].size), records[4].uid))
+                    try tx.w.put(.sizeIndex, Keys.sized(box.id, RecordIndex.sizeClass(records[4].size) + 9, records[4].uid), [])
                     // A reference count, a parsed structure, the hash index.
                     var content = try #require(try tx.contentRecord(records[0].content))
                     content.references += 5
@@ -58,7 +61,8 @@ import Testing
             let plain = try mstore(["check", "--data", data])
             #expect(plain.status == 1)
             #expect(plain.out.contains("INBOX: counts") && plain.out.contains("parsed structure differs")
-                    && plain.out.contains("INBOX: flagIndex lacks") && plain.out.contains("flagIndex entry of a deleted mailbox"),
+                    && plain.out.contains("INBOX: flagIndex lacks") && plain.out.contains("flagIndex entry of a deleted mailbox")
+                    && plain.out.contains("INBOX: sizeIndex lacks"),
                     "\(plain.out)")
 
             let repaired = try mstore(["check", "--repair", "--data", data])
@@ -68,8 +72,8 @@ import Testing
                          "repaired: INBOX: 1 messages added to the change log", "repaired: INBOX: text index and sort keys rebuilt",
                          "parsed structure rebuilt", "references recounted", "hash index entry restored",
                          "record rebuilt from its", "no message refers to it; removed", "content pieces without content removed",
-                         "text segments of deleted mailboxes removed", "repaired: INBOX: flag and date indexes rebuilt",
-                         "flag and date indexes of 1 deleted mailbox removed"] {
+                         "text segments of deleted mailboxes removed", "repaired: INBOX: flag, date and size indexes rebuilt",
+                         "flag, date and size indexes of 1 deleted mailbox removed"] {
                 #expect(lines.contains { $0.contains(text) }, "missing \(text) in \(repaired.out)")
             }
             #expect(lines.last?.hasPrefix("store is consistent: ") == true, "\(repaired.out)")

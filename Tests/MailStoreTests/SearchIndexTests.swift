@@ -114,7 +114,9 @@ struct MailGenerator {
         case 7, 8: return .text(.text, needle())
         case 9: return .header(name: pick(["Subject", "x-tag", "Message-ID", "from", "X-None"]), needle())
         case 10: return .flags(pick([.seen, .flagged, [.seen, .answered]]))
-        case 11: return .larger(Int.random(in: 200...1500, using: &rng))
+        case 11:
+            let size = Int.random(in: 200...1500, using: &rng)
+            return Bool.random(using: &rng) ? .larger(size) : .smaller(size)
         case 12: return .sentDate(pick([.before(day: 20525), .on(day: 20522), .since(day: 20530)]))
         case 13: return .keyword(pick(["$label1", "todo", "unknown"]))
         case 14:
@@ -194,10 +196,10 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
         }
     }
 
-    /// A date test that every message's day passes (or none does) is settled by the mailbox's
-    /// first and last days alone; one that splits the mailbox reads the date index. Both answer
-    /// as the records do.
-    @Test func internalDateRangesSettledByTheMailboxsSpan() async throws {
+    /// A date or size test that every message passes (or none does) is settled by the mailbox's
+    /// first and last days or size classes alone; one that splits the mailbox reads the date or
+    /// size index. Both answer as the records do.
+    @Test func rangesSettledByTheMailboxsSpan() async throws {
         try await withFastStore { store in
             let (_, inbox) = try await makeAlice(store)
             let day0 = 20_000
@@ -205,9 +207,11 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
                 for i in 0..<12 {
                     // Days day0, day0 + 2 and day0 + 4, in zones that move some across midnight.
                     let date = ZonedDate(seconds: Int64(day0 + 2 * (i % 3)) * 86_400 + 3_600, zoneMinutes: i % 2 == 0 ? 0 : -120)
-                    try tx.append(to: inbox.id, message(i, body: "w"), flags: i % 4 == 0 ? [.flagged] : [], internalDate: date)
+                    try tx.append(to: inbox.id, message(i, body: String(repeating: "w", count: i * 40)),
+                                  flags: i % 4 == 0 ? [.flagged] : [], internalDate: date)
                 }
             }
+            let sizes = try store.read { tx in try tx.messages(in: inbox.id).map(\.size).sorted() }
             let cases: [(SearchQuery, String)] = [
                 (.internalDate(.since(day: day0 - 30)), "in the range"),
                 (.internalDate(.before(day: day0 - 30)), "outside the range"),
@@ -217,6 +221,12 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
                 (.internalDate(.since(day: day0 + 2)), "internal date: index"),
                 (.and([.flags(.flagged), .internalDate(.since(day: day0 - 1)), .internalDate(.before(day: day0 + 9))]), "in the range"),
                 (.and([.flags(.flagged), .internalDate(.on(day: day0 + 2))]), "flags: index"),
+                (.larger(1_000_000), "size: every message's size is outside"),
+                (.smaller(1_000_000), "size: every message's size is in"),
+                (.larger(2), "size: every message's size is in"),
+                (.and([.flags(.flagged), .smaller(3)]), "size: every message's size is outside"),
+                (.larger(sizes[sizes.count / 2]), "size: index"),
+                (.smaller(sizes[sizes.count / 2] + 1), "size: index"),
             ]
             for (q, expected) in cases {
                 let (indexed, naive) = try store.read { tx in

@@ -56,9 +56,10 @@ import Testing
         again.close()
     }
 
-    /// Schema 3 had no flag or date index: the upgrade builds them from the message records and
-    /// keeps the full-text index as it was; flag, keyword and date searches then come from them.
-    @Test func upgradeFromSchema3BuildsTheRecordIndexes() async throws {
+    /// Schema 3 had no flag, date or size index, schema 4 no size index: the upgrade builds them
+    /// from the message records and keeps the full-text index as it was; flag, keyword, date and
+    /// size searches then come from them.
+    @Test(arguments: [UInt32(3), 4]) func upgradeBuildsTheRecordIndexes(from version: UInt32) async throws {
         let path = temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
@@ -72,7 +73,8 @@ import Testing
                 }
                 try tx.w.clear(.flagIndex)
                 try tx.w.clear(.dateIndex)
-                try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(3))
+                try tx.w.clear(.sizeIndex)
+                try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(version))
             }
         }
         let store = try MailStore(path: path)
@@ -89,6 +91,10 @@ import Testing
         #expect(recent.uids.count == 20 && recent.plan.contains("internal date"), "\(recent.plan)")
         #expect(try store.read { try $0.search(in: inbox.id, .internalDate(.before(day: today - 1))) }.uids.isEmpty)
         #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle17")).uids } == [UID(18)])
+        let sizes = try store.read { tx in try tx.messages(in: inbox.id).map(\.size) }
+        let median = sizes.sorted()[sizes.count / 2]
+        let larger = try store.read { try $0.search(in: inbox.id, .larger(median)) }
+        #expect(larger.uids.count == sizes.filter { $0 > median }.count && larger.plan.contains("size: index"), "\(larger.plan)")
         #expect(try store.checkConsistency() == [])
     }
 

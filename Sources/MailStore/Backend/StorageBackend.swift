@@ -107,6 +107,8 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     case flagIndex
     /// MailboxID + day of the internal date + UID → empty (`RecordIndex`).
     case dateIndex
+    /// MailboxID + size class + UID → empty (`RecordIndex`).
+    case sizeIndex
 
     var name: String { "s\(rawValue)-\(self)" }
 }

@@ -41,6 +41,13 @@ enum Keys {
         key { $0.u32(mailbox.rawValue); $0.u32(day) }
     }
 
+    static func sized(_ mailbox: MailboxID, _ sizeClass: UInt32, _ uid: UID) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(sizeClass); $0.u32(uid.rawValue) }
+    }
+    static func sized(_ mailbox: MailboxID, _ sizeClass: UInt32) -> [UInt8] {
+        key { $0.u32(mailbox.rawValue); $0.u32(sizeClass) }
+    }
+
     static func content(_ id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }
     static func chunk(_ id: ContentID, _ index: Int) -> [UInt8] { key { $0.u64(id.rawValue); $0.u16(UInt16(index)) } }
     static func chunks(of id: ContentID) -> [UInt8] { key { $0.u64(id.rawValue) } }

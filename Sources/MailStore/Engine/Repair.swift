@@ -209,7 +209,7 @@ extension StoreWriter {
         let recordProblems = try recordIndexProblems(id)
         if !recordProblems.isEmpty {
             try rebuildRecordIndexes(of: id)
-            note("flag and date indexes rebuilt from the messages (\(recordProblems.count) problem\(recordProblems.count == 1 ? "" : "s"))")
+            note("flag, date and size indexes rebuilt from the messages (\(recordProblems.count) problem\(recordProblems.count == 1 ? "" : "s"))")
         }
         let problems = try indexProblems(mailbox)
         guard !problems.isEmpty else {
@@ -250,7 +250,7 @@ extension StoreWriter {
         for mailbox in gone { try removeRecordIndexes(of: mailbox) }
         var actions: [RepairAction] = []
         if !gone.isEmpty {
-            actions.append(RepairAction(description: "flag and date indexes of \(gone.count) deleted mailbox\(gone.count == 1 ? "" : "es") removed"))
+            actions.append(RepairAction(description: "flag, date and size indexes of \(gone.count) deleted mailbox\(gone.count == 1 ? "" : "es") removed"))
         }
         if !orphans.isEmpty { actions.append(RepairAction(description: "\(orphans.count) text segments of deleted mailboxes removed")) }
         if !pieces.isEmpty { actions.append(RepairAction(description: "\(pieces.count) text segment pieces without a segment removed")) }

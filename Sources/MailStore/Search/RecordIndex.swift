@@ -3,8 +3,13 @@
 /// - the flag index (`Subspace.flagIndex`): per mailbox, per system flag and per keyword, the
 ///   UIDs of the messages that have it; a message without flags costs nothing;
 /// - the date index (`Subspace.dateIndex`): per mailbox, the UIDs by the day of their internal
-///   date, in the zone it was recorded in (what SINCE, ON and BEFORE compare).
-/// A search for a flag, a keyword or an internal-date range reads these instead of every record.
+///   date, in the zone it was recorded in (what SINCE, ON and BEFORE compare);
+/// - the size index (`Subspace.sizeIndex`): per mailbox, the UIDs by size class (four classes
+///   per doubling), so LARGER and SMALLER read exactly the messages of one class and take the
+///   classes beyond it whole. Classes, not sizes, keep new messages at the end of a few runs of
+///   keys, as days do, rather than at a random place in the mailbox's range.
+/// A search for a flag, a keyword, an internal-date or a size range reads these instead of
+/// every record.
 enum RecordIndex {
     /// A keyword's tag has this bit; a system flag's tag is its `MessageFlags` bit.
     static let keywordBit: UInt32 = 1 << 31
@@ -27,6 +32,17 @@ enum RecordIndex {
         UInt32(bitPattern: Int32(clamping: day)) ^ 0x8000_0000
     }
 
+    /// The day number of a `dayKey`.
+    static func day(fromKey key: UInt32) -> Int { Int(Int32(bitPattern: key ^ 0x8000_0000)) }
+
+    /// The size class of `size`: the size itself below 4, then four classes per power of two
+    /// (the highest bit and the two below it). A larger size never has a smaller class.
+    static func sizeClass(_ size: Int) -> UInt32 {
+        guard size >= 4 else { return UInt32(max(size, 0)) }
+        let high = Int.bitWidth - 1 - size.leadingZeroBitCount
+        return UInt32(high * 4 + (size >> (high - 2)) & 3)
+    }
+
     struct Entry: Hashable {
         let space: Subspace
         let key: [UInt8]
@@ -40,10 +56,11 @@ enum RecordIndex {
         }
         let day = SearchPlanner.day(record.internalDate.seconds, Int(record.internalDate.zoneMinutes))
         entries.append(Entry(space: .dateIndex, key: Keys.dated(mailbox, dayKey(day), record.uid)))
+        entries.append(Entry(space: .sizeIndex, key: Keys.sized(mailbox, sizeClass(record.size), record.uid)))
         return entries
     }
 
-    static let spaces: [Subspace] = [.flagIndex, .dateIndex]
+    static let spaces: [Subspace] = [.flagIndex, .dateIndex, .sizeIndex]
 }
 
 extension StoreWriter {
@@ -117,19 +134,31 @@ extension StoreReader {
         return set
     }
 
-    /// The first and the last day of the internal dates of `mailbox`'s messages; nil when it
-    /// has none. Two reads of the date index.
-    func dateSpan(_ mailbox: MailboxID) throws -> ClosedRange<Int>? {
-        func day(reverse: Bool) throws -> Int? {
-            var found: Int?
-            try kv.scan(.dateIndex, prefix: Keys.mailboxPrefix(mailbox), reverse: reverse) { k, _ in
-                found = Int(Int32(bitPattern: readU32(k, at: 4) ^ 0x8000_0000))
+    /// The UIDs (below `universe`) of the messages of `mailbox` whose size class is in
+    /// `classes`, in class order (not UID order).
+    func sizedUIDs(_ mailbox: MailboxID, classes: ClosedRange<UInt32>, universe: UInt32,
+                   _ body: (UInt32) throws -> Void) throws {
+        let upper = classes.upperBound == .max ? Keys.mailboxEnd(mailbox) : Keys.sized(mailbox, classes.upperBound + 1)
+        try kv.scan(.sizeIndex, from: Keys.sized(mailbox, classes.lowerBound), to: upper, reverse: false) { k, _ in
+            let uid = readU32(k, at: 8)
+            if uid < universe { try body(uid) }
+            return true
+        }
+    }
+
+    /// The lowest and the highest day key (`dateIndex`) or size class (`sizeIndex`) that
+    /// `mailbox` has in `space`; nil when it has none. Two reads of the index.
+    func indexSpan(_ space: Subspace, _ mailbox: MailboxID) throws -> ClosedRange<UInt32>? {
+        func first(reverse: Bool) throws -> UInt32? {
+            var found: UInt32?
+            try kv.scan(space, prefix: Keys.mailboxPrefix(mailbox), reverse: reverse) { k, _ in
+                found = readU32(k, at: 4)
                 return false
             }
             return found
         }
-        guard let first = try day(reverse: false), let last = try day(reverse: true) else { return nil }
-        return first...last
+        guard let low = try first(reverse: false), let high = try first(reverse: true) else { return nil }
+        return low...high
     }
 
     /// Where the record indexes of `mailbox` differ from its message records.

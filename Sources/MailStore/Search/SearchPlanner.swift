@@ -30,8 +30,8 @@ struct SearchPlanner {
     let universe: UInt32?
     let useIndex: Bool
     private var segments: [TextSegment]?
-    /// The mailbox's first and last internal-date days, once read (the inner nil: no messages).
-    private var dateSpan: ClosedRange<Int>??
+    /// The mailbox's lowest and highest day keys and size classes, once read (nil: no messages).
+    private var spans: [Subspace: ClosedRange<UInt32>?] = [:]
     private var notes: [String] = []
     private var contentReads = 0
 
@@ -150,7 +150,7 @@ struct SearchPlanner {
             return .set(result!, live: true)
         case .internalDate(let test):
             guard useIndex, let universe else { return .record(query) }
-            if let constant = try dateSpanAnswer(query) { return .constant(constant) }
+            if let constant = try spanAnswer(query) { return .constant(constant) }
             let days: Range<Int>
             switch test {
             case .before(let d): days = Int(Int32.min)..<d
@@ -169,7 +169,28 @@ struct SearchPlanner {
             }
             notes.append("modseq: change log, \(set.count) matches")
             return .set(set, live: true)
-        case .larger, .smaller, .saveDate, .receivedAtOrBefore, .receivedAtOrAfter, .emailID, .threadID:
+        case .larger(let n), .smaller(let n):
+            guard useIndex, let universe else { return .record(query) }
+            if let constant = try spanAnswer(query) { return .constant(constant) }
+            // The classes beyond n's match whole; n's own class holds sizes on both sides, so
+            // its messages' records are read.
+            let larger = if case .larger = query { true } else { false }
+            let edge = RecordIndex.sizeClass(n)
+            var set = UIDBitmap(universe: universe)
+            if larger, edge < .max {
+                try tx.sizedUIDs(mailbox.id, classes: edge + 1 ... .max, universe: universe) { set.insert($0) }
+            } else if !larger, edge > 0 {
+                try tx.sizedUIDs(mailbox.id, classes: 0 ... edge - 1, universe: universe) { set.insert($0) }
+            }
+            var edgeUIDs: [UInt32] = []
+            try tx.sizedUIDs(mailbox.id, classes: edge...edge, universe: universe) { edgeUIDs.append($0) }
+            try tx.forEachMessage(in: mailbox.id, sortedUIDs: edgeUIDs) { record in
+                if Self.matches(query, record) { set.insert(record.uid.rawValue) }
+                return true
+            }
+            notes.append("size: index, \(set.count) matches (\(edgeUIDs.count) records read)")
+            return .set(set, live: true)
+        case .saveDate, .receivedAtOrBefore, .receivedAtOrAfter, .emailID, .threadID:
             return .record(query)
         case .keyword(let name):
             let id = try tx.keywordID(of: mailbox.account, named: name)
@@ -203,19 +224,19 @@ struct SearchPlanner {
             case let node: return .not(node)
             }
         case .and(let qs):
-            // An internal-date range or a modseq goes to its index (the change log) only when
-            // nothing else here narrows the search: testing the others' candidates' records is
-            // cheaper than reading a range that may hold most of the mailbox.
+            // An internal-date or size range or a modseq goes to its index (the change log)
+            // only when nothing else here narrows the search: testing the others' candidates'
+            // records is cheaper than reading a range that may hold most of the mailbox.
             func isRange(_ q: SearchQuery) -> Bool {
                 switch q {
-                case .internalDate, .modSeq: true
+                case .internalDate, .modSeq, .larger, .smaller: true
                 default: false
                 }
             }
             var nodes: [Node] = []
             for q in qs.filter({ !isRange($0) }) + qs.filter(isRange) {
                 let narrowed = isRange(q) && nodes.contains { Self.candidates($0) != nil }
-                let node = narrowed ? try dateSpanAnswer(q).map { .constant($0) } ?? .record(q) : try plan(q)
+                let node = narrowed ? try spanAnswer(q).map { .constant($0) } ?? .record(q) : try plan(q)
                 switch node {
                 case .constant(true): continue
                 case .constant(false): return .constant(false)
@@ -232,20 +253,41 @@ struct SearchPlanner {
         }
     }
 
-    /// What an internal-date test says of every message, when the mailbox's first and last
-    /// days (from the date index) settle it: a range that covers them all (SINCE a date before
-    /// any message, as sync clients send) or none. Nil when it depends on the message.
-    private mutating func dateSpanAnswer(_ q: SearchQuery) throws -> Bool? {
-        guard useIndex, case .internalDate(let test) = q else { return nil }
-        if dateSpan == nil { dateSpan = .some(try tx.dateSpan(mailbox.id)) }
-        guard let span = dateSpan! else { return nil }
-        // BEFORE and SINCE match a run of days reaching one end: agreeing on both ends, they
-        // agree on every day between. ON can match a day between two it does not.
-        let answer = test.matches(span.lowerBound)
-        guard answer == test.matches(span.upperBound) else { return nil }
-        if case .on(let day) = test, !answer, span.contains(day) { return nil }
-        notes.append("internal date: every message's day is \(answer ? "in" : "outside") the range")
-        return answer
+    /// What a date or size test says of every message, when the mailbox's lowest and highest
+    /// days or size classes (from the record indexes) settle it: a range that covers them all
+    /// (SINCE a date before any message, as sync clients send) or none. Nil when it depends on
+    /// the message.
+    private mutating func spanAnswer(_ q: SearchQuery) throws -> Bool? {
+        guard useIndex else { return nil }
+        func span(_ space: Subspace) throws -> ClosedRange<UInt32>? {
+            if let known = spans[space] { return known }
+            let found = try tx.indexSpan(space, mailbox.id)
+            spans[space] = .some(found)
+            return found
+        }
+        switch q {
+        case .internalDate(let test):
+            guard let keys = try span(.dateIndex) else { return nil }
+            let (first, last) = (RecordIndex.day(fromKey: keys.lowerBound), RecordIndex.day(fromKey: keys.upperBound))
+            // BEFORE and SINCE match a run of days reaching one end: agreeing on both ends, they
+            // agree on every day between. ON can match a day between two it does not.
+            let answer = test.matches(first)
+            guard answer == test.matches(last) else { return nil }
+            if case .on(let day) = test, !answer, (first...last).contains(day) { return nil }
+            notes.append("internal date: every message's day is \(answer ? "in" : "outside") the range")
+            return answer
+        case .larger(let n), .smaller(let n):
+            // Every class but n's own lies wholly on one side of n.
+            guard let classes = try span(.sizeIndex) else { return nil }
+            let edge = RecordIndex.sizeClass(n)
+            guard classes.lowerBound > edge || classes.upperBound < edge else { return nil }
+            let larger = if case .larger = q { true } else { false }
+            let answer = (classes.lowerBound > edge) == larger
+            notes.append("size: every message's size is \(answer ? "in" : "outside") the range")
+            return answer
+        default:
+            return nil
+        }
     }
 
     /// The messages whose `fields` hold every word of `needle`, and whether that set is exact
