@@ -61,11 +61,10 @@ extension IMAPHandler {
         guard Self.isSearchCharset(command.charset) else { return refuseCharset(context, tag, save: false) }
         let scope = searchScope(command.key, box)
         let algorithm = command.algorithm
-        let store = self.store
+        let (store, sortCache) = (self.store, caches.sort)
         run(context, services.offload(on: context.eventLoop) {
             try store.read { tx -> String in
-                let rows = try SortRow.read(tx, mailbox: scope.mailbox, scope.matches(tx, records: true), uids: scope.uids,
-                                            needs: .thread)
+                let rows = try scope.threadRows(tx, cache: sortCache)
                 var threader = MessageThreader(rows: rows, number: uid ? { $0.uid.rawValue } : { UInt32($0.seq) })
                 return threader.threads(algorithm)
             }
@@ -128,6 +127,16 @@ struct SearchScope: Sendable {
     /// their records when `records` is true. SEARCH, SORT and THREAD all select their messages here.
     func matches(_ tx: StoreReader, records: Bool = false) throws -> SearchResult {
         try evaluator(tx).run(key, records: records)
+    }
+
+    /// The rows THREAD links, for the matches in sequence-number order; with `cache`, a big
+    /// mailbox's rows come from it.
+    func threadRows(_ tx: StoreReader, cache: SortCache? = nil) throws -> [SortRow] {
+        if let cache, let box = try tx.mailbox(mailbox),
+           let rows = try cache.rows(tx, box, needs: .thread, seqs: matches(tx).seqs, uids: uids) {
+            return rows
+        }
+        return try SortRow.read(tx, mailbox: mailbox, matches(tx, records: true), uids: uids, needs: .thread)
     }
 
     /// The matches as SORT orders them: sequence numbers in sort order, and for a key with

@@ -39,17 +39,42 @@ final class SortCache: Sendable {
     /// The sequence numbers `seqs` (ascending, the matches of a search in the snapshot `tx`)
     /// in the order of `criteria`, or nil when `mailbox` is too small or too big to cache.
     func order(_ tx: StoreReader, _ mailbox: Mailbox, criteria: [SortCriterion], seqs: [Int], uids: [UID]) throws -> [Int]? {
+        let keys = Set(criteria.map(\.key))
+        return try withRows(tx, mailbox, SortRow.Needs(keys: keys), seqs: seqs, uids: uids) { entry, rowIndices in
+            for key in keys where entry.ranks[key] == nil {
+                entry.ranks[key] = MessageSorter.ranks(key, entry.rows)
+            }
+            let order = MessageSorter.order(count: seqs.count, columns: criteria.map { criterion in
+                let ranks = entry.ranks[criterion.key]!
+                return rowIndices.map { criterion.reverse ? -ranks[$0] : ranks[$0] }
+            })
+            return order.map { seqs[$0] }
+        }
+    }
+
+    /// The rows THREAD (or another reader of whole rows) needs of the matches `seqs`, numbered
+    /// by them; nil as for `order`.
+    func rows(_ tx: StoreReader, _ mailbox: Mailbox, needs: SortRow.Needs, seqs: [Int], uids: [UID]) throws -> [SortRow]? {
+        try withRows(tx, mailbox, needs, seqs: seqs, uids: uids) { entry, rowIndices in
+            zip(seqs, rowIndices).map { seq, index in
+                var row = entry.rows[index]
+                row.seq = seq
+                return row
+            }
+        }
+    }
+
+    /// Runs `body` with the cached entry of `mailbox`, brought up to date for `needs`, and the
+    /// index of each match's row; nil when the mailbox is not cached or a match has no row.
+    private func withRows<T>(_ tx: StoreReader, _ mailbox: Mailbox, _ needs: SortRow.Needs, seqs: [Int], uids: [UID],
+                             _ body: (inout Entry, [Int]) throws -> T) throws -> T? {
         guard mailbox.messages >= Self.minCachedMessages, mailbox.messages <= Self.maxCachedRows else { return nil }
-        let needs = SortRow.Needs(keys: Set(criteria.map(\.key)))
         var entry = state.withLockedValue { s -> Entry in
             s.clock += 1
             s.entries[mailbox.id]?.lastUse = s.clock
             return s.entries.removeValue(forKey: mailbox.id) ?? Entry(uidValidity: mailbox.uidValidity)
         }
         try bringUpToDate(&entry, tx, mailbox, needs)
-        for key in Set(criteria.map(\.key)) where entry.ranks[key] == nil {
-            entry.ranks[key] = MessageSorter.ranks(key, entry.rows)
-        }
         defer { keep(entry, for: mailbox.id) }
         // Each match's row: both runs ascend by UID.
         var rowIndices: [Int] = []
@@ -61,11 +86,7 @@ final class SortCache: Sendable {
             guard next < entry.uids.count, entry.uids[next] == uid else { return nil }
             rowIndices.append(next)
         }
-        let order = MessageSorter.order(count: seqs.count, columns: criteria.map { criterion in
-            let ranks = entry.ranks[criterion.key]!
-            return rowIndices.map { criterion.reverse ? -ranks[$0] : ranks[$0] }
-        })
-        return order.map { seqs[$0] }
+        return try body(&entry, rowIndices)
     }
 
     private func keep(_ entry: Entry, for mailbox: MailboxID) {

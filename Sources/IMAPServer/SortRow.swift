@@ -11,7 +11,7 @@ import Glibc
 /// RFC 5957). Strings come folded (`SearchFolding`), so comparing them compares the keys.
 struct SortRow: Sendable {
     /// The message's sequence number: the tie-breaker of every order (RFC 5256 §3).
-    let seq: Int
+    var seq: Int
     let uid: UID
     /// INTERNALDATE, seconds since 1970 UTC (ARRIVAL).
     var arrival: Int64 = 0

@@ -44,11 +44,18 @@ import Testing
         func check(_ key: SearchKey) throws {
             try store.read { tx in
                 let scope = SearchScope(mailbox: inbox, uids: try tx.uids(in: inbox), recent: [], key: key)
+                // THREAD gets the same rows from the cache as from the store.
+                for algorithm in [ThreadAlgorithm.references, .orderedSubject] {
+                    var fresh = MessageThreader(rows: try scope.threadRows(tx), number: { $0.uid.rawValue })
+                    var cached = MessageThreader(rows: try scope.threadRows(tx, cache: cache), number: { $0.uid.rawValue })
+                    #expect(cached.threads(algorithm) == fresh.threads(algorithm), "\(algorithm) \(key)")
+                }
+                let box = try #require(try tx.mailbox(inbox))
+                #expect(try cache.rows(tx, box, needs: .thread, seqs: try scope.matches(tx).seqs, uids: scope.uids) != nil)
                 for criteria in orders {
                     let fresh = try scope.sorted(tx, by: criteria)
                     let cached = try scope.sorted(tx, by: criteria, cache: cache)
                     #expect(cached.seqs == fresh.seqs, "\(criteria) \(key)")
-                    let box = try #require(try tx.mailbox(inbox))
                     let matches = try scope.matches(tx)
                     let direct = try cache.order(tx, box, criteria: criteria, seqs: matches.seqs, uids: scope.uids)
                     #expect(direct == fresh.seqs,
