@@ -132,7 +132,7 @@ struct SearchScope: Sendable {
     /// The rows THREAD links, for the matches in sequence-number order; with `cache`, a big
     /// mailbox's rows come from it.
     func threadRows(_ tx: StoreReader, cache: SortCache? = nil) throws -> [SortRow] {
-        if let cache, let box = try tx.mailbox(mailbox),
+        if let cache, let box = try tx.mailbox(mailbox), SortCache.caches(box),
            let rows = try cache.rows(tx, box, needs: .thread, seqs: matches(tx).seqs, uids: uids) {
             return rows
         }
@@ -145,7 +145,7 @@ struct SearchScope: Sendable {
     func sorted(_ tx: StoreReader, by criteria: [SortCriterion], cache: SortCache? = nil) throws -> (seqs: [Int], modSeq: UInt64?) {
         let needs = SortRow.Needs(keys: Set(criteria.map(\.key)))
         let modSeq: ([MessageRecord]) -> UInt64? = { key.usesModSeq ? $0.map(\.modSeq.rawValue).max() : nil }
-        if let cache, let box = try tx.mailbox(mailbox) {
+        if let cache, let box = try tx.mailbox(mailbox), SortCache.caches(box) {
             let matches = try self.matches(tx, records: key.usesModSeq)
             if let order = try cache.order(tx, box, criteria: criteria, seqs: matches.seqs, uids: uids) {
                 return (order, modSeq(matches.records))

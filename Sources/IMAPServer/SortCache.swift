@@ -36,6 +36,11 @@ final class SortCache: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
+    /// Whether `mailbox` is big enough to cache, and small enough.
+    static func caches(_ mailbox: Mailbox) -> Bool {
+        mailbox.messages >= minCachedMessages && mailbox.messages <= maxCachedRows
+    }
+
     /// The sequence numbers `seqs` (ascending, the matches of a search in the snapshot `tx`)
     /// in the order of `criteria`, or nil when `mailbox` is too small or too big to cache.
     func order(_ tx: StoreReader, _ mailbox: Mailbox, criteria: [SortCriterion], seqs: [Int], uids: [UID]) throws -> [Int]? {
@@ -68,7 +73,7 @@ final class SortCache: Sendable {
     /// index of each match's row; nil when the mailbox is not cached or a match has no row.
     private func withRows<T>(_ tx: StoreReader, _ mailbox: Mailbox, _ needs: SortRow.Needs, seqs: [Int], uids: [UID],
                              _ body: (inout Entry, [Int]) throws -> T) throws -> T? {
-        guard mailbox.messages >= Self.minCachedMessages, mailbox.messages <= Self.maxCachedRows else { return nil }
+        guard Self.caches(mailbox) else { return nil }
         var entry = state.withLockedValue { s -> Entry in
             s.clock += 1
             s.entries[mailbox.id]?.lastUse = s.clock
