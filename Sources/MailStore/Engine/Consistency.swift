@@ -95,12 +95,8 @@ extension StoreReader {
             return true
         }
         if try kv.count(.contentHashes) != contents.count { report("hash index size differs from content count") }
-        for space in RecordIndex.spaces {
-            try kv.scan(space, prefix: []) { k, _ in
-                guard try mailbox(MailboxID(rawValue: readU32(k, at: 0))) == nil else { return true }
-                report("\(space) entry of a deleted mailbox")
-                return false
-            }
+        for space in RecordIndex.spaces where try !deletedMailboxes(inRecordIndex: space).isEmpty {
+            report("\(space) entry of a deleted mailbox")
         }
         var segments = Set<UInt64>()
         try kv.scan(.textSegments, prefix: []) { k, _ in

@@ -242,11 +242,7 @@ extension StoreWriter {
             return true
         }
         for key in pieces { try w.delete(.textChunks, key) }
-        var indexed = Set<MailboxID>()
-        for space in RecordIndex.spaces {
-            try kv.scan(space, prefix: []) { k, _ in indexed.insert(MailboxID(rawValue: readU32(k, at: 0))); return true }
-        }
-        let gone = try indexed.filter { try mailbox($0) == nil }
+        let gone = try RecordIndex.spaces.reduce(into: Set<MailboxID>()) { $0.formUnion(try deletedMailboxes(inRecordIndex: $1)) }
         for mailbox in gone { try removeRecordIndexes(of: mailbox) }
         var actions: [RepairAction] = []
         if !gone.isEmpty {

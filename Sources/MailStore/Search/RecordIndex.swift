@@ -109,29 +109,18 @@ extension StoreReader {
     /// The UIDs (below `universe`) of the messages of `mailbox` that have the flag or keyword
     /// of `tag`.
     func flaggedUIDs(_ mailbox: MailboxID, tag: UInt32, universe: UInt32) throws -> UIDBitmap {
-        var set = UIDBitmap(universe: universe)
-        try kv.scan(.flagIndex, prefix: Keys.flagged(mailbox, tag)) { k, _ in
-            let uid = readU32(k, at: 8)
-            if uid < universe { set.insert(uid) }
-            return true
-        }
-        return set
+        let upper = tag == .max ? Keys.mailboxEnd(mailbox) : Keys.flagged(mailbox, tag + 1)
+        return try indexedUIDs(.flagIndex, from: Keys.flagged(mailbox, tag), to: upper, universe: universe)
     }
 
     /// The UIDs (below `universe`) of the messages of `mailbox` whose internal date's day is in
     /// `days`.
     func datedUIDs(_ mailbox: MailboxID, days: Range<Int>, universe: UInt32) throws -> UIDBitmap {
-        var set = UIDBitmap(universe: universe)
-        guard !days.isEmpty else { return set }
+        guard !days.isEmpty else { return UIDBitmap(universe: universe) }
         let upper = days.upperBound > Int(Int32.max) ? Keys.mailboxEnd(mailbox)
             : Keys.dated(mailbox, RecordIndex.dayKey(days.upperBound))
-        try kv.scan(.dateIndex, from: Keys.dated(mailbox, RecordIndex.dayKey(days.lowerBound)), to: upper,
-                    reverse: false) { k, _ in
-            let uid = readU32(k, at: 8)
-            if uid < universe { set.insert(uid) }
-            return true
-        }
-        return set
+        return try indexedUIDs(.dateIndex, from: Keys.dated(mailbox, RecordIndex.dayKey(days.lowerBound)), to: upper,
+                               universe: universe)
     }
 
     /// The UIDs (below `universe`) of the messages of `mailbox` whose size class is in
@@ -139,7 +128,22 @@ extension StoreReader {
     func sizedUIDs(_ mailbox: MailboxID, classes: ClosedRange<UInt32>, universe: UInt32,
                    _ body: (UInt32) throws -> Void) throws {
         let upper = classes.upperBound == .max ? Keys.mailboxEnd(mailbox) : Keys.sized(mailbox, classes.upperBound + 1)
-        try kv.scan(.sizeIndex, from: Keys.sized(mailbox, classes.lowerBound), to: upper, reverse: false) { k, _ in
+        try forEachIndexedUID(.sizeIndex, from: Keys.sized(mailbox, classes.lowerBound), to: upper, universe: universe, body)
+    }
+
+    /// The UIDs below `universe` of the record-index entries from `lower` to before `upper`, as
+    /// a set.
+    private func indexedUIDs(_ space: Subspace, from lower: [UInt8], to upper: [UInt8]?, universe: UInt32) throws -> UIDBitmap {
+        var set = UIDBitmap(universe: universe)
+        try forEachIndexedUID(space, from: lower, to: upper, universe: universe) { set.insert($0) }
+        return set
+    }
+
+    /// The UID of each record-index entry from `lower` to before `upper` (all three indexes
+    /// end their keys with it, after mailbox and tag, day or class), below `universe`.
+    private func forEachIndexedUID(_ space: Subspace, from lower: [UInt8], to upper: [UInt8]?, universe: UInt32,
+                                   _ body: (UInt32) throws -> Void) throws {
+        try kv.scan(space, from: lower, to: upper, reverse: false) { k, _ in
             let uid = readU32(k, at: 8)
             if uid < universe { try body(uid) }
             return true
@@ -159,6 +163,23 @@ extension StoreReader {
         }
         guard let low = try first(reverse: false), let high = try first(reverse: true) else { return nil }
         return low...high
+    }
+
+    /// The mailboxes that no longer exist but still have entries in the record index `space`.
+    /// One read per mailbox present (the scan jumps past each mailbox's entries), not per entry.
+    func deletedMailboxes(inRecordIndex space: Subspace) throws -> Set<MailboxID> {
+        var gone = Set<MailboxID>()
+        var from: [UInt8]? = []
+        while let lower = from {
+            from = nil
+            try kv.scan(space, from: lower, to: nil, reverse: false) { k, _ in
+                let id = MailboxID(rawValue: readU32(k, at: 0))
+                if try mailbox(id) == nil { gone.insert(id) }
+                from = Keys.mailboxEnd(id)
+                return false
+            }
+        }
+        return gone
     }
 
     /// Where the record indexes of `mailbox` differ from its message records.
