@@ -386,22 +386,20 @@ extension IMAPHandler {
     }
 
     /// `prefix` and each number after a space, as SEARCH and SORT answer: the digits written
-    /// straight into one buffer, since a big result has tens of thousands of them.
+    /// straight into one buffer (`PointerWriter`, as record-only FETCH lines are), since a big
+    /// result has tens of thousands of them.
     static func numberLine(_ prefix: String, _ numbers: [UInt32]) -> String {
-        var bytes = Array(prefix.utf8)
-        bytes.reserveCapacity(bytes.count + numbers.count * 8)
-        var digits = [UInt8](repeating: 0, count: 10)
-        for number in numbers {
-            bytes.append(UInt8(ascii: " "))
-            var n = number, count = 0
-            repeat {
-                digits[count] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-                count += 1
-            } while n > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(digits[i]) }
+        let prefix = Array(prefix.utf8)
+        // A space and at most 10 digits per number.
+        return String(unsafeUninitializedCapacity: prefix.count + numbers.count * 11) { buffer in
+            var w = PointerWriter(UnsafeMutableRawPointer(buffer.baseAddress!))
+            w.put(prefix)
+            for number in numbers {
+                w.put(" ")
+                w.decimal(UInt64(number))
+            }
+            return w.count
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// What SEARCH, SORT and THREAD look at, copied from the session: `$` already resolved.
