@@ -16,7 +16,7 @@ final class SortCache: Sendable {
     /// Mailboxes this small are sorted from the store each time.
     static let minCachedMessages = 1024
 
-    private struct Entry {
+    private struct Entry: Sendable {
         var uidValidity: UInt32
         /// The rows' UIDs, ascending.
         var uids: [UID] = []
@@ -25,16 +25,9 @@ final class SortCache: Sendable {
         var parts: SortKeys.Parts?
         /// Each key's ranks over all rows, for rows as they are now.
         var ranks: [SortKey: [Int32]] = [:]
-        var lastUse: UInt64 = 0
     }
 
-    private struct State {
-        var entries: [MailboxID: Entry] = [:]
-        var total = 0
-        var clock: UInt64 = 0
-    }
-
-    private let state = NIOLockedValueBox(State())
+    private let state = NIOLockedValueBox(MailboxLRU<Entry>(maxWeight: maxCachedRows))
 
     /// Whether `mailbox` is big enough to cache, and small enough.
     static func caches(_ mailbox: Mailbox) -> Bool {
@@ -74,13 +67,9 @@ final class SortCache: Sendable {
     private func withRows<T>(_ tx: StoreReader, _ mailbox: Mailbox, _ needs: SortRow.Needs, seqs: [Int], uids: [UID],
                              _ body: (inout Entry, [Int]) throws -> T) throws -> T? {
         guard Self.caches(mailbox) else { return nil }
-        var entry = state.withLockedValue { s -> Entry in
-            s.clock += 1
-            s.entries[mailbox.id]?.lastUse = s.clock
-            return s.entries.removeValue(forKey: mailbox.id) ?? Entry(uidValidity: mailbox.uidValidity)
-        }
+        var entry = state.withLockedValue { $0.use(mailbox.id) } ?? Entry(uidValidity: mailbox.uidValidity)
         try bringUpToDate(&entry, tx, mailbox, needs)
-        defer { keep(entry, for: mailbox.id) }
+        defer { state.withLockedValue { $0.put(entry, weight: entry.rows.count, for: mailbox.id) } }
         // Each match's row: both runs ascend by UID.
         var rowIndices: [Int] = []
         rowIndices.reserveCapacity(seqs.count)
@@ -92,17 +81,6 @@ final class SortCache: Sendable {
             rowIndices.append(next)
         }
         return try body(&entry, rowIndices)
-    }
-
-    private func keep(_ entry: Entry, for mailbox: MailboxID) {
-        state.withLockedValue { s in
-            s.entries[mailbox] = entry
-            s.total = s.entries.values.reduce(0) { $0 + $1.rows.count }
-            while s.total > Self.maxCachedRows,
-                  let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
-                s.total -= s.entries.removeValue(forKey: victim)!.rows.count
-            }
-        }
     }
 
     /// Reads the rows `entry` lacks: all of them for a new mailbox incarnation, a key part not

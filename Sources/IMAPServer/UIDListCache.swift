@@ -19,29 +19,18 @@ final class UIDListCache: Sendable {
     /// Mailboxes this small are cheaper to scan than to track.
     static let minCachedMessages = 1024
 
-    private struct Entry {
+    private struct Entry: Sendable {
         var uidValidity: UInt32
         var modSeq: ModSeq
         var uids: [UID]
-        var lastUse: UInt64
     }
 
-    private struct State {
-        var entries: [MailboxID: Entry] = [:]
-        var total = 0
-        var clock: UInt64 = 0
-    }
-
-    private let state = NIOLockedValueBox(State())
+    private let state = NIOLockedValueBox(MailboxLRU<Entry>(maxWeight: maxCachedUIDs))
 
     /// The UIDs of `mailbox` in the snapshot `tx` (which `mailbox` was read from), ascending.
     func uids(_ tx: StoreReader, _ mailbox: Mailbox) throws -> [UID] {
         guard mailbox.messages >= Self.minCachedMessages else { return try tx.uids(in: mailbox.id) }
-        let cached = state.withLockedValue { s -> Entry? in
-            s.clock += 1
-            s.entries[mailbox.id]?.lastUse = s.clock
-            return s.entries[mailbox.id]
-        }
+        let cached = state.withLockedValue { $0.use(mailbox.id) }
         var uids: [UID]
         if let cached, cached.uidValidity == mailbox.uidValidity, cached.modSeq <= mailbox.highestModSeq {
             if cached.modSeq == mailbox.highestModSeq { return cached.uids }
@@ -78,17 +67,7 @@ final class UIDListCache: Sendable {
     }
 
     private func store(_ mailbox: Mailbox, _ uids: [UID]) {
-        guard uids.count <= Self.maxCachedUIDs else { return }
-        state.withLockedValue { s in
-            if let old = s.entries.removeValue(forKey: mailbox.id) { s.total -= old.uids.count }
-            while s.total + uids.count > Self.maxCachedUIDs,
-                  let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
-                s.total -= s.entries.removeValue(forKey: victim)!.uids.count
-            }
-            s.clock += 1
-            s.entries[mailbox.id] = Entry(uidValidity: mailbox.uidValidity, modSeq: mailbox.highestModSeq,
-                                          uids: uids, lastUse: s.clock)
-            s.total += uids.count
-        }
+        let entry = Entry(uidValidity: mailbox.uidValidity, modSeq: mailbox.highestModSeq, uids: uids)
+        state.withLockedValue { $0.put(entry, weight: uids.count, for: mailbox.id) }
     }
 }

@@ -19,6 +19,22 @@ import Testing
         return PreparedMessage(Array(raw.utf8))
     }
 
+    /// The shared bookkeeping of the per-process caches drops the least recently used entries
+    /// to stay under its weight, and never keeps an entry heavier than that.
+    @Test func mailboxLRUKeepsTheRecentlyUsedUnderItsWeight() {
+        var lru = MailboxLRU<String>(maxWeight: 10)
+        let (a, b, c) = (MailboxID(rawValue: 1), MailboxID(rawValue: 2), MailboxID(rawValue: 3))
+        lru.put("a", weight: 4, for: a)
+        lru.put("b", weight: 4, for: b)
+        #expect(lru.use(a) == "a")              // b is now the least recently used
+        lru.put("c", weight: 4, for: c)         // 12 > 10: b goes
+        #expect(lru.use(b) == nil && lru.use(a) == "a" && lru.use(c) == "c")
+        lru.put("c2", weight: 6, for: c)        // replacing c frees its weight first: 4 + 6 fits
+        #expect(lru.use(a) == "a" && lru.use(c) == "c2")
+        lru.put("big", weight: 11, for: b)
+        #expect(lru.use(b) == nil && lru.use(a) == "a")
+    }
+
     @Test func cachedOrdersEqualFreshOnes() async throws {
         let path = NSTemporaryDirectory() + "mstore-sortcache-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
