@@ -180,6 +180,22 @@ public final class WriteTransaction: ReadTransaction {
         }
     }
 
+    /// Stores `value` under `key`, replacing any value. `likelyLast`: the caller expects `key`
+    /// to sort after every key of `db`; LMDB then appends it (`MDB_APPEND`), which leaves full
+    /// pages behind instead of splitting the last one in half. When the key is not last, it is
+    /// put the usual way.
+    public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer, likelyLast: Bool) throws {
+        guard likelyLast else { return try put(db, key, value) }
+        try precondition()
+        let rc = key.withKeyBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+            return mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_APPEND))
+        }
+        if rc == MDB_KEYEXIST { return try put(db, key, value) }
+        try check(rc)
+    }
+
     /// Stores `value` under `key`, replacing any value.
     public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: [UInt8]) throws {
         try value.withUnsafeBytes { try put(db, key, $0) }

@@ -45,6 +45,43 @@ func temporaryDirectory(_ name: String = #function) -> String {
         #expect(try env.read { try $0.get(db, [1, 2]) } == nil)
     }
 
+    @Test func appendingPutsPackPagesAndFallBackWhenNotLast() throws {
+        // 1,000 ascending keys with 1,500-byte values, one per transaction as a store writes
+        // them: appended, the leaves end up fuller than with plain puts, which split in half.
+        func fill(likelyLast: Bool) throws -> (Environment, Database) {
+            let env = try Environment.open(path: temporaryDirectory())
+            let db = try env.openDatabases(["t"])[0]
+            for n in 0..<1000 {
+                var key = UInt32(n).bigEndian
+                let value = [UInt8](repeating: UInt8(n % 251), count: 1500)
+                try env.write { tx in
+                    try withUnsafeBytes(of: &key) { k in
+                        try value.withUnsafeBytes { try tx.put(db, Array(k), $0, likelyLast: likelyLast) }
+                    }
+                }
+            }
+            return (env, db)
+        }
+        let (plainEnv, plainDB) = try fill(likelyLast: false)
+        let (env, db) = try fill(likelyLast: true)
+        let plainLeaves = try plainEnv.read { try $0.pages(plainDB).leaf }
+        let leaves = try env.read { try $0.pages(db).leaf }
+        #expect(leaves * 4 < plainLeaves * 3, "appended \(leaves) leaves, plain \(plainLeaves)")
+        // A key that is not last, or already there, is put the usual way.
+        try env.write { tx in
+            try ([7, 7] as [UInt8]).withUnsafeBytes { try tx.put(db, [0, 0, 0, 5], $0, likelyLast: true) }
+            try ([8] as [UInt8]).withUnsafeBytes { try tx.put(db, [0, 0, 3, 231], $0, likelyLast: true) }
+            try ([9] as [UInt8]).withUnsafeBytes { try tx.put(db, [0, 0, 4, 0], $0, likelyLast: true) }
+        }
+        try env.read { tx in
+            let c1 = try tx.get(db, [0, 0, 0, 5]) == [7, 7]
+            let c2 = try tx.get(db, [0, 0, 3, 231]) == [8]
+            let c3 = try tx.get(db, [0, 0, 4, 0]) == [9]
+            let c4 = try tx.count(db) == 1001
+            #expect(c1 && c2 && c3 && c4)
+        }
+    }
+
     @Test func throwingAbortsTheWrite() throws {
         struct Boom: Error {}
         let env = try Environment.open(path: temporaryDirectory())

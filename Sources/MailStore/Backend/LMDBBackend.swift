@@ -163,7 +163,7 @@ private struct Writer: KVWriter {
     }
     func count(_ space: Subspace) throws -> Int { try reader.count(space) }
     func put(_ space: Subspace, _ key: [UInt8], _ value: UnsafeRawBufferPointer) throws {
-        try txn.put(reader.db(space), key, value)
+        try txn.put(reader.db(space), key, value, likelyLast: space.keysAscend)
     }
     func delete(_ space: Subspace, _ key: [UInt8]) throws -> Bool { try txn.delete(reader.db(space), key) }
     func clear(_ space: Subspace) throws { try txn.clear(reader.db(space)) }

@@ -111,6 +111,10 @@ package enum Subspace: UInt8, CaseIterable, Sendable {
     case sizeIndex
 
     var name: String { "s\(rawValue)-\(self)" }
+
+    /// Whether new keys of this subspace come from a store-wide counter (content and segment
+    /// ids), so that a new entry usually sorts after every other and the backend can append it.
+    var keysAscend: Bool { self == .chunks || self == .contents || self == .textChunks }
 }
 
 /// Storage figures for `mstore stats`.
