@@ -9,15 +9,21 @@ starting together, a delivery counted when its 250 arrives before the deadline. 
 is the old client, one Python process per connection, which on 2 cores takes CPU from the server.
 
 Usage: Tools/bench/lmtp-bench.py [--seconds 5] [--connections 1,4,16] [--no-dovecot] [--client c|python]
+                                [--store-ceiling]
+--store-ceiling also runs the store's own benchmark of the same shape (Benchmarks/, "store append
+4KiB durable, 16 writers to 16 users") right before and right after mstored's runs, and prints
+what share of that rate mstored reached at 16 connections: issue 5's "50% of the store's
+group-commit append rate, in the same run".
 Starts Dovecot with ../shared/peer/start-dovecot.sh (LMTP on 127.0.0.1:10024, users user1..user200)
 and mstored on a fresh store in a temporary directory.
 """
-import argparse, multiprocessing, os, shutil, socket, subprocess, sys, tempfile, time
+import argparse, multiprocessing, os, re, shutil, socket, subprocess, sys, tempfile, time
 import loadclient
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEER = os.path.join(ROOT, "..", "shared", "peer", "start-dovecot.sh")
 DOVECOT_LMTP = 10024
+CEILING_BATCH = re.compile(r"\((\d+)/iter\)")
 
 
 def message(i):
@@ -81,6 +87,23 @@ def rate(port, connections, seconds, user_offset, client):
     return total / seconds
 
 
+CEILING = "store append 4KiB durable, 16 writers to 16 users"
+
+
+def store_ceiling():
+    """The store's 16-writers-to-16-users durable append rate, from the median of the Benchmarks
+    package's run (each iteration appends 256 messages)."""
+    out = subprocess.run(["swift", "package", "benchmark", "--target", "MailStoreBench",
+                          "--filter", CEILING + ".*"], cwd=os.path.join(ROOT, "Benchmarks"),
+                         capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(CEILING))
+    row = next(line for line in lines[start:] if "Time (wall clock)" in line)
+    p50 = float(row.split("\u2502")[4])
+    per_iteration = int(CEILING_BATCH.search(lines[start]).group(1))
+    return per_iteration / (p50 / 1e6)
+
+
 def start_mstored(bindir, data, users):
     env = dict(os.environ, MSTORE_DATA=data)
     for i in range(1, users + 1):
@@ -104,6 +127,7 @@ def main():
     ap.add_argument("--connections", default="1,4,16")
     ap.add_argument("--no-dovecot", action="store_true")
     ap.add_argument("--client", choices=("c", "python"), default="c")
+    ap.add_argument("--store-ceiling", action="store_true")
     args = ap.parse_args()
     if args.client == "c":
         loadclient.build()
@@ -111,6 +135,7 @@ def main():
     bindir = os.environ.get("MSTORE_BIN") or subprocess.run(
         ["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
+    ceilings = [store_ceiling()] if args.store_ceiling else []
     work = tempfile.mkdtemp(prefix="lmtp-bench.")
     daemon, port = start_mstored(bindir, os.path.join(work, "data"), sum(counts))
     rows = {}
@@ -123,6 +148,8 @@ def main():
         daemon.terminate()
         daemon.wait()
         shutil.rmtree(work, ignore_errors=True)
+    if args.store_ceiling:
+        ceilings.append(store_ceiling())
     if not args.no_dovecot:
         subprocess.run(["bash", PEER], check=True, stdout=subprocess.DEVNULL)
         offset = 1
@@ -135,6 +162,11 @@ def main():
     for n in counts:
         m, d = rows[n]["mstored"], rows[n].get("dovecot")
         print("| %d | %.0f | %s | %s |" % (n, m, "%.0f" % d if d else "-", "%.1f×" % (m / d) if d else "-"))
+    if ceilings:
+        top = max(counts)
+        print("store ceiling (%s), before and after: %.0f and %.0f appends/s; mstored at %d connections: %.0f%% and %.0f%% of it"
+              % (CEILING, ceilings[0], ceilings[1], top, 100 * rows[top]["mstored"] / ceilings[0],
+                 100 * rows[top]["mstored"] / ceilings[1]))
 
 
 if __name__ == "__main__":
