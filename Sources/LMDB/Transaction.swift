@@ -170,14 +170,19 @@ public final class WriteTransaction: ReadTransaction {
         return Database(dbi: dbi)
     }
 
-    /// Stores `value` under `key`, replacing any value.
-    public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer) throws {
+    /// `mdb_put` of `value` under `key` with `flags`; its return code.
+    private func rawPut<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer, flags: Int32) throws -> Int32 {
         try precondition()
-        try key.withKeyBytes { keyBytes in
+        return key.withKeyBytes { keyBytes in
             var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-            try check(mdb_put(handle, db.dbi, &k, &v, 0))
+            return mdb_put(handle, db.dbi, &k, &v, UInt32(flags))
         }
+    }
+
+    /// Stores `value` under `key`, replacing any value.
+    public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer) throws {
+        try check(rawPut(db, key, value, flags: 0))
     }
 
     /// Stores `value` under `key`, replacing any value. `likelyLast`: the caller expects `key`
@@ -185,15 +190,8 @@ public final class WriteTransaction: ReadTransaction {
     /// pages behind instead of splitting the last one in half. When the key is not last, it is
     /// put the usual way.
     public func put<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer, likelyLast: Bool) throws {
-        guard likelyLast else { return try put(db, key, value) }
-        try precondition()
-        let rc = key.withKeyBytes { keyBytes in
-            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-            var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-            return mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_APPEND))
-        }
-        if rc == MDB_KEYEXIST { return try put(db, key, value) }
-        try check(rc)
+        let rc = try rawPut(db, key, value, flags: likelyLast ? MDB_APPEND : 0)
+        try check(rc == MDB_KEYEXIST ? rawPut(db, key, value, flags: 0) : rc)
     }
 
     /// Stores `value` under `key`, replacing any value.
@@ -203,17 +201,10 @@ public final class WriteTransaction: ReadTransaction {
 
     /// Stores `value` under `key` only if `key` has no value. Returns false if it had one.
     public func insert<K: ContiguousKey>(_ db: Database, _ key: K, _ value: [UInt8]) throws -> Bool {
-        try precondition()
-        return try key.withKeyBytes { keyBytes in
-            try value.withUnsafeBytes { valueBytes in
-                var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-                var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                let rc = mdb_put(handle, db.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
-                if rc == MDB_KEYEXIST { return false }
-                try check(rc)
-                return true
-            }
-        }
+        let rc = try value.withUnsafeBytes { try rawPut(db, key, $0, flags: MDB_NOOVERWRITE) }
+        if rc == MDB_KEYEXIST { return false }
+        try check(rc)
+        return true
     }
 
     /// Removes `key`. Returns whether it had a value.
