@@ -126,24 +126,20 @@ struct Import: AsyncParsableCommand {
         // while the next is read here.
         var committing: [Task<Void, any Error>] = []
         func flush() async throws {
-            var items = batch
+            let read = batch
             batch.removeAll(keepingCapacity: true)
             batchBytes = 0
-            if !ledger.isEmpty {
-                let before = items.count
-                items = try s.read { tx in
-                    try items.filter { !(try tx.isAlreadyImported(sha256: PreparedMessage.contentHash(of: $0.raw), ledger: &ledger)) }
-                }
-                skipped += before - items.count
+            let items = ledger.isEmpty ? read : try s.read { tx in
+                try read.filter { !(try tx.isAlreadyImported(sha256: PreparedMessage.contentHash(of: $0.raw), ledger: &ledger)) }
             }
+            skipped += read.count - items.count
             if committing.count >= Self.batchesInFlight { try await committing.removeFirst().value }
             // The batch is parsed and its index segment built off the writer thread, while the
             // next is read and the batch before commits; batches commit in order, since UIDs
             // follow the source.
             let before = committing.last
-            let batchItems = items
             committing.append(Task {
-                let entries = zip(batchItems, await Self.prepare(batchItems)).map { item, message in
+                let entries = zip(items, await Self.prepare(items)).map { item, message in
                     PreparedBatch.Entry(message, flags: item.flags, keywords: item.keywords, internalDate: item.date)
                 }
                 let prepared = PreparedBatch(entries)
