@@ -154,34 +154,42 @@ public final class MailStore: Sendable {
     /// the storage must grow), so it must have no effects outside `tx`.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            write(body) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// `write`, for a caller that is not a task: `completion` gets the result on the writer
+    /// thread once the change is durable, and must return quickly (a server hands it to its
+    /// event loop), since the next commit waits for it.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreWriter) throws -> T,
+                                   completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let box = WriteResult<T>()
         let now = ZonedDate.now()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            writer.submit(GroupCommitWriter.Job(
-                run: { kv, pending in
-                    // What this change queues for the index is the commit's to write, unless
-                    // the change fails.
-                    let queued = pending.messages
-                    let tx = StoreWriter(kv: kv, now: now, pending: pending)
-                    do {
-                        box.value = try body(tx)
-                    } catch {
-                        pending.messages = queued
-                        throw error
-                    }
-                    box.events = tx.events
-                },
-                finish: { [feed] error in
-                    if let error {
-                        continuation.resume(throwing: error is MailStoreError ? error : MailStoreError.storage("\(error)"))
-                    } else {
-                        feed.publish(box.events)
-                        continuation.resume()
-                    }
-                }))
-        }
-        guard let value = box.value else { throw MailStoreError.storage("write produced no result") }
-        return value
+        writer.submit(GroupCommitWriter.Job(
+            run: { kv, pending in
+                // What this change queues for the index is the commit's to write, unless
+                // the change fails.
+                let queued = pending.messages
+                let tx = StoreWriter(kv: kv, now: now, pending: pending)
+                do {
+                    box.value = try body(tx)
+                } catch {
+                    pending.messages = queued
+                    throw error
+                }
+                box.events = tx.events
+            },
+            finish: { [feed] error in
+                if let error {
+                    completion(.failure(error is MailStoreError ? error : MailStoreError.storage("\(error)")))
+                } else if let value = box.value {
+                    feed.publish(box.events)
+                    completion(.success(value))
+                } else {
+                    completion(.failure(MailStoreError.storage("write produced no result")))
+                }
+            }))
     }
 
     // MARK: Change feed
@@ -219,9 +227,8 @@ public final class MailStore: Sendable {
     public static func dataFileSize(at path: String) -> Int { LMDBBackend.fileSize(LMDBBackend.dataFile(in: path)) }
 }
 
-/// Carries a write's result from the writer thread to the caller.
-/// `@unchecked Sendable`: written on the writer thread before the continuation resumes, read
-/// by the caller after; the resume orders the two.
+/// Carries a write's result from the job to its completion, both on the writer thread.
+/// `@unchecked Sendable`: only the writer thread touches it.
 private final class WriteResult<T>: @unchecked Sendable {
     var value: T?
     var events: [StoreEvent] = []

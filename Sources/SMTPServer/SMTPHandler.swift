@@ -284,9 +284,8 @@ final class SMTPHandler: ChannelInboundHandler {
         let body = envelope.body
         let store = services.store
         let mode: DeliveryMode = dialect == .lmtp ? .perRecipient : .allOrNothing
-        run(context, {
-            let message = PreparedMessage(trace.bytes() + body)
-            return try await store.deliver(message, to: recipients, mode: mode)
+        run(context, services.offload(on: context.eventLoop) { promise in
+            store.deliver(PreparedMessage(trace.bytes() + body), to: recipients, mode: mode) { promise.completeWith($0) }
         }) { handler, context, result in
             switch result {
             case .success(let outcomes):
@@ -368,12 +367,6 @@ final class SMTPHandler: ChannelInboundHandler {
     private func run<T: Sendable>(_ context: ChannelHandlerContext, _ future: EventLoopFuture<T>,
                                   then: @escaping (SMTPHandler, ChannelHandlerContext, Result<T, any Error>) -> Void) {
         context.onCompletion(of: future, handler: self, then: then)
-    }
-
-    /// Runs `work` off the event loop, then `then` back on it, for this connection.
-    private func run<T: Sendable>(_ context: ChannelHandlerContext, _ work: @escaping @Sendable () async throws -> T,
-                                  then: @escaping (SMTPHandler, ChannelHandlerContext, Result<T, any Error>) -> Void) {
-        run(context, context.eventLoop.makeFutureWithTask(work), then: then)
     }
 
     private func send(_ context: ChannelHandlerContext, _ text: String) { context.writeLine(text) }

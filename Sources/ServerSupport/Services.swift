@@ -48,6 +48,19 @@ public final class ServerServices: Sendable {
     public func offload<T: Sendable>(on eventLoop: any EventLoop, _ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
         threadPool.runIfActive(eventLoop: eventLoop, body)
     }
+
+    /// Runs `body` on the thread pool, handing it a promise on `eventLoop` that it completes
+    /// itself, later and from another thread if it likes: the store's writer completes a
+    /// delivery's straight to the event loop, with no task in between.
+    public func offload<T: Sendable>(on eventLoop: any EventLoop,
+                                     _ body: @escaping @Sendable (EventLoopPromise<T>) -> Void) -> EventLoopFuture<T> {
+        let promise = eventLoop.makePromise(of: T.self)
+        threadPool.submit { state in
+            guard case .active = state else { return promise.fail(NIOThreadPoolError.ThreadPoolInactive()) }
+            body(promise)
+        }
+        return promise.futureResult
+    }
 }
 
 /// One client connection: its identity for logs, where it comes from, and whether it is on TLS.

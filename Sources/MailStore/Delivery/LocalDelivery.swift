@@ -16,18 +16,16 @@ extension MailStore {
     /// This is the one delivery path: LMTP, SMTP and `mstore deliver` all come through here.
     public func deliver(_ message: PreparedMessage, to recipients: [DeliveryAddress],
                         mode: DeliveryMode) async throws -> [Result<UID, DeliveryRefusal>] {
-        do {
-            return try await deliverOnce(message, to: recipients, mode: mode)
-        } catch MailStoreError.overQuota(let resource) where mode == .allOrNothing {
-            throw DeliveryRefusal.overQuota(resource)
-        } catch MailStoreError.unknownAccount where mode == .allOrNothing {
-            throw DeliveryRefusal.unknownUser
+        try await withCheckedThrowingContinuation { continuation in
+            deliver(message, to: recipients, mode: mode) { continuation.resume(with: $0) }
         }
     }
 
-    private func deliverOnce(_ message: PreparedMessage, to recipients: [DeliveryAddress],
-                             mode: DeliveryMode) async throws -> [Result<UID, DeliveryRefusal>] {
-        try await write { tx in
+    /// `deliver`, for a caller that is not a task: `completion` gets the outcome on the writer
+    /// thread once the commit is on disk (see `write(_:completion:)`).
+    public func deliver(_ message: PreparedMessage, to recipients: [DeliveryAddress], mode: DeliveryMode,
+                        completion: @escaping @Sendable (Result<[Result<UID, DeliveryRefusal>], any Error>) -> Void) {
+        write({ tx in
             var results: [Result<UID, DeliveryRefusal>] = []
             results.reserveCapacity(recipients.count)
             for recipient in recipients {
@@ -43,7 +41,7 @@ extension MailStore {
                 } else {
                     result = .failure(.unknownUser)
                 }
-                // The writer passes only MailStoreError through; `deliver` maps it back.
+                // The writer passes only MailStoreError through; the completion maps it back.
                 if case .failure(let refusal) = result, mode == .allOrNothing {
                     switch refusal {
                     case .unknownUser: throw MailStoreError.unknownAccount(recipient.address)
@@ -53,6 +51,17 @@ extension MailStore {
                 results.append(result)
             }
             return results
+        }, completion: { result in
+            completion(result.mapError { mode == .allOrNothing ? Self.refusal($0) : $0 })
+        })
+    }
+
+    /// An all-or-nothing write's error, as the refusal it stands for where it is one.
+    private static func refusal(_ error: any Error) -> any Error {
+        switch error {
+        case MailStoreError.overQuota(let resource): DeliveryRefusal.overQuota(resource)
+        case MailStoreError.unknownAccount: DeliveryRefusal.unknownUser
+        default: error
         }
     }
 }
