@@ -31,8 +31,10 @@ public final class MailStore: Sendable {
     /// The schema version this binary writes and understands. 2 added the full-text index; 3
     /// folds search text with NFKD (i;unicode-casemap), so older indexes are built again; 4 adds
     /// the flag and date indexes (`RecordIndex`), built from the message records; 5 the size
-    /// index.
-    public static let schemaVersion = 5
+    /// index; 6 keeps small text segments inline in their records
+    /// (`SearchLimits.inlineSegmentBytes`). Segments written before stay as they are, so 5 to
+    /// 6 changes only the version, which keeps binaries that cannot read inline segments out.
+    public static let schemaVersion = 6
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter
@@ -123,7 +125,7 @@ public final class MailStore: Sendable {
                     }
                 }
                 // 3 or 4 to 5: the record indexes (flags and dates since 4, sizes since 5).
-                try tx.rebuildRecordIndexes()
+                if from < 5 { try tx.rebuildRecordIndexes() }
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }], start: {}, end: { _ in })
         } catch {

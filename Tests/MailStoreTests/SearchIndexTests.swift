@@ -152,7 +152,7 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
         let live = Set(try tx.uids(in: mailbox).map(\.rawValue))
         var result = Set<String>()
         for s in try tx.segmentList(mailbox) {
-            let segment = try tx.segment(s.id, s.info)
+            let segment = try tx.segment(s.id, s.info, of: mailbox)
             for (field, table) in segment.tables.enumerated() {
                 for t in 0..<table.termCount {
                     let term = String(decoding: segment.bytes[segment.term(table, t)], as: UTF8.self)
@@ -328,11 +328,33 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             for i in 0..<(SearchLimits.mergeFactor * SearchLimits.mergeFactor + 3) {
                 try await store.write { try $0.append(to: inbox.id, message(i, body: "word\(i)")) }
             }
-            let levels = try store.read { try $0.segmentList(inbox.id).map(\.info.messageCount) }
-            #expect(levels == [100, 1, 1, 1])
+            let infos = try store.read { try $0.segmentList(inbox.id).map(\.info) }
+            #expect(infos.map(\.messageCount) == [100, 1, 1, 1])
+            // The one-message segments sit in their records; the merged one is in pieces.
+            #expect(infos.map(\.isInline) == [false, true, true, true])
+            #expect(try store.read { try $0.kv.count(.textChunks) } == infos[0].pieceCount)
             #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "word57")).uids.count } == 1)
             try await store.write { tx in _ = try tx.expunge(in: inbox.id, uids: try tx.uids(in: inbox.id)) }
             #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
+        }
+    }
+}
+
+extension SearchIndexTests {
+    /// Schema 5 kept every segment in pieces, whatever its size; such a segment still reads.
+    @Test func segmentsInPiecesFromBeforeSchemaSixStillRead() async throws {
+        try await withFastStore { store in
+            let (_, inbox) = try await makeAlice(store)
+            try await store.write { try $0.append(to: inbox.id, message(1, body: "needle")) }
+            try await store.write { tx in
+                let (id, info) = try tx.segmentList(inbox.id)[0]
+                #expect(info.isInline)
+                let bytes = try tx.segment(id, info, of: inbox.id).bytes
+                try tx.w.put(.textSegments, Keys.segment(inbox.id, id), info.encoded())
+                try tx.w.put(.textChunks, Keys.segmentChunk(id, 0), bytes)
+            }
+            #expect(try store.read { try $0.segmentList(inbox.id)[0].info.isInline } == false)
+            #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle")).uids } == [UID(1)])
         }
     }
 }

@@ -298,7 +298,7 @@ struct SearchPlanner {
         let words = SearchFolding.words(in: needle)
         guard !words.isEmpty else { return nil }
         if segments == nil {
-            segments = try tx.segmentList(mailbox.id).map { try tx.segment($0.id, $0.info) }
+            segments = try tx.segmentList(mailbox.id).map { try tx.segment($0.id, $0.info, of: mailbox.id) }
         }
         let exact = words.count == 1 && words[0] == needle.indices && needle.count <= IndexTerms.longestExactProbe
         // Each word narrows the candidates; the longest few narrow them most, and a bound keeps

@@ -10,6 +10,11 @@ public enum SearchLimits {
     public static let segmentCacheBytes = 256 << 20
     /// UIDs at or above this make the planner fall back to scanning (its sets are bitmaps).
     public static let maxBitmapUIDs: UInt32 = 1 << 27
+    /// A segment of at most this many bytes is kept in its mailbox's segment record, after
+    /// its `SegmentInfo`, instead of in pieces of its own: LMDB keeps a value this small on the
+    /// leaf (a node may take about half a 4 KiB page), so a delivery's one-message segment, and
+    /// the merge that later removes it, touch only the leaf the mailbox's segment list is on.
+    public static let inlineSegmentBytes = 1536
     /// Messages indexed per segment while reindexing.
     public static let reindexBatch = 2000
     /// At most this many words of one search string are looked up (the longest); the
@@ -32,15 +37,24 @@ public struct TextIndexStatistics: Sendable, Codable {
     public var decodedTextBytes: Int?
 }
 
-/// What the store keeps about one segment besides its bytes.
+/// What the store keeps about one segment besides its bytes. Its record is this, followed by
+/// the segment's bytes when they are inline (`SearchLimits.inlineSegmentBytes`); otherwise the
+/// bytes are pieces in `textChunks`.
 struct SegmentInfo {
     var messageCount: Int
     var minUID: UInt32
     var maxUID: UInt32
     var byteCount: Int
+    /// Whether the bytes follow the info in its record.
+    var isInline: Bool
+
+    static let encodedSize = 16
+
+    /// The number of `textChunks` pieces holding the bytes: none when they are inline.
+    var pieceCount: Int { isInline ? 0 : ContentLayout.pieces(forSize: byteCount).count }
 
     func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: 16)
+        var w = ByteWriter(capacity: Self.encodedSize)
         w.u32(UInt32(messageCount)); w.u32(minUID); w.u32(maxUID); w.u32(UInt32(byteCount))
         return w.bytes
     }
@@ -50,14 +64,18 @@ struct SegmentInfo {
         self.minUID = minUID
         self.maxUID = maxUID
         self.byteCount = byteCount
+        isInline = byteCount <= SearchLimits.inlineSegmentBytes
     }
 
+    /// Decodes a segment record (the info, and the inline bytes if any, which are left alone).
     init(decoding buffer: UnsafeRawBufferPointer) throws {
         var r = ByteReader(buffer)
         messageCount = Int(try r.u32())
         minUID = try r.u32()
         maxUID = try r.u32()
         byteCount = Int(try r.u32())
+        isInline = buffer.count > Self.encodedSize
+        if isInline && buffer.count != Self.encodedSize + byteCount { throw MailStoreError.corrupt("text segment record size") }
     }
 
     /// The size class: messages are 1-9, 10-99, ... for a merge factor of 10.
@@ -113,12 +131,18 @@ extension StoreReader {
         return list
     }
 
-    /// A segment's bytes, decoded; from the cache when this reader has one.
-    func segment(_ id: UInt64, _ info: SegmentInfo) throws -> TextSegment {
+    /// A segment of `mailbox`, decoded; from the cache when this reader has one.
+    func segment(_ id: UInt64, _ info: SegmentInfo, of mailbox: MailboxID) throws -> TextSegment {
         if let cached = segmentCache?.get(id) { return cached }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(info.byteCount)
-        for index in ContentLayout.pieces(forSize: info.byteCount).indices {
+        if info.isInline {
+            try kv.withValue(.textSegments, Keys.segment(mailbox, id)) { v in
+                guard let v else { throw MailStoreError.corrupt("missing text segment \(id)") }
+                bytes.append(contentsOf: v.dropFirst(SegmentInfo.encodedSize))
+            }
+        }
+        for index in 0..<info.pieceCount {
             try kv.withValue(.textChunks, Keys.segmentChunk(id, index)) { v in
                 guard let v else { throw MailStoreError.corrupt("missing text segment \(id) piece \(index)") }
                 bytes.append(contentsOf: v)
@@ -143,7 +167,7 @@ extension StoreReader {
             }
             previousMax = info.maxUID
             let stored: TextSegment
-            do { stored = try segment(id, info) } catch {
+            do { stored = try segment(id, info, of: mailbox.id) } catch {
                 problems.append("text segment \(id): \(error)")
                 continue
             }
@@ -249,6 +273,7 @@ extension StoreWriter {
 
     private func putSegment(_ mailbox: MailboxID, _ bytes: [UInt8], _ info: SegmentInfo) throws {
         let id = try nextCounter(Keys.nextSegment)
+        if info.isInline { return try w.put(.textSegments, Keys.segment(mailbox, id), info.encoded() + bytes) }
         try bytes.withUnsafeBytes { all in
             var offset = 0
             for (index, piece) in ContentLayout.pieces(forSize: bytes.count).enumerated() {
@@ -260,7 +285,7 @@ extension StoreWriter {
     }
 
     func deleteSegment(_ mailbox: MailboxID, _ id: UInt64, _ info: SegmentInfo) throws {
-        for index in ContentLayout.pieces(forSize: info.byteCount).indices {
+        for index in 0..<info.pieceCount {
             try w.delete(.textChunks, Keys.segmentChunk(id, index))
         }
         try w.delete(.textSegments, Keys.segment(mailbox, id))
@@ -286,7 +311,7 @@ extension StoreWriter {
                 maxLive = max(maxLive, record.uid.rawValue)
                 return true
             }
-            let segments = try chosen.map { try segment($0.id, $0.info) }
+            let segments = try chosen.map { try segment($0.id, $0.info, of: mailbox) }
             for s in chosen { try deleteSegment(mailbox, s.id, s.info) }
             guard liveCount > 0 else { continue }
             let bytes = TextSegment.merge(segments, messageCount: liveCount) { live.contains($0) }
