@@ -12,16 +12,11 @@ the daemon's CPU time per delivery (user + system, from /proc), and every round'
 Usage: Tools/bench/lmtp-ab.py [--rounds 5] [--seconds 3] [--connections 1,16] [--mstore PATH]
                               MSTORED [MSTORED...]
 """
-import argparse, os, shutil, socket, statistics, subprocess, tempfile, time
+import argparse, os, shutil, statistics, tempfile
 import loadclient
+from lmtpdaemon import start_mstored
 
 USERS = 16
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid):
@@ -34,16 +29,8 @@ def one_round(daemon, mstore, counts, seconds):
     work = tempfile.mkdtemp(prefix="mstore-lmtp-ab-")
     data = os.path.join(work, "data")
     try:
-        env = dict(os.environ, MSTORE_DATA=data)
-        for i in range(1, USERS + 1):
-            subprocess.run([mstore, "user", "add", "user%d" % i, "--password-stdin"], input=b"pass\n",
-                           env=env, check=True, capture_output=True)
-        port = free_port()
-        p = subprocess.Popen([daemon, "--data", data, "--lmtp", "127.0.0.1:%d" % port],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        p, port = start_mstored(daemon, mstore, data, USERS)
         try:
-            if not any(line.decode().strip() == "mstored: ready" for line in p.stdout):
-                raise RuntimeError("%s did not start (exit status %s)" % (daemon, p.wait()))
             results = {}
             for n in counts:
                 before = cpu_seconds(p.pid)

@@ -19,6 +19,7 @@ and mstored on a fresh store in a temporary directory.
 """
 import argparse, multiprocessing, os, re, shutil, socket, subprocess, sys, tempfile, time
 import loadclient
+from lmtpdaemon import start_mstored
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEER = os.path.join(ROOT, "..", "shared", "peer", "start-dovecot.sh")
@@ -104,23 +105,6 @@ def store_ceiling():
     return per_iteration / (p50 / 1e6)
 
 
-def start_mstored(bindir, data, users):
-    env = dict(os.environ, MSTORE_DATA=data)
-    for i in range(1, users + 1):
-        subprocess.run([bindir + "/mstore", "user", "add", "user%d" % i, "--password-stdin"], input=b"pass\n",
-                       env=env, check=True, capture_output=True)
-    p = subprocess.Popen([bindir + "/mstored", "--data", data, "--lmtp", "127.0.0.1:0"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    port = None
-    for line in p.stdout:
-        line = line.decode().strip()
-        if line.startswith("mstored: listening lmtp"):
-            port = int(line.rsplit(":", 1)[1])
-        if line == "mstored: ready":
-            break
-    return p, port
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5)
@@ -137,7 +121,7 @@ def main():
 
     ceilings = [store_ceiling()] if args.store_ceiling else []
     work = tempfile.mkdtemp(prefix="lmtp-bench.")
-    daemon, port = start_mstored(bindir, os.path.join(work, "data"), sum(counts))
+    daemon, port = start_mstored(bindir + "/mstored", bindir + "/mstore", os.path.join(work, "data"), sum(counts))
     rows = {}
     try:
         offset = 1
