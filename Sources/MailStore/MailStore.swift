@@ -34,7 +34,9 @@ public final class MailStore: Sendable {
     /// index; 6 keeps small text segments inline in their records
     /// (`SearchLimits.inlineSegmentBytes`). Segments written before stay as they are, so 5 to
     /// 6 changes only the version, which keeps binaries that cannot read inline segments out.
-    public static let schemaVersion = 6
+    /// 7 enters new contents in the hash index in groups (`HashIndex`), behind a mark that 6 to
+    /// 7 sets past every content there is.
+    public static let schemaVersion = 7
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter
@@ -126,6 +128,8 @@ public final class MailStore: Sendable {
                 }
                 // 3 or 4 to 5: the record indexes (flags and dates since 4, sizes since 5).
                 if from < 5 { try tx.rebuildRecordIndexes() }
+                // 6 and before to 7: the hash index held every content; it now marks how far it goes.
+                if from < 7 { try kv.put(.meta, Keys.hashIndexedThrough, ByteWriter.u64Bytes(try tx.newestContentID().rawValue)) }
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }], start: {}, end: { _ in })
         } catch {

@@ -87,6 +87,36 @@ import Testing
         }
     }
 
+    /// New contents enter the hash index in groups of `HashIndex.deferredContents`: a message
+    /// whose bytes are stored already is found whether they are in the index or past its mark,
+    /// and contents past the mark can be released.
+    @Test func identicalContentIsFoundBeforeAndPastTheHashIndexMark() async throws {
+        try await withStore { store in
+            let (_, inbox) = try await makeAlice(store)
+            let group = Int(HashIndex.deferredContents)
+            // One short of a group, then the message that completes it: all entered at once.
+            let first = try await store.write { tx in try (1..<group).map { try tx.append(to: inbox.id, message($0)) } }
+            #expect(try store.read { try $0.hashIndexedThrough() } == 0)
+            _ = try await store.write { tx in try tx.append(to: inbox.id, message(group)) }
+            let mark = try store.read { try $0.hashIndexedThrough() }
+            #expect(mark == first[0].content.rawValue + UInt64(group) - 1)
+            // Five more, past the mark, one of them expunged.
+            let past = try await store.write { tx in try (1...5).map { try tx.append(to: inbox.id, message(group + $0)) } }
+            #expect(past.allSatisfy { $0.content.rawValue > mark })
+            try await store.write { tx in try tx.expunge(in: inbox.id, uids: [past[4].uid]) }
+            // The same bytes again, from before the mark and from past it, add references.
+            let again = try await store.write { tx in
+                [try tx.append(to: inbox.id, message(1)), try tx.append(to: inbox.id, message(group + 2))]
+            }
+            #expect(again[0].content == first[0].content)
+            #expect(again[1].content == past[1].content)
+            #expect(try store.read { try $0.contentRecord(past[1].content)?.references } == 2)
+            // The expunged one's bytes are stored anew.
+            let stored = try await store.write { tx in try tx.append(to: inbox.id, message(group + 5)) }
+            #expect(stored.content.rawValue > past[4].content.rawValue)
+        }
+    }
+
     @Test func copyAndMoveKeepFlagsDatesAndEmailID() async throws {
         try await withStore { store in
             let (alice, inbox) = try await makeAlice(store)

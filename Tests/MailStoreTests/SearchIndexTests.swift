@@ -394,6 +394,7 @@ extension SearchIndexTests {
             try await store.write { tx in
                 for i in 0..<30 { try tx.append(to: inbox.id, message(i, body: "needle\(i)")) }
                 try tx.dropIndex(inbox.id)
+                try tx.keepHashIndexAsBeforeSchemaSeven()
                 try tx.w.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(1))
             }
             store.close()

@@ -35,3 +35,11 @@ func makeAlice(_ store: MailStore) async throws -> (Account, Mailbox) {
     }
 }
 
+extension StoreWriter {
+    /// The hash index as schema 6 and before kept it, for stores written in an older schema:
+    /// every content entered, and no mark.
+    func keepHashIndexAsBeforeSchemaSeven() throws {
+        try indexContentHashes(newest: try newestContentID(), minimum: 0)
+        try w.delete(.meta, Keys.hashIndexedThrough)
+    }
+}

@@ -71,6 +71,9 @@ extension StoreReader {
         }
 
         var contents = Set<ContentID>()
+        var indexedContents = 0
+        let hashIndexedThrough = try hashIndexedThrough()
+        var unindexedHashes = Set<[UInt8]>()
         try kv.scan(.contents, prefix: []) { k, v in
             let id = ContentID(rawValue: readU64(k, at: 0))
             contents.insert(id)
@@ -85,7 +88,14 @@ extension StoreReader {
                 report("content \(id): parsed structure differs from its bytes")
             }
             let mapped = try kv.withValue(.contentHashes, record.sha256) { $0.map { readU64($0, at: 0) } }
-            if mapped != id.rawValue { report("content \(id): hash index does not point back") }
+            if id.rawValue <= hashIndexedThrough {
+                indexedContents += 1
+                if mapped != id.rawValue { report("content \(id): hash index does not point back") }
+            } else if mapped == id.rawValue {
+                report("content \(id): in the hash index past its mark")
+            } else if mapped != nil || !unindexedHashes.insert(record.sha256).inserted {
+                report("content \(id): its bytes are stored twice")
+            }
             return true
         }
         for id in references.keys where !contents.contains(id) { report("content \(id): referenced but missing") }
@@ -94,7 +104,8 @@ extension StoreReader {
             if !contents.contains(id) { report("piece of content \(id) is orphaned"); return false }
             return true
         }
-        if try kv.count(.contentHashes) != contents.count { report("hash index size differs from content count") }
+        if try kv.count(.contentHashes) != indexedContents { report("hash index size differs from content count") }
+        if try hashIndexedThrough > newestContentID().rawValue { report("hash index marked past the newest content") }
         for space in RecordIndex.spaces where try !deletedMailboxes(inRecordIndex: space).isEmpty {
             report("\(space) entry of a deleted mailbox")
         }

@@ -25,6 +25,15 @@ struct ContentRecord {
         self.pieceCount = pieceCount; self.structure = structure
     }
 
+    /// Where the SHA-256 lies in an encoded record, read without decoding the rest.
+    static func sha256Range(in buffer: UnsafeRawBufferPointer) throws -> Range<Int> {
+        var r = ByteReader(buffer)
+        guard try r.u8() == Self.recordVersion else { throw MailStoreError.corrupt("content record version") }
+        _ = try r.varint()
+        _ = try r.varint()
+        return try r.skip(32)
+    }
+
     init(decoding buffer: UnsafeRawBufferPointer) throws {
         var r = ByteReader(buffer)
         guard try r.u8() == Self.recordVersion else { throw MailStoreError.corrupt("content record version") }

@@ -73,6 +73,8 @@ enum Keys {
     static let nextAccount = Array("next-account".utf8)
     static let nextMailbox = Array("next-mailbox".utf8)
     static let nextContent = Array("next-content".utf8)
+    /// The newest content whose SHA-256 is in the hash index (`Subspace.contentHashes`).
+    static let hashIndexedThrough = Array("hash-indexed-through".utf8)
     static let nextEmail = Array("next-email".utf8)
     static let lastUIDValidity = Array("last-uidvalidity".utf8)
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MailMessage
 
 /// A read snapshot of the store. It exists only inside `MailStore.read` (or as the base of a
@@ -205,9 +210,44 @@ public class StoreReader {
 
     // MARK: Content
 
-    /// The content stored with this SHA-256, if any.
+    /// The content stored with this SHA-256, if any: from the hash index, or else among the
+    /// contents newer than it (`HashIndex`), whose records hold their hashes.
     func contentID(sha256: [UInt8]) throws -> ContentID? {
-        try kv.withValue(.contentHashes, sha256) { v in v.map { ContentID(rawValue: readU64($0, at: 0)) } }
+        if let id = try kv.withValue(.contentHashes, sha256, { v in v.map { ContentID(rawValue: readU64($0, at: 0)) } }) {
+            return id
+        }
+        // Most records differ in their first eight bytes, which are compared first.
+        return try sha256.withUnsafeBytes { want in
+            let head = want.loadUnaligned(as: UInt64.self)
+            var found: ContentID?
+            try forEachUnindexedContent { id, record in
+                let at = try ContentRecord.sha256Range(in: record).lowerBound
+                guard record.loadUnaligned(fromByteOffset: at, as: UInt64.self) == head,
+                      memcmp(record.baseAddress! + at, want.baseAddress!, 32) == 0 else { return true }
+                found = id
+                return false
+            }
+            return found
+        }
+    }
+
+    /// The newest content whose hash is in the hash index; 0 when none is.
+    func hashIndexedThrough() throws -> UInt64 {
+        try kv.withValue(.meta, Keys.hashIndexedThrough) { v in v.map { readU64($0, at: 0) } } ?? 0
+    }
+
+    /// The newest content ID given so far; 0 when none was.
+    func newestContentID() throws -> ContentID {
+        ContentID(rawValue: try kv.withValue(.meta, Keys.nextContent) { v in v.map { readU64($0, at: 0) - 1 } } ?? 0)
+    }
+
+    /// Visits the contents newer than the hash index, in ID order, with their encoded records;
+    /// the callback returns false to stop.
+    func forEachUnindexedContent(_ body: (ContentID, UnsafeRawBufferPointer) throws -> Bool) throws {
+        let first = ContentID(rawValue: try hashIndexedThrough() + 1)
+        try kv.scan(.contents, from: Keys.content(first), to: nil, reverse: false) { k, v in
+            try body(ContentID(rawValue: readU64(k, at: 0)), v)
+        }
     }
 
     func contentRecord(_ id: ContentID) throws -> ContentRecord? {

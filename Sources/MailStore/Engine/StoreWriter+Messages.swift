@@ -82,7 +82,7 @@ extension StoreWriter {
         let record = ContentRecord(references: 1, size: message.bytes.count, sha256: message.sha256,
                                    pieceCount: pieces.count, structure: message.structure)
         try w.put(.contents, Keys.content(id), record.encoded())
-        try w.put(.contentHashes, message.sha256, ByteWriter.u64Bytes(id.rawValue))
+        try indexContentHashes(newest: id)
         return id
     }
 
@@ -101,6 +101,7 @@ extension StoreWriter {
         }
         for index in 0..<record.pieceCount { try w.delete(.chunks, Keys.chunk(id, index)) }
         try w.delete(.contents, Keys.content(id))
+        // Absent when the content is newer than the hash index.
         try w.delete(.contentHashes, record.sha256)
     }
 

@@ -1,0 +1,27 @@
+/// The hash index (`Subspace.contentHashes`, SHA-256 to content) finds a message's bytes when
+/// they are stored already. Its keys are random, so each entry written lands on a B-tree leaf
+/// of its own: one more page, and one more disk request, in the commit of every new content.
+/// So new contents are not entered one by one. The index covers the contents up to a mark
+/// (`Keys.hashIndexedThrough`); a lookup that misses it compares the hash held in each newer
+/// content record (at most `deferredContents` of them, in ID order at the end of the contents
+/// B-tree); and once there are that many, the commit that stores the last one enters them all.
+public enum HashIndex {
+    /// The most contents newer than the hash index.
+    public static let deferredContents: UInt64 = 64
+}
+
+extension StoreWriter {
+    /// Enters in the hash index every content up to `newest` (the newest there is), once
+    /// `newest` is at least `minimum` past the index's mark; then moves the mark to `newest`.
+    /// Content IDs are never reused, so at most `deferredContents` contents lie past the mark.
+    func indexContentHashes(newest: ContentID, minimum: UInt64 = HashIndex.deferredContents) throws {
+        guard newest.rawValue >= (try hashIndexedThrough()) &+ minimum else { return }
+        var entries: [(sha256: [UInt8], id: ContentID)] = []
+        try forEachUnindexedContent { id, record in
+            entries.append((Array(record[try ContentRecord.sha256Range(in: record)]), id))
+            return true
+        }
+        for entry in entries { try w.put(.contentHashes, entry.sha256, ByteWriter.u64Bytes(entry.id.rawValue)) }
+        try w.put(.meta, Keys.hashIndexedThrough, ByteWriter.u64Bytes(newest.rawValue))
+    }
+}
