@@ -117,6 +117,33 @@ import Testing
         }
     }
 
+    /// Within one commit, a change that fails after storing new bytes leaves nothing the next
+    /// change could mistake for them: the content ID it took is given again, to other bytes.
+    @Test func aFailedChangeLeavesNoContentForTheNextChangeOfItsCommit() async throws {
+        try await withStore { store in
+            let (_, inbox) = try await makeAlice(store)
+            _ = try await store.write { tx in try tx.append(to: inbox.id, message(1)) }
+            let pending = PendingIndex()
+            nonisolated(unsafe) var records: [MessageRecord] = []
+            let errors = try store.backend.commitGroup([
+                { kv in
+                    // As `MailStore.write` does for a change that fails: its index queue is dropped.
+                    let queued = pending.messages
+                    _ = try StoreWriter(kv: kv, now: .now(), pending: pending).append(to: inbox.id, message(2))
+                    pending.messages = queued
+                    throw MailStoreError.storage("fails")
+                },
+                { kv in
+                    let tx = StoreWriter(kv: kv, now: .now(), pending: pending)
+                    records = [try tx.append(to: inbox.id, message(3)), try tx.append(to: inbox.id, message(2))]
+                },
+            ], start: { pending.reset() }, end: { kv in try StoreWriter(kv: kv, now: .now(), pending: pending).flushIndex() })
+            #expect(errors[0] != nil && errors[1] == nil)
+            #expect(records[0].content != records[1].content)
+            #expect(try store.read { try $0.content(records[1].content) } == message(2).bytes)
+        }
+    }
+
     @Test func copyAndMoveKeepFlagsDatesAndEmailID() async throws {
         try await withStore { store in
             let (alice, inbox) = try await makeAlice(store)

@@ -72,7 +72,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let pending = PendingIndex()
                 let errors = try backend.commitGroup(
                     batch.map { job in { kv in try job.run(kv, pending) } },
-                    start: { pending.messages = [:] },
+                    start: { pending.reset() },
                     end: { kv in try StoreWriter(kv: kv, now: ZonedDate.now(), pending: pending).flushIndex() })
                 for (job, error) in zip(batch, errors) { job.finish(error) }
             } catch {

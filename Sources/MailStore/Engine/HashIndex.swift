@@ -8,9 +8,35 @@
 public enum HashIndex {
     /// The most contents newer than the hash index.
     public static let deferredContents: UInt64 = 64
+
+    /// The first eight bytes of a SHA-256.
+    static func head(_ sha256: some Collection<UInt8>) -> UInt64 {
+        sha256.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
 }
 
 extension StoreWriter {
+    /// The content stored with this SHA-256, if any, as `contentID(sha256:)` finds it, but
+    /// reading the contents past the hash index's mark once per commit rather than per lookup.
+    func storedContentID(sha256: [UInt8]) throws -> ContentID? {
+        if let id = try indexedContentID(sha256: sha256) { return id }
+        if pending.unindexedContents == nil {
+            var contents: [UInt64: [ContentID]] = [:]
+            try forEachUnindexedContent { id, record in
+                contents[HashIndex.head(record[try ContentRecord.sha256Range(in: record)]), default: []].append(id)
+                return true
+            }
+            pending.unindexedContents = contents
+        }
+        for id in pending.unindexedContents?[HashIndex.head(sha256)] ?? [] {
+            let matches = try kv.withValue(.contents, Keys.content(id)) { record in
+                try record.map { try $0[ContentRecord.sha256Range(in: $0)].elementsEqual(sha256) } ?? false
+            }
+            if matches { return id }
+        }
+        return nil
+    }
+
     /// Enters in the hash index every content up to `newest` (the newest there is), once
     /// `newest` is at least `minimum` past the index's mark; then moves the mark to `newest`.
     /// Content IDs are never reused, so at most `deferredContents` contents lie past the mark.

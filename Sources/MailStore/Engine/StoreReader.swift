@@ -213,9 +213,7 @@ public class StoreReader {
     /// The content stored with this SHA-256, if any: from the hash index, or else among the
     /// contents newer than it (`HashIndex`), whose records hold their hashes.
     func contentID(sha256: [UInt8]) throws -> ContentID? {
-        if let id = try kv.withValue(.contentHashes, sha256, { v in v.map { ContentID(rawValue: readU64($0, at: 0)) } }) {
-            return id
-        }
+        if let id = try indexedContentID(sha256: sha256) { return id }
         // Most records differ in their first eight bytes, which are compared first.
         return try sha256.withUnsafeBytes { want in
             let head = want.loadUnaligned(as: UInt64.self)
@@ -229,6 +227,11 @@ public class StoreReader {
             }
             return found
         }
+    }
+
+    /// The content stored with this SHA-256 if the hash index has it.
+    func indexedContentID(sha256: [UInt8]) throws -> ContentID? {
+        try kv.withValue(.contentHashes, sha256) { v in v.map { ContentID(rawValue: readU64($0, at: 0)) } }
     }
 
     /// The newest content whose hash is in the hash index; 0 when none is.

@@ -66,7 +66,7 @@ extension StoreWriter {
 
     /// Stores the content once: a second message with the same bytes adds a reference.
     func retainContent(_ message: PreparedMessage) throws -> ContentID {
-        if let id = try contentID(sha256: message.sha256) {
+        if let id = try storedContentID(sha256: message.sha256) {
             try retainContent(id)
             return id
         }
@@ -82,6 +82,7 @@ extension StoreWriter {
         let record = ContentRecord(references: 1, size: message.bytes.count, sha256: message.sha256,
                                    pieceCount: pieces.count, structure: message.structure)
         try w.put(.contents, Keys.content(id), record.encoded())
+        pending.unindexedContents?[HashIndex.head(message.sha256), default: []].append(id)
         try indexContentHashes(newest: id)
         return id
     }

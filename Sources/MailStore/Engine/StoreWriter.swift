@@ -1,9 +1,21 @@
 import MailMessage
 
-/// Messages inserted by the changes of one commit that the full-text index has yet to take.
-/// Only touched on the writer thread.
+/// What the indexes have yet to take from the changes of one commit: messages for the
+/// full-text index, and the contents past the hash index's mark. Only touched on the writer
+/// thread.
 final class PendingIndex: @unchecked Sendable {
     var messages: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
+    /// The contents past the hash index's mark by the first eight bytes of their SHA-256, read
+    /// at the commit's first lookup that misses the index, then kept up as contents are added
+    /// (`StoreWriter.storedContentID(sha256:)`). A change of the commit that fails can leave an
+    /// entry for a content that is not there; a hit is checked against the content's record.
+    var unindexedContents: [UInt64: [ContentID]]?
+
+    /// Forgets everything, for a commit (or its retry) starting.
+    func reset() {
+        messages = [:]
+        unindexedContents = nil
+    }
 }
 
 /// One atomic change to the store. It exists only inside `MailStore.write`; throwing from that
