@@ -174,16 +174,10 @@ public final class MailStore: Sendable {
         let now = ZonedDate.now()
         writer.submit(GroupCommitWriter.Job(
             run: { kv, pending in
-                // What this change queues for the index is the commit's to write, unless
+                // What this change queues for the indexes is the commit's to write, unless
                 // the change fails.
-                let queued = pending.messages
                 let tx = StoreWriter(kv: kv, now: now, pending: pending)
-                do {
-                    box.value = try body(tx)
-                } catch {
-                    pending.messages = queued
-                    throw error
-                }
+                box.value = try pending.change { try body(tx) }
                 box.events = tx.events
             },
             finish: { [feed] error in

@@ -114,6 +114,13 @@ import Testing
             // The expunged one's bytes are stored anew.
             let stored = try await store.write { tx in try tx.append(to: inbox.id, message(group + 5)) }
             #expect(stored.content.rawValue > past[4].content.rawValue)
+            // And within one change: stored, released, stored again.
+            let twice = try await store.write { tx in
+                let first = try tx.append(to: inbox.id, message(group + 6))
+                try tx.expunge(in: inbox.id, uids: [first.uid])
+                return try tx.append(to: inbox.id, message(group + 6))
+            }
+            #expect(try store.read { try $0.content(twice.content) } == message(group + 6).bytes)
         }
     }
 
@@ -127,15 +134,16 @@ import Testing
             nonisolated(unsafe) var records: [MessageRecord] = []
             let errors = try store.backend.commitGroup([
                 { kv in
-                    // As `MailStore.write` does for a change that fails: its index queue is dropped.
-                    let queued = pending.messages
-                    _ = try StoreWriter(kv: kv, now: .now(), pending: pending).append(to: inbox.id, message(2))
-                    pending.messages = queued
-                    throw MailStoreError.storage("fails")
+                    try pending.change {
+                        _ = try StoreWriter(kv: kv, now: .now(), pending: pending).append(to: inbox.id, message(2))
+                        throw MailStoreError.storage("fails")
+                    }
                 },
                 { kv in
-                    let tx = StoreWriter(kv: kv, now: .now(), pending: pending)
-                    records = [try tx.append(to: inbox.id, message(3)), try tx.append(to: inbox.id, message(2))]
+                    try pending.change {
+                        let tx = StoreWriter(kv: kv, now: .now(), pending: pending)
+                        records = [try tx.append(to: inbox.id, message(3)), try tx.append(to: inbox.id, message(2))]
+                    }
                 },
             ], start: { pending.reset() }, end: { kv in try StoreWriter(kv: kv, now: .now(), pending: pending).flushIndex() })
             #expect(errors[0] != nil && errors[1] == nil)

@@ -8,11 +8,6 @@
 public enum HashIndex {
     /// The most contents newer than the hash index.
     public static let deferredContents: UInt64 = 64
-
-    /// The first eight bytes of a SHA-256.
-    static func head(_ sha256: some Collection<UInt8>) -> UInt64 {
-        sha256.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
-    }
 }
 
 extension StoreWriter {
@@ -20,21 +15,14 @@ extension StoreWriter {
     /// reading the contents past the hash index's mark once per commit rather than per lookup.
     func storedContentID(sha256: [UInt8]) throws -> ContentID? {
         if let id = try indexedContentID(sha256: sha256) { return id }
-        if pending.unindexedContents == nil {
-            var contents: [UInt64: [ContentID]] = [:]
-            try forEachUnindexedContent { id, record in
-                contents[HashIndex.head(record[try ContentRecord.sha256Range(in: record)]), default: []].append(id)
-                return true
-            }
-            pending.unindexedContents = contents
+        if let unindexed = pending.unindexedContents { return unindexed[sha256] }
+        var unindexed: [[UInt8]: ContentID] = [:]
+        try forEachUnindexedContent { id, record in
+            unindexed[try ContentRecord.sha256(in: record)] = id
+            return true
         }
-        for id in pending.unindexedContents?[HashIndex.head(sha256)] ?? [] {
-            let matches = try kv.withValue(.contents, Keys.content(id)) { record in
-                try record.map { try $0[ContentRecord.sha256Range(in: $0)].elementsEqual(sha256) } ?? false
-            }
-            if matches { return id }
-        }
-        return nil
+        pending.unindexedContents = unindexed
+        return unindexed[sha256]
     }
 
     /// Enters in the hash index every content up to `newest` (the newest there is), once
@@ -44,7 +32,7 @@ extension StoreWriter {
         guard newest.rawValue >= (try hashIndexedThrough()) &+ minimum else { return }
         var entries: [(sha256: [UInt8], id: ContentID)] = []
         try forEachUnindexedContent { id, record in
-            entries.append((Array(record[try ContentRecord.sha256Range(in: record)]), id))
+            entries.append((try ContentRecord.sha256(in: record), id))
             return true
         }
         for entry in entries { try w.put(.contentHashes, entry.sha256, ByteWriter.u64Bytes(entry.id.rawValue)) }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import MailMessage
 
 /// A read snapshot of the store. It exists only inside `MailStore.read` (or as the base of a
@@ -214,19 +209,13 @@ public class StoreReader {
     /// contents newer than it (`HashIndex`), whose records hold their hashes.
     func contentID(sha256: [UInt8]) throws -> ContentID? {
         if let id = try indexedContentID(sha256: sha256) { return id }
-        // Most records differ in their first eight bytes, which are compared first.
-        return try sha256.withUnsafeBytes { want in
-            let head = want.loadUnaligned(as: UInt64.self)
-            var found: ContentID?
-            try forEachUnindexedContent { id, record in
-                let at = try ContentRecord.sha256Range(in: record).lowerBound
-                guard record.loadUnaligned(fromByteOffset: at, as: UInt64.self) == head,
-                      memcmp(record.baseAddress! + at, want.baseAddress!, 32) == 0 else { return true }
-                found = id
-                return false
-            }
-            return found
+        var found: ContentID?
+        try forEachUnindexedContent { id, record in
+            guard try ContentRecord.sha256(in: record) == sha256 else { return true }
+            found = id
+            return false
         }
+        return found
     }
 
     /// The content stored with this SHA-256 if the hash index has it.

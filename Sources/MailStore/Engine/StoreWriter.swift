@@ -5,16 +5,27 @@ import MailMessage
 /// thread.
 final class PendingIndex: @unchecked Sendable {
     var messages: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
-    /// The contents past the hash index's mark by the first eight bytes of their SHA-256, read
-    /// at the commit's first lookup that misses the index, then kept up as contents are added
-    /// (`StoreWriter.storedContentID(sha256:)`). A change of the commit that fails can leave an
-    /// entry for a content that is not there; a hit is checked against the content's record.
-    var unindexedContents: [UInt64: [ContentID]]?
+    /// The contents past the hash index's mark by SHA-256, read at the commit's first lookup
+    /// that misses the index, then kept up as contents are added
+    /// (`StoreWriter.storedContentID(sha256:)`).
+    var unindexedContents: [[UInt8]: ContentID]?
 
     /// Forgets everything, for a commit (or its retry) starting.
     func reset() {
         messages = [:]
         unindexedContents = nil
+    }
+
+    /// Runs one change of the commit: if it fails, what it queued is dropped with it, as its
+    /// nested transaction is.
+    func change<T>(_ body: () throws -> T) throws -> T {
+        let (messages, unindexedContents) = (self.messages, self.unindexedContents)
+        do {
+            return try body()
+        } catch {
+            (self.messages, self.unindexedContents) = (messages, unindexedContents)
+            throw error
+        }
     }
 }
 
