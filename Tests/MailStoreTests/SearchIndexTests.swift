@@ -300,12 +300,19 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             var gen = MailGenerator(rng: SplitMix64(seed: 7))
             for step in 0..<400 {
                 let action = Int.random(in: 0..<10, using: &gen.rng)
-                let message = PreparedMessage(gen.message(step))
+                // Every other message brings its own segment, which the index takes as it is
+                // when the message is its mailbox's only one in the commit, and ignores when
+                // a second is appended beside it (action 4).
+                let message = PreparedMessage(gen.message(step), ownSegment: step % 2 == 0)
+                let second = PreparedMessage(gen.message(step + 1000), ownSegment: true)
                 let pick = UInt32.random(in: 1...UInt32(step + 1), using: &gen.rng)
                 try await store.write { tx in
                     let box = step % 3 == 0 ? other.id : inbox.id
                     switch action {
-                    case 0..<5: try tx.append(to: box, message)
+                    case 0..<4: try tx.append(to: box, message)
+                    case 4:
+                        try tx.append(to: box, message)
+                        try tx.append(to: box, second)
                     case 5: try tx.store(in: box, uids: [UID(pick)], FlagChange(.add, flags: .seen))
                     case 6: try tx.copy(uids: (pick..<pick + 5).map { UID($0) }, from: inbox.id, to: other.id)
                     case 7: try tx.move(uids: (pick..<pick + 3).map { UID($0) }, from: other.id, to: inbox.id)

@@ -93,7 +93,8 @@ let benchmarks: @Sendable () -> Void = {
             let base = counter
             counter += batch
             try await concurrently(16, batch) { i in
-                let m = PreparedMessage(fourKiBMessage(base + i))
+                // As mstored prepares a delivery: with its own segment.
+                let m = PreparedMessage(fourKiBMessage(base + i), ownSegment: true)
                 try await store.write { tx in _ = try tx.append(to: inboxes[i % 16], m) }
             }
         }

@@ -115,7 +115,7 @@ extension StoreWriter {
                        keywords: [String] = [], internalDate: ZonedDate? = nil) throws -> MessageRecord {
         let record = try appendUnindexed(to: mailboxID, PreparedBatch.Entry(message, flags: flags, keywords: keywords,
                                                                             internalDate: internalDate))
-        indexMessages(mailboxID, [(record.uid, message.terms)])
+        indexMessages(mailboxID, [PendingIndex.Message(uid: record.uid, terms: message.terms, segment: message.segment)])
         return record
     }
 
@@ -190,7 +190,7 @@ extension StoreWriter {
         let names = source.account == target.account ? [:] : try keywords(of: source.account)
         let modSeq = bumpModSeq(&target)
         var pairs: [(UID, UID)] = []
-        var indexed: [(uid: UID, terms: IndexTerms)] = []
+        var indexed: [PendingIndex.Message] = []
         for old in records {
             let keywordIDs = source.account == target.account
                 ? old.keywords : try keywordIDs(account: &account, names: old.keywords.compactMap { names[$0] })
@@ -204,7 +204,7 @@ extension StoreWriter {
             let sortKeys = try w.get(.sortKeys, Keys.message(sourceID, old.uid)) ?? data.sortKeys.encoded()
             try w.put(.sortKeys, Keys.message(targetID, new.uid), sortKeys)
             pairs.append((old.uid, new.uid))
-            indexed.append((new.uid, IndexTerms(data.document)))
+            indexed.append(PendingIndex.Message(uid: new.uid, terms: IndexTerms(data.document)))
         }
         indexMessages(targetID, indexed)
         try saveChanged(target, account)

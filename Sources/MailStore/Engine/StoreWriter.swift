@@ -4,7 +4,15 @@ import MailMessage
 /// full-text index, and the contents past the hash index's mark. Only touched on the writer
 /// thread.
 final class PendingIndex: @unchecked Sendable {
-    var messages: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
+    /// A message for the full-text index: its words, and its own segment under UID 0 when
+    /// it came with one (`PreparedMessage.segment`).
+    struct Message {
+        var uid: UID
+        var terms: IndexTerms
+        var segment: [UInt8]? = nil
+    }
+
+    var messages: [MailboxID: [Message]] = [:]
     /// The contents past the hash index's mark by SHA-256, read at the commit's first lookup
     /// that misses the index, then kept up as contents are added
     /// (`StoreWriter.storedContentID(sha256:)`).

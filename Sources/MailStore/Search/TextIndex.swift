@@ -230,7 +230,7 @@ extension StoreReader {
 extension StoreWriter {
     /// Queues messages just inserted into `mailbox` for the index. `flushIndex` writes them
     /// before the change commits, so the messages of one change make one segment.
-    func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) {
+    func indexMessages(_ mailbox: MailboxID, _ messages: [PendingIndex.Message]) {
         pending.messages[mailbox, default: []].append(contentsOf: messages)
     }
 
@@ -256,11 +256,16 @@ extension StoreWriter {
     }
 
     /// Indexes messages of `mailbox` (ascending UIDs) as one new segment, then merges the
-    /// mailbox's newest segments as the merge policy asks.
-    private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {
+    /// mailbox's newest segments as the merge policy asks. A lone message that brought its own
+    /// segment needs only its UID put in.
+    private func writeSegment(_ mailbox: MailboxID, _ messages: [PendingIndex.Message]) throws {
         guard let first = messages.first, let last = messages.last else { return }
-        try addSegment(mailbox, TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) }),
-                       messageCount: messages.count, uids: first.uid...last.uid)
+        let bytes = if messages.count == 1, let own = first.segment {
+            try TextSegment.rebased(own, by: first.uid.rawValue)
+        } else {
+            TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) })
+        }
+        try addSegment(mailbox, bytes, messageCount: messages.count, uids: first.uid...last.uid)
     }
 
     /// Stores `bytes`, the segment of `messageCount` messages with UIDs in `uids`, as the
@@ -334,11 +339,11 @@ extension StoreWriter {
         try dropIndex(mailbox)
         var messages: [(UID, ContentID)] = []
         try forEachMessage(in: mailbox) { messages.append(($0.uid, $0.content)); return true }
-        var batch: [(uid: UID, terms: IndexTerms)] = []
+        var batch: [PendingIndex.Message] = []
         var total = 0
         for (uid, content) in messages {
             let data = try searchData(of: content)
-            batch.append((uid, IndexTerms(data.document)))
+            batch.append(PendingIndex.Message(uid: uid, terms: IndexTerms(data.document)))
             try w.put(.sortKeys, Keys.message(mailbox, uid), data.sortKeys.encoded())
             if batch.count == SearchLimits.reindexBatch {
                 try writeSegment(mailbox, batch)
