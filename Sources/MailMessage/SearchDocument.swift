@@ -213,7 +213,7 @@ public struct IndexTerms: Sendable, Equatable {
     /// Per field (`SearchDocument.Field.rawValue`): the words in text order, repeats kept,
     /// each preceded by `SearchFolding.separator`, and a final separator.
     public var fields: [[UInt8]]
-    /// Per field, an FNV-1a hash of each word of `fields`, in the same order: computed here,
+    /// Per field, the hash of each word of `fields` (`longTermBytes`), in the same order: computed here,
     /// off the writer thread, so that the index's hash table need not hash bytes.
     public var hashes: [[UInt64]]
 
@@ -260,16 +260,22 @@ public struct IndexTerms: Sendable, Equatable {
                                 var stop = min(start + maxTermBytes, wordEnd)
                                 // Keep windows on scalar boundaries: never end inside a UTF-8 sequence.
                                 while stop < wordEnd, buf[stop] & 0xC0 == 0x80 { stop -= 1 }
-                                var h: UInt64 = 0xCBF2_9CE4_8422_2325
-                                for k in start..<stop {
-                                    let b = buf[k]
-                                    out[o] = b
-                                    o += 1
-                                    h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+                                if stop - start >= longTermBytes {
+                                    (out.baseAddress! + o).update(from: buf.baseAddress! + start, count: stop - start)
+                                    o += stop - start
+                                    hashes[pieces] = longTermHash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buf[start..<stop])))
+                                } else {
+                                    var h = shortTermSeed
+                                    for k in start..<stop {
+                                        let b = buf[k]
+                                        out[o] = b
+                                        o += 1
+                                        h = (h ^ UInt64(b)) &* shortTermPrime
+                                    }
+                                    hashes[pieces] = h
                                 }
                                 out[o] = SearchFolding.separator
                                 o += 1
-                                hashes[pieces] = h
                                 pieces += 1
                                 if stop == wordEnd { break }
                                 var next = start + windowStep
@@ -283,5 +289,41 @@ public struct IndexTerms: Sendable, Equatable {
             }
         }
         return (out, hashes)
+    }
+
+    /// A term's hash, which the index's hash table files it under, is FNV-1a for a term shorter
+    /// than `longTermBytes`: one multiply per byte, the cheapest for the short words most text
+    /// is made of. A longer one (the windows of a long word) is hashed eight bytes at a time
+    /// (`longTermHash`), several times faster there. Equal terms have equal lengths, so they
+    /// always get the same hash.
+    static let longTermBytes = 16
+    static let shortTermSeed: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let shortTermPrime: UInt64 = 0x0000_0100_0000_01B3
+
+    /// The hash of a term of `longTermBytes` or more: its little-endian 64-bit chunks, the
+    /// last one ending with the term (overlapping the one before) and shifted down to the bytes
+    /// not yet mixed in, each mixed in with a multiply, then the length, and a last avalanche
+    /// so that both the low bits (the table's slot) and the high bits (its tag) vary.
+    @inline(never)
+    static func longTermHash(_ term: UnsafeRawBufferPointer) -> UInt64 {
+        func chunk(_ offset: Int) -> UInt64 {
+            UInt64(littleEndian: term.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+        func mix(_ h: UInt64, _ chunk: UInt64) -> UInt64 {
+            let m = (h ^ chunk) &* 0xBF58_476D_1CE4_E5B9
+            return m ^ (m &>> 31)
+        }
+        let n = term.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var k = 0
+        while k + 8 <= n {
+            h = mix(h, chunk(k))
+            k += 8
+        }
+        if k < n { h = mix(h, chunk(n - 8) &>> UInt64(8 &* (8 &- (n - k)))) }
+        h ^= UInt64(n)
+        h ^= h &>> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        return h ^ (h &>> 33)
     }
 }

@@ -102,6 +102,19 @@ let benchmarks: @Sendable () -> Void = {
         store.close()
     }
 
+    // What each append above costs its caller before the write: the parse, hash and words of
+    // the message (and, as a delivery has, its own segment), on one core.
+    for ownSegment in [false, true] {
+        Benchmark("prepare 4KiB message\(ownSegment ? " with its segment" : "") (\(batch)/iter)") { benchmark in
+            let messages = (0..<batch).map { fourKiBMessage($0) }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                for m in messages { blackHole(PreparedMessage(m, ownSegment: ownSegment)) }
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
     Benchmark("raw LMDB put 4KiB, fsync per commit (\(batch)/iter)") { benchmark in
         let env = try Environment.open(path: scratch("rawcommit"))
         let db = try env.openDatabases(["raw"])[0]
