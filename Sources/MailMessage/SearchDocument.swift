@@ -39,6 +39,11 @@ public enum SearchFolding {
             while i < buf.count {
                 // A run of ASCII: copied at once, then its capitals lowered.
                 var end = i
+                // Eight bytes at a time while none has its high bit set, then byte by byte.
+                while end + 8 <= buf.count,
+                      UnsafeRawPointer(buf.baseAddress! + end).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    end += 8
+                }
                 while end < buf.count, buf[end] < 0x80 { end += 1 }
                 if end > i {
                     let start = out.count
