@@ -21,7 +21,8 @@ dump_and_kill() {
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 swift build --build-tests 2>&1 | tail -n 5
-( sleep "$SWIFT_TEST_LIMIT"; echo "swift test still running after $SWIFT_TEST_LIMIT s"; dump_and_kill ) &
+# `&&`: when the tests end first, the sleep is killed, and nothing is reported or dumped.
+( sleep "$SWIFT_TEST_LIMIT" && { echo "swift test still running after $SWIFT_TEST_LIMIT s"; dump_and_kill; } ) &
 watchdog=$!
 swift test --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
