@@ -256,14 +256,16 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
                     batch.append((PreparedMessage(gen.message(n)), flags, gen.chance(0.2) ? ["$label1"] : [], date))
                 }
                 let items = batch
-                // Every other batch goes in as a `PreparedBatch`, after one message appended
-                // alone in the same change, whose queued index must land before the batch's.
+                // Every other batch goes in as a `PreparedBatch`, whose segment is stored as
+                // built; every fourth after one message appended alone in the same change,
+                // which makes the commit build one segment for both instead.
                 let prepared = n / 250 % 2 == 0
-                    ? PreparedBatch(items.dropFirst().map {
+                    ? PreparedBatch(items.dropFirst(n / 250 % 4 == 0 ? 1 : 0).map {
                         PreparedBatch.Entry($0.0, flags: $0.1, keywords: $0.2, internalDate: $0.3)
                     }) : nil
+                let alone = n / 250 % 4 == 0 ? items.prefix(1) : []
                 try await store.write { tx in
-                    for (m, flags, keywords, date) in prepared == nil ? items[...] : items.prefix(1) {
+                    for (m, flags, keywords, date) in prepared == nil ? items[...] : alone {
                         try tx.append(to: inbox.id, m, flags: flags, keywords: keywords, internalDate: date)
                     }
                     if let prepared { try tx.append(to: inbox.id, prepared) }

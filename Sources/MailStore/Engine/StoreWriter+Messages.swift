@@ -115,18 +115,19 @@ extension StoreWriter {
                        keywords: [String] = [], internalDate: ZonedDate? = nil) throws -> MessageRecord {
         let record = try appendUnindexed(to: mailboxID, PreparedBatch.Entry(message, flags: flags, keywords: keywords,
                                                                             internalDate: internalDate))
-        indexMessages(mailboxID, [PendingIndex.Message(uid: record.uid, terms: message.terms, segment: message.segment)])
+        indexMessages(mailboxID, [(record.uid, message.terms)], prebuilt: message.segment)
         return record
     }
 
     /// Appends a batch's messages, in order, and returns their records. They take consecutive
-    /// UIDs, and the batch's segment, built beforehand, becomes their full-text index.
+    /// UIDs, and the batch's segment, built beforehand, becomes their full-text index unless
+    /// other messages of the commit join them in the mailbox's queue.
     @discardableResult
     public func append(to mailboxID: MailboxID, _ batch: PreparedBatch) throws -> [MessageRecord] {
         let records = try batch.entries.map { try appendUnindexed(to: mailboxID, $0) }
         guard let first = records.first?.uid, let last = records.last?.uid else { return [] }
         precondition(Int(last.rawValue - first.rawValue) + 1 == records.count, "a batch's UIDs are consecutive")
-        try writePrebuiltSegment(mailboxID, batch, uids: first...last)
+        indexMessages(mailboxID, zip(records, batch.entries).map { ($0.uid, $1.message.terms) }, prebuilt: batch.segment)
         return records
     }
 
@@ -190,7 +191,7 @@ extension StoreWriter {
         let names = source.account == target.account ? [:] : try keywords(of: source.account)
         let modSeq = bumpModSeq(&target)
         var pairs: [(UID, UID)] = []
-        var indexed: [PendingIndex.Message] = []
+        var indexed: [(uid: UID, terms: IndexTerms)] = []
         for old in records {
             let keywordIDs = source.account == target.account
                 ? old.keywords : try keywordIDs(account: &account, names: old.keywords.compactMap { names[$0] })
@@ -204,7 +205,7 @@ extension StoreWriter {
             let sortKeys = try w.get(.sortKeys, Keys.message(sourceID, old.uid)) ?? data.sortKeys.encoded()
             try w.put(.sortKeys, Keys.message(targetID, new.uid), sortKeys)
             pairs.append((old.uid, new.uid))
-            indexed.append(PendingIndex.Message(uid: new.uid, terms: IndexTerms(data.document)))
+            indexed.append((new.uid, IndexTerms(data.document)))
         }
         indexMessages(targetID, indexed)
         try saveChanged(target, account)

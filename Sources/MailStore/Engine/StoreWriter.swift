@@ -4,15 +4,11 @@ import MailMessage
 /// full-text index, and the contents past the hash index's mark. Only touched on the writer
 /// thread.
 final class PendingIndex: @unchecked Sendable {
-    /// A message for the full-text index: its words, and its own segment under UID 0 when
-    /// it came with one (`PreparedMessage.segment`).
-    struct Message {
-        var uid: UID
-        var terms: IndexTerms
-        var segment: [UInt8]? = nil
-    }
-
-    var messages: [MailboxID: [Message]] = [:]
+    var messages: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
+    /// Per mailbox, the segment of everything queued in `messages`, built before the write
+    /// (`PreparedBatch`, `PreparedMessage(ownSegment:)`) with UIDs from 0; absent once messages
+    /// without it share the queue.
+    var prebuilt: [MailboxID: [UInt8]] = [:]
     /// The contents past the hash index's mark by SHA-256, read at the commit's first lookup
     /// that misses the index, then kept up as contents are added
     /// (`StoreWriter.storedContentID(sha256:)`).
@@ -21,17 +17,18 @@ final class PendingIndex: @unchecked Sendable {
     /// Forgets everything, for a commit (or its retry) starting.
     func reset() {
         messages = [:]
+        prebuilt = [:]
         unindexedContents = nil
     }
 
     /// Runs one change of the commit: if it fails, what it queued is dropped with it, as its
     /// nested transaction is.
     func change<T>(_ body: () throws -> T) throws -> T {
-        let (messages, unindexedContents) = (self.messages, self.unindexedContents)
+        let (messages, prebuilt, unindexedContents) = (self.messages, self.prebuilt, self.unindexedContents)
         do {
             return try body()
         } catch {
-            (self.messages, self.unindexedContents) = (messages, unindexedContents)
+            (self.messages, self.prebuilt, self.unindexedContents) = (messages, prebuilt, unindexedContents)
             throw error
         }
     }

@@ -228,43 +228,34 @@ extension StoreReader {
 }
 
 extension StoreWriter {
-    /// Queues messages just inserted into `mailbox` for the index. `flushIndex` writes them
-    /// before the change commits, so the messages of one change make one segment.
-    func indexMessages(_ mailbox: MailboxID, _ messages: [PendingIndex.Message]) {
+    /// Queues messages just inserted into `mailbox` (consecutive UIDs) for the index, with
+    /// their segment when it was built before the write (UIDs from 0). `flushIndex` writes them
+    /// before the change commits, so the messages of one commit make one segment per mailbox:
+    /// that one as it is when it covers all the mailbox's queue, else one built from their words.
+    func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)], prebuilt: [UInt8]? = nil) {
+        let first = pending.messages[mailbox] == nil
         pending.messages[mailbox, default: []].append(contentsOf: messages)
+        pending.prebuilt[mailbox] = first ? prebuilt : nil
     }
 
     /// Writes the queued messages of each mailbox as one segment. Called once every change of
     /// the commit has run, inside its transaction.
     func flushIndex() throws {
         for (mailbox, messages) in pending.messages.sorted(by: { $0.key < $1.key }) {
-            try writeSegment(mailbox, messages.sorted { $0.uid < $1.uid })
+            try writeSegment(mailbox, messages.sorted { $0.uid < $1.uid }, prebuilt: pending.prebuilt[mailbox])
         }
         pending.messages = [:]
-    }
-
-    /// Writes a `PreparedBatch`'s segment for its messages, just appended to `mailbox` under
-    /// the consecutive UIDs `uids`, then merges as `writeSegment` does. Messages of this change
-    /// still queued for the mailbox have lower UIDs, so they are written first, keeping UIDs
-    /// ascending across the mailbox's segments.
-    func writePrebuiltSegment(_ mailbox: MailboxID, _ batch: PreparedBatch, uids: ClosedRange<UID>) throws {
-        if let queued = pending.messages.removeValue(forKey: mailbox) {
-            try writeSegment(mailbox, queued.sorted { $0.uid < $1.uid })
-        }
-        try addSegment(mailbox, TextSegment.rebased(batch.segment, by: uids.lowerBound.rawValue),
-                       messageCount: batch.entries.count, uids: uids)
+        pending.prebuilt = [:]
     }
 
     /// Indexes messages of `mailbox` (ascending UIDs) as one new segment, then merges the
-    /// mailbox's newest segments as the merge policy asks. A lone message that brought its own
-    /// segment needs only its UID put in.
-    private func writeSegment(_ mailbox: MailboxID, _ messages: [PendingIndex.Message]) throws {
+    /// mailbox's newest segments as the merge policy asks. A segment built beforehand for
+    /// exactly these messages (consecutive UIDs, counted from 0) needs only their UIDs put in.
+    private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)],
+                              prebuilt: [UInt8]? = nil) throws {
         guard let first = messages.first, let last = messages.last else { return }
-        let bytes = if messages.count == 1, let own = first.segment {
-            try TextSegment.rebased(own, by: first.uid.rawValue)
-        } else {
-            TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) })
-        }
+        let bytes = try prebuilt.map { try TextSegment.rebased($0, by: first.uid.rawValue) }
+            ?? TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) })
         try addSegment(mailbox, bytes, messageCount: messages.count, uids: first.uid...last.uid)
     }
 
@@ -328,6 +319,7 @@ extension StoreWriter {
     /// Removes the mailbox's whole index.
     func dropIndex(_ mailbox: MailboxID) throws {
         pending.messages[mailbox] = nil
+        pending.prebuilt[mailbox] = nil
         for s in try segmentList(mailbox) { try deleteSegment(mailbox, s.id, s.info) }
     }
 
@@ -339,11 +331,11 @@ extension StoreWriter {
         try dropIndex(mailbox)
         var messages: [(UID, ContentID)] = []
         try forEachMessage(in: mailbox) { messages.append(($0.uid, $0.content)); return true }
-        var batch: [PendingIndex.Message] = []
+        var batch: [(uid: UID, terms: IndexTerms)] = []
         var total = 0
         for (uid, content) in messages {
             let data = try searchData(of: content)
-            batch.append(PendingIndex.Message(uid: uid, terms: IndexTerms(data.document)))
+            batch.append((uid, IndexTerms(data.document)))
             try w.put(.sortKeys, Keys.message(mailbox, uid), data.sortKeys.encoded())
             if batch.count == SearchLimits.reindexBatch {
                 try writeSegment(mailbox, batch)
