@@ -129,7 +129,7 @@ public final class MailStore: Sendable {
                 // 3 or 4 to 5: the record indexes (flags and dates since 4, sizes since 5).
                 if from < 5 { try tx.rebuildRecordIndexes() }
                 // 6 and before to 7: the hash index held every content; it now marks how far it goes.
-                if from < 7 { try kv.put(.meta, Keys.hashIndexedThrough, ByteWriter.u64Bytes(try tx.newestContentID().rawValue)) }
+                if from < 7 { try tx.markHashIndexed(through: tx.newestContentID()) }
                 try kv.put(.meta, Keys.schemaVersion, ByteWriter.u32Bytes(UInt32(schemaVersion)))
             }], start: {}, end: { _ in })
         } catch {

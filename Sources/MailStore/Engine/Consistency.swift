@@ -87,11 +87,11 @@ extension StoreReader {
             else if !record.structure.isEmpty, try reparsedStructure(of: id, record) != record.structure {
                 report("content \(id): parsed structure differs from its bytes")
             }
-            let mapped = try kv.withValue(.contentHashes, record.sha256) { $0.map { readU64($0, at: 0) } }
+            let mapped = try indexedContentID(sha256: record.sha256)
             if id.rawValue <= hashIndexedThrough {
                 indexedContents += 1
-                if mapped != id.rawValue { report("content \(id): hash index does not point back") }
-            } else if mapped == id.rawValue {
+                if mapped != id { report("content \(id): hash index does not point back") }
+            } else if mapped == id {
                 report("content \(id): in the hash index past its mark")
             } else if mapped != nil || !unindexedHashes.insert(record.sha256).inserted {
                 report("content \(id): its bytes are stored twice")

@@ -36,6 +36,11 @@ extension StoreWriter {
             return true
         }
         for entry in entries { try w.put(.contentHashes, entry.sha256, ByteWriter.u64Bytes(entry.id.rawValue)) }
-        try w.put(.meta, Keys.hashIndexedThrough, ByteWriter.u64Bytes(newest.rawValue))
+        try markHashIndexed(through: newest)
+    }
+
+    /// Records that the hash index holds every content up to `id` and none past it.
+    func markHashIndexed(through id: ContentID) throws {
+        try w.put(.meta, Keys.hashIndexedThrough, ByteWriter.u64Bytes(id.rawValue))
     }
 }

@@ -134,11 +134,11 @@ extension StoreWriter {
         }
         for key in stalePieces { try w.delete(.chunks, key) }
         if !stalePieces.isEmpty { note("\(stalePieces.count) content pieces without content removed") }
-        let newest = try newestContentID().rawValue
+        let newest = try newestContentID()
         var mark = try hashIndexedThrough()
-        if mark > newest {
-            mark = newest
-            try w.put(.meta, Keys.hashIndexedThrough, ByteWriter.u64Bytes(mark))
+        if mark > newest.rawValue {
+            mark = newest.rawValue
+            try markHashIndexed(through: newest)
             note("hash index mark moved back to the newest content")
         }
         var staleHashes: [[UInt8]] = []
@@ -150,8 +150,7 @@ extension StoreWriter {
         for key in staleHashes { try w.delete(.contentHashes, key) }
         if !staleHashes.isEmpty { note("\(staleHashes.count) hash index entries that pointed nowhere removed") }
         for (id, sha256) in kept.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where id.rawValue <= mark {
-            let mapped = try kv.withValue(.contentHashes, sha256) { $0.map { readU64($0, at: 0) } }
-            guard mapped != id.rawValue else { continue }
+            guard try indexedContentID(sha256: sha256) != id else { continue }
             try w.put(.contentHashes, sha256, ByteWriter.u64Bytes(id.rawValue))
             note("content \(id): hash index entry restored")
         }
