@@ -27,11 +27,16 @@ struct ContentRecord {
 
     /// The SHA-256 of an encoded record, read without decoding the rest.
     static func sha256(in buffer: UnsafeRawBufferPointer) throws -> [UInt8] {
+        Array(UnsafeRawBufferPointer(rebasing: buffer[try sha256Range(in: buffer)]))
+    }
+
+    /// Where the SHA-256 lies in an encoded record.
+    static func sha256Range(in buffer: UnsafeRawBufferPointer) throws -> Range<Int> {
         var r = ByteReader(buffer)
         guard try r.u8() == Self.recordVersion else { throw MailStoreError.corrupt("content record version") }
         _ = try r.varint()
         _ = try r.varint()
-        return try r.raw(32)
+        return try r.skip(32)
     }
 
     init(decoding buffer: UnsafeRawBufferPointer) throws {

@@ -10,19 +10,39 @@ public enum HashIndex {
     public static let deferredContents: UInt64 = 64
 }
 
+/// A SHA-256 as a dictionary key: read from a record without a copy, compared in four words,
+/// and hashed by one of them (the digest is uniform already) rather than byte by byte.
+struct SHA256Key: Hashable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ digest: UnsafeRawBufferPointer) {
+        precondition(digest.count == 32)
+        words = (digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                 digest.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 digest.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                 digest.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    init(_ digest: [UInt8]) { self = digest.withUnsafeBytes { SHA256Key($0) } }
+
+    static func == (a: SHA256Key, b: SHA256Key) -> Bool { a.words == b.words }
+    func hash(into hasher: inout Hasher) { hasher.combine(words.0) }
+}
+
 extension StoreWriter {
     /// The content stored with this SHA-256, if any, as `contentID(sha256:)` finds it, but
     /// reading the contents past the hash index's mark once per commit rather than per lookup.
     func storedContentID(sha256: [UInt8]) throws -> ContentID? {
         if let id = try indexedContentID(sha256: sha256) { return id }
-        if let unindexed = pending.unindexedContents { return unindexed[sha256] }
-        var unindexed: [[UInt8]: ContentID] = [:]
+        if let unindexed = pending.unindexedContents { return unindexed[SHA256Key(sha256)] }
+        var unindexed: [SHA256Key: ContentID] = [:]
+        unindexed.reserveCapacity(Int(HashIndex.deferredContents))
         try forEachUnindexedContent { id, record in
-            unindexed[try ContentRecord.sha256(in: record)] = id
+            unindexed[SHA256Key(UnsafeRawBufferPointer(rebasing: record[try ContentRecord.sha256Range(in: record)]))] = id
             return true
         }
         pending.unindexedContents = unindexed
-        return unindexed[sha256]
+        return unindexed[SHA256Key(sha256)]
     }
 
     /// Enters in the hash index every content up to `newest` (the newest there is), once

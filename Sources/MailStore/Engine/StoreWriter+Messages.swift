@@ -82,7 +82,7 @@ extension StoreWriter {
         let record = ContentRecord(references: 1, size: message.bytes.count, sha256: message.sha256,
                                    pieceCount: pieces.count, structure: message.structure)
         try w.put(.contents, Keys.content(id), record.encoded())
-        pending.unindexedContents?[message.sha256] = id
+        pending.unindexedContents?[SHA256Key(message.sha256)] = id
         try indexContentHashes(newest: id)
         return id
     }
@@ -104,7 +104,7 @@ extension StoreWriter {
         try w.delete(.contents, Keys.content(id))
         // Absent when the content is newer than the hash index.
         try w.delete(.contentHashes, record.sha256)
-        pending.unindexedContents?[record.sha256] = nil
+        pending.unindexedContents?[SHA256Key(record.sha256)] = nil
     }
 
     // MARK: Append

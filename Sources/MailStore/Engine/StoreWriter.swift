@@ -12,7 +12,7 @@ final class PendingIndex: @unchecked Sendable {
     /// The contents past the hash index's mark by SHA-256, read at the commit's first lookup
     /// that misses the index, then kept up as contents are added
     /// (`StoreWriter.storedContentID(sha256:)`).
-    var unindexedContents: [[UInt8]: ContentID]?
+    var unindexedContents: [SHA256Key: ContentID]?
 
     /// Forgets everything, for a commit (or its retry) starting.
     func reset() {
