@@ -77,6 +77,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The writer's round trip alone: a write that changes nothing (so LMDB skips the fsync),
+    // from submitting it to resuming its caller.
+    Benchmark("store write no-op, 1 writer (\(batch)/iter)") { benchmark async throws in
+        let (store, _) = try await benchStore("noop")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for _ in 0..<batch { try await store.write { _ in } }
+        }
+        benchmark.stopMeasurement()
+        store.close()
+    }
+
     // The shape of the LMTP benchmark (Tools/bench/lmtp-bench.py): each writer delivers to a
     // user of its own, so a commit cannot share the B-tree pages of one mailbox.
     Benchmark("store append 4KiB durable, 16 writers to 16 users (\(batch)/iter)") { benchmark async throws in
