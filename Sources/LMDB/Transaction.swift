@@ -132,12 +132,32 @@ public class ReadTransaction {
         }
     }
 
-    /// Visits every entry whose key starts with `prefix`.
+    /// Visits every entry whose key starts with `prefix`. Forward, each key is checked against
+    /// the prefix itself, so that the scan (the hot path of reading a message's pieces) needs no
+    /// upper bound built.
     public func scan(
         _ db: Database, prefix: [UInt8], reverse: Bool = false,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        try scan(db, from: prefix, to: prefixUpperBound(prefix), reverse: reverse, body)
+        guard !reverse, !prefix.isEmpty else {
+            return try scan(db, from: prefix, to: prefixUpperBound(prefix), reverse: reverse, body)
+        }
+        try precondition()
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor))
+        defer { mdb_cursor_close(cursor) }
+        try prefix.withUnsafeBytes { p in
+            var k = MDB_val(mv_size: p.count, mv_data: UnsafeMutableRawPointer(mutating: p.baseAddress))
+            var v = MDB_val()
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            while rc == 0, k.mv_size >= p.count, memcmp(k.mv_data, p.baseAddress!, p.count) == 0 {
+                let more = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                if !more { return }
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try check(rc) }
+        }
     }
 
     /// The number of entries in `db`.

@@ -139,6 +139,10 @@ func temporaryDirectory(_ name: String = #function) -> String {
         #expect(try keys { try $0.scan(db, prefix: [3], reverse: true, $1) } == [[3, 4], [3, 3], [3, 2], [3, 1], [3, 0]])
         #expect(try keys { try $0.scan(db, from: [1, 3], to: [2, 1], reverse: true, $1) } == [[2, 0], [1, 4], [1, 3]])
         #expect(try keys { try $0.scan(db, prefix: [9], $1) } == [])
+        // The last prefix of the database, and a prefix longer than the key it sorts before.
+        #expect(try keys { try $0.scan(db, prefix: [3], $1) } == [[3, 0], [3, 1], [3, 2], [3, 3], [3, 4]])
+        #expect(try keys { try $0.scan(db, prefix: [2, 0xFF], $1) } == [[2, 0xFF]])
+        #expect(try keys { try $0.scan(db, prefix: [2, 4, 0], $1) } == [])
         // Stopping early.
         let first = try env.read { tx in
             var seen = 0
@@ -146,6 +150,12 @@ func temporaryDirectory(_ name: String = #function) -> String {
             return seen
         }
         #expect(first == 2)
+        let firstOfPrefix = try env.read { tx in
+            var seen = 0
+            try tx.scan(db, prefix: [1]) { _, _ in seen += 1; return seen < 3 }
+            return seen
+        }
+        #expect(firstOfPrefix == 3)
     }
 
     @Test func mapGrowsInsteadOfFailing() throws {
