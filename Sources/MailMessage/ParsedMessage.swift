@@ -67,6 +67,12 @@ public struct ParsedMessage: Sendable, Equatable {
     /// The number of LFs not preceded by CR.
     static func bareLineFeeds(_ buf: UnsafeBufferPointer<UInt8>) -> Int { Bytes.bareLineFeedCount(buf) }
 
+    /// `crlfNormalized` of an array: the array itself, not a copy, when it has no bare LF (as
+    /// mail over LMTP, SMTP and IMAP has), so a large message is not copied on its way in.
+    public static func crlfNormalized(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBufferPointer(bareLineFeeds) == 0 ? bytes : crlfNormalized(bytes[...])
+    }
+
     /// `bytes` with every bare LF turned into CRLF; lone CRs and existing CRLFs are kept.
     ///
     /// RFC 5322 §2.3 and RFC 9051 §2.3.1: the protocol view of a message uses CRLF line endings.
