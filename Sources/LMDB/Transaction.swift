@@ -52,20 +52,15 @@ public class ReadTransaction {
         _ db: Database, from lower: [UInt8], to upper: [UInt8]?, reverse: Bool = false,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        try precondition()
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, db.dbi, &cursor))
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val()
-        var v = MDB_val()
-
-        func compare(_ key: MDB_val, _ bound: [UInt8]) -> Int {
-            let kb = UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)
-            return bound.withUnsafeBytes { lexicographicCompare(kb, $0) }
+        guard reverse else {
+            return try scanForward(db, from: lower, while: { key in
+                upper.map { u in u.withUnsafeBytes { lexicographicCompare(key, $0) < 0 } } ?? true
+            }, body)
         }
-
-        var rc: Int32
-        if reverse {
+        try withCursor(db) { cursor in
+            var k = MDB_val()
+            var v = MDB_val()
+            var rc: Int32
             if let upper {
                 rc = upper.withUnsafeBytes { ub in
                     k = MDB_val(mv_size: ub.count, mv_data: UnsafeMutableRawPointer(mutating: ub.baseAddress))
@@ -78,30 +73,46 @@ public class ReadTransaction {
                 rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
             }
             while rc == 0 {
-                if compare(k, lower) < 0 { return }
-                let more = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-                if !more { return }
+                let key = UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)
+                if lower.withUnsafeBytes({ lexicographicCompare(key, $0) < 0 }) { return }
+                if try !body(key, UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) { return }
                 rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV)
             }
-        } else {
-            if lower.isEmpty {
-                rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-            } else {
-                rc = lower.withUnsafeBytes { lb in
-                    k = MDB_val(mv_size: lb.count, mv_data: UnsafeMutableRawPointer(mutating: lb.baseAddress))
-                    return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-                }
+            if rc != MDB_NOTFOUND { try check(rc) }
+        }
+    }
+
+    /// Visits the entries from the first key >= `lower` in key order, while `inRange` holds
+    /// for the key: the one forward loop of both range and prefix scans.
+    @inline(__always)
+    private func scanForward(
+        _ db: Database, from lower: [UInt8], while inRange: (UnsafeRawBufferPointer) -> Bool,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try withCursor(db) { cursor in
+            var k = MDB_val()
+            var v = MDB_val()
+            var rc = lower.isEmpty ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST) : lower.withUnsafeBytes { lb in
+                k = MDB_val(mv_size: lb.count, mv_data: UnsafeMutableRawPointer(mutating: lb.baseAddress))
+                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
             }
             while rc == 0 {
-                if let upper, compare(k, upper) >= 0 { return }
-                let more = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-                if !more { return }
+                let key = UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)
+                guard inRange(key), try body(key, UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)) else { return }
                 rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
             }
+            if rc != MDB_NOTFOUND { try check(rc) }
         }
-        if rc != MDB_NOTFOUND { try check(rc) }
+    }
+
+    /// Runs `body` with a cursor on `db`, closed when it returns.
+    @inline(__always)
+    private func withCursor<T>(_ db: Database, _ body: (OpaquePointer?) throws -> T) throws -> T {
+        try precondition()
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor))
+        defer { mdb_cursor_close(cursor) }
+        return try body(cursor)
     }
 
     /// Visits the values of the keys `prefix` + big-endian `suffix` for each of `suffixes`,
@@ -113,21 +124,19 @@ public class ReadTransaction {
         _ db: Database, prefix: [UInt8], suffixes: [UInt32],
         _ body: (_ suffix: UInt32, _ value: UnsafeRawBufferPointer?) throws -> Bool
     ) throws {
-        try precondition()
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, db.dbi, &cursor))
-        defer { mdb_cursor_close(cursor) }
         var key = prefix + [0, 0, 0, 0]
         let at = prefix.count
-        try key.withUnsafeMutableBytes { kb in
-            var v = MDB_val()
-            for suffix in suffixes {
-                kb.storeBytes(of: suffix.bigEndian, toByteOffset: at, as: UInt32.self)
-                var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-                let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET)
-                if rc != 0 && rc != MDB_NOTFOUND { try check(rc) }
-                let value = rc == 0 ? UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) : nil
-                if try !body(suffix, value) { return }
+        try withCursor(db) { cursor in
+            try key.withUnsafeMutableBytes { kb in
+                var v = MDB_val()
+                for suffix in suffixes {
+                    kb.storeBytes(of: suffix.bigEndian, toByteOffset: at, as: UInt32.self)
+                    var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+                    let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET)
+                    if rc != 0 && rc != MDB_NOTFOUND { try check(rc) }
+                    let value = rc == 0 ? UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) : nil
+                    if try !body(suffix, value) { return }
+                }
             }
         }
     }
@@ -139,24 +148,11 @@ public class ReadTransaction {
         _ db: Database, prefix: [UInt8], reverse: Bool = false,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        guard !reverse, !prefix.isEmpty else {
-            return try scan(db, from: prefix, to: prefixUpperBound(prefix), reverse: reverse, body)
-        }
-        try precondition()
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, db.dbi, &cursor))
-        defer { mdb_cursor_close(cursor) }
+        if reverse { return try scan(db, from: prefix, to: prefixUpperBound(prefix), reverse: true, body) }
         try prefix.withUnsafeBytes { p in
-            var k = MDB_val(mv_size: p.count, mv_data: UnsafeMutableRawPointer(mutating: p.baseAddress))
-            var v = MDB_val()
-            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-            while rc == 0, k.mv_size >= p.count, memcmp(k.mv_data, p.baseAddress!, p.count) == 0 {
-                let more = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-                if !more { return }
-                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-            }
-            if rc != MDB_NOTFOUND { try check(rc) }
+            try scanForward(db, from: prefix, while: { key in
+                key.count >= p.count && (p.isEmpty || memcmp(key.baseAddress!, p.baseAddress!, p.count) == 0)
+            }, body)
         }
     }
 
