@@ -70,7 +70,10 @@ public struct ParsedMessage: Sendable, Equatable {
     /// `crlfNormalized` of an array: the array itself, not a copy, when it has no bare LF (as
     /// mail over LMTP, SMTP and IMAP has), so a large message is not copied on its way in.
     public static func crlfNormalized(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.withUnsafeBufferPointer(bareLineFeeds) == 0 ? bytes : crlfNormalized(bytes[...])
+        bytes.withUnsafeBufferPointer { buf in
+            let bare = bareLineFeeds(buf)
+            return bare == 0 ? nil : addingCRs(buf, bareLineFeeds: bare)
+        } ?? bytes
     }
 
     /// `bytes` with every bare LF turned into CRLF; lone CRs and existing CRLFs are kept.
@@ -79,20 +82,23 @@ public struct ParsedMessage: Sendable, Equatable {
     public static func crlfNormalized(_ bytes: some Collection<UInt8>) -> [UInt8] {
         let work = { (buf: UnsafeBufferPointer<UInt8>) -> [UInt8] in
             let bare = bareLineFeeds(buf)
-            if bare == 0 { return Array(buf) }
-            var out = [UInt8]()
-            out.reserveCapacity(buf.count + bare)
-            var pos = 0
-            while let nl = Bytes.find(Bytes.lf, in: buf, from: pos, to: buf.count) {
-                out.append(contentsOf: buf[pos..<nl])
-                if nl == 0 || buf[nl - 1] != Bytes.cr { out.append(Bytes.cr) }
-                out.append(Bytes.lf)
-                pos = nl + 1
-            }
-            out.append(contentsOf: buf[pos...])
-            return out
+            return bare == 0 ? Array(buf) : addingCRs(buf, bareLineFeeds: bare)
         }
-        if let r = bytes.withContiguousStorageIfAvailable(work) { return r }
-        return Array(bytes).withUnsafeBufferPointer(work)
+        return bytes.withContiguousStorageIfAvailable(work) ?? crlfNormalized(Array(bytes))
+    }
+
+    /// `buf`, which has `bareLineFeeds` LFs not preceded by CR, with a CR put before each.
+    private static func addingCRs(_ buf: UnsafeBufferPointer<UInt8>, bareLineFeeds bare: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(buf.count + bare)
+        var pos = 0
+        while let nl = Bytes.find(Bytes.lf, in: buf, from: pos, to: buf.count) {
+            out.append(contentsOf: buf[pos..<nl])
+            if nl == 0 || buf[nl - 1] != Bytes.cr { out.append(Bytes.cr) }
+            out.append(Bytes.lf)
+            pos = nl + 1
+        }
+        out.append(contentsOf: buf[pos...])
+        return out
     }
 }
