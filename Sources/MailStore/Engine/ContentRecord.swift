@@ -30,8 +30,13 @@ struct ContentRecord {
         Array(UnsafeRawBufferPointer(rebasing: buffer[try sha256Range(in: buffer)]))
     }
 
+    /// The SHA-256 of an encoded record as a dictionary key, read in place.
+    static func sha256Key(in buffer: UnsafeRawBufferPointer) throws -> SHA256Key {
+        SHA256Key(UnsafeRawBufferPointer(rebasing: buffer[try sha256Range(in: buffer)]))
+    }
+
     /// Where the SHA-256 lies in an encoded record.
-    static func sha256Range(in buffer: UnsafeRawBufferPointer) throws -> Range<Int> {
+    private static func sha256Range(in buffer: UnsafeRawBufferPointer) throws -> Range<Int> {
         var r = ByteReader(buffer)
         guard try r.u8() == Self.recordVersion else { throw MailStoreError.corrupt("content record version") }
         _ = try r.varint()

@@ -38,7 +38,7 @@ extension StoreWriter {
         var unindexed: [SHA256Key: ContentID] = [:]
         unindexed.reserveCapacity(Int(HashIndex.deferredContents))
         try forEachUnindexedContent { id, record in
-            unindexed[SHA256Key(UnsafeRawBufferPointer(rebasing: record[try ContentRecord.sha256Range(in: record)]))] = id
+            unindexed[try ContentRecord.sha256Key(in: record)] = id
             return true
         }
         pending.unindexedContents = unindexed

@@ -209,9 +209,10 @@ public class StoreReader {
     /// contents newer than it (`HashIndex`), whose records hold their hashes.
     func contentID(sha256: [UInt8]) throws -> ContentID? {
         if let id = try indexedContentID(sha256: sha256) { return id }
+        let key = SHA256Key(sha256)
         var found: ContentID?
         try forEachUnindexedContent { id, record in
-            guard try ContentRecord.sha256(in: record) == sha256 else { return true }
+            guard try ContentRecord.sha256Key(in: record) == key else { return true }
             found = id
             return false
         }
