@@ -10,9 +10,16 @@ import MailStore
 let batch = 256
 let messageSize = 4096
 
+/// Every scratch store of a run lives under one directory, removed when the process exits: the
+/// stores used to be left behind, and 15,000 of them (55 GB) once filled this machine's disk.
+let scratchRoot = NSTemporaryDirectory() + "mstore-bench-\(getpid())"
+private let removeScratchAtExit: Void = { atexit { try? FileManager.default.removeItem(atPath: scratchRoot) } }()
+
 func scratch(_ name: String) -> String {
-    let path = NSTemporaryDirectory() + "mstore-bench-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    _ = removeScratchAtExit
+    let path = scratchRoot + "/\(name)-\(UInt32.random(in: 0...UInt32.max))"
     try? FileManager.default.removeItem(atPath: path)
+    try? FileManager.default.createDirectory(atPath: scratchRoot, withIntermediateDirectories: true)
     return path
 }
 
