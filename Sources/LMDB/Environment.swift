@@ -27,6 +27,9 @@ public final class Environment: @unchecked Sendable {
         public var noSync: Bool = false
         /// File mode of the created files.
         public var fileMode: mode_t = 0o600
+        /// How far ahead of the data LMDB has committed the data file is kept written (with
+        /// zeros), 0 for not at all: see `keepReserve`.
+        public var reserveBytes: Int = Environment.defaultReserveBytes
 
         public init() {}
     }
@@ -34,6 +37,14 @@ public final class Environment: @unchecked Sendable {
     let handle: OpaquePointer
     public let path: String
     private var resizeLock = pthread_rwlock_t()
+    private let reserveBytes: Int
+    private let pageSize: Int
+    /// The data file's size when last looked at; only read and written inside a write
+    /// transaction, which LMDB runs one at a time.
+    private var knownFileSize = 0
+
+    /// The default of `Options.reserveBytes`.
+    public static let defaultReserveBytes = 1 << 20
 
     private static let registryLock = Lock()
     nonisolated(unsafe) private static var registry: [String: WeakEnvironment] = [:]
@@ -70,6 +81,10 @@ public final class Environment: @unchecked Sendable {
         }
         self.handle = env
         self.path = path
+        self.reserveBytes = options.noSync ? 0 : options.reserveBytes
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        self.pageSize = Int(stat.ms_psize)
         pthread_rwlock_init(&resizeLock, nil)
         // Another process may have grown the file beyond our configured size: adopt its size.
         _ = mdb_env_set_mapsize(env, 0)
@@ -120,12 +135,45 @@ public final class Environment: @unchecked Sendable {
                     throw error
                 }
                 tx.isOpen = false
+                if tx.changed { keepReserve() }
                 try check(mdb_txn_commit(txn))
                 return result
             } catch LMDBError.mapFull {
                 try grow()
             }
         }
+    }
+
+    /// Keeps the data file written `reserveBytes` beyond the pages LMDB has committed.
+    ///
+    /// A commit that writes pages past the end of the file makes the file system allocate blocks
+    /// and change the file's size, so its fdatasync also commits the file system's journal;
+    /// overwriting blocks that are already there needs only the data flushed. On ext4 here that
+    /// made a small commit about a quarter faster. So the file is extended with zeros a
+    /// `reserveBytes` at a time, flushed at once, and the commits that follow land on blocks
+    /// that exist. Runs just before a commit that changed something (a write that changed
+    /// nothing, such as opening a store's copy to count it, leaves the file as it was), inside
+    /// its transaction: LMDB's writer lock keeps every process's commits out, and the zeros go
+    /// only past the last committed page and the end of the file, where no reader looks and
+    /// where this transaction's own pages, written by the commit that follows, overwrite them.
+    /// A failure here costs only the saving, so it is not reported.
+    private func keepReserve() {
+        guard reserveBytes > 0 else { return }
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        let committedEnd = (info.me_last_pgno + 1) * pageSize
+        guard knownFileSize < committedEnd + reserveBytes / 2 else { return }
+        var fd: Int32 = -1
+        var st = stat()
+        guard mdb_env_get_fd(handle, &fd) == 0, fstat(fd, &st) == 0 else { return }
+        knownFileSize = Int(st.st_size)
+        guard knownFileSize < committedEnd + reserveBytes / 2 else { return }
+        let from = max(knownFileSize, committedEnd)
+        let count = committedEnd + reserveBytes - from
+        guard let zeros = calloc(count, 1) else { return }
+        defer { free(zeros) }
+        guard pwrite(fd, zeros, count, off_t(from)) == count, fdatasync(fd) == 0 else { return }
+        knownFileSize = from + count
     }
 
     private func begin(parent: OpaquePointer?, flags: UInt32) throws -> OpaquePointer {

@@ -179,6 +179,9 @@ public class ReadTransaction {
 
 /// A write transaction: reads see its own writes.
 public final class WriteTransaction: ReadTransaction {
+    /// Whether a put, delete or clear has run in it (or in a nested transaction it kept).
+    private(set) var changed = false
+
     /// Opens (creating if needed) a named database.
     public func openDatabase(named name: String) throws -> Database {
         var dbi = MDB_dbi()
@@ -189,6 +192,7 @@ public final class WriteTransaction: ReadTransaction {
     /// `mdb_put` of `value` under `key` with `flags`; its return code.
     private func rawPut<K: ContiguousKey>(_ db: Database, _ key: K, _ value: UnsafeRawBufferPointer, flags: Int32) throws -> Int32 {
         try precondition()
+        changed = true
         return key.withKeyBytes { keyBytes in
             var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
@@ -227,6 +231,7 @@ public final class WriteTransaction: ReadTransaction {
     @discardableResult
     public func delete<K: ContiguousKey>(_ db: Database, _ key: K) throws -> Bool {
         try precondition()
+        changed = true
         return try key.withKeyBytes { keyBytes in
             var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             let rc = mdb_del(handle, db.dbi, &k, nil)
@@ -239,6 +244,7 @@ public final class WriteTransaction: ReadTransaction {
     /// Removes every entry of `db`.
     public func clear(_ db: Database) throws {
         try precondition()
+        changed = true
         try check(mdb_drop(handle, db.dbi, 0))
     }
 
@@ -256,6 +262,7 @@ public final class WriteTransaction: ReadTransaction {
             let result = try body(tx)
             tx.isOpen = false
             try check(mdb_txn_commit(child))
+            changed = changed || tx.changed
             return result
         } catch {
             if tx.isOpen { tx.isOpen = false; mdb_txn_abort(child) }

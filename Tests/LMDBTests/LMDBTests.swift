@@ -171,6 +171,46 @@ func temporaryDirectory(_ name: String = #function) -> String {
         #expect(try env.read { try $0.count(db) } == 100)
     }
 
+    @Test func dataFileIsKeptWrittenAheadOfTheCommittedPages() throws {
+        func fileSize(_ env: Environment) throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: env.path + "/data.mdb")[.size] as! Int
+        }
+        func committedEnd(_ env: Environment) -> Int { (env.info().lastPageNumber + 1) * env.info().pageSize }
+        let env = try Environment.open(path: temporaryDirectory())
+        let db = try env.openDatabases(["t"])[0]
+        // A write that changes nothing leaves the file alone (a backup's copy is opened to be
+        // counted after its checksum was taken).
+        try env.write { tx in _ = try tx.get(db, [0]) }
+        #expect(try fileSize(env) == committedEnd(env))
+        // Commits of 100 KB, and one of 3 MB, more than the reserve: each lands in or runs past
+        // the zeros, and every value reads back whole, here and in a copy.
+        let values = (0..<40).map { [UInt8](repeating: UInt8($0), count: $0 == 20 ? 3 << 20 : 100_000) }
+        for (i, value) in values.enumerated() {
+            try env.write { tx in try tx.put(db, [UInt8(i)], value) }
+            #expect(try fileSize(env) >= committedEnd(env))
+        }
+        try env.write { tx in try tx.put(db, [0xFF], [1]) }
+        let reserve = Environment.defaultReserveBytes
+        #expect(try fileSize(env) >= committedEnd(env) + reserve / 2 - 4 * env.info().pageSize)
+        #expect(try fileSize(env) <= committedEnd(env) + reserve)
+        let copyPath = temporaryDirectory()
+        try env.copy(to: copyPath)
+        for target in [env, try Environment.open(path: copyPath)] {
+            let copyDB = try target.openDatabases(["t"])[0]
+            for (i, value) in values.enumerated() {
+                #expect(try target.read { try $0.get(copyDB, [UInt8(i)]) } == value)
+            }
+        }
+
+        var unsynced = Environment.Options()
+        unsynced.noSync = true
+        let plain = try Environment.open(path: temporaryDirectory(), options: unsynced)
+        let plainDB = try plain.openDatabases(["t"])[0]
+        try plain.write { tx in try tx.put(plainDB, [1], values[0]) }
+        try plain.sync()
+        #expect(try fileSize(plain) == committedEnd(plain))
+    }
+
     @Test func usingATransactionAfterItEndedThrows() throws {
         let env = try Environment.open(path: temporaryDirectory())
         let db = try env.openDatabases(["t"])[0]

@@ -15,7 +15,7 @@ swift build -c release --product MailStoreBench > /dev/null
 bin=.build/x86_64-unknown-linux-gnu/release/MailStoreBench
 trace=$(mktemp)
 trap 'rm -f "$trace"' EXIT
-for filter in "store append 4KiB durable, 1 writers.*" "raw LMDB put 4KiB, fsync per commit.*"; do
+for filter in "store append 4KiB durable, 1 writers.*" "raw LMDB put 4KiB, fsync per commit \\(.*"; do
   LD_LIBRARY_PATH=$(dirname "$bin") timeout "$seconds" \
     strace -f -e trace=pwrite64,writev,fdatasync -o "$trace" "$bin" --filter "$filter" > /dev/null 2>&1 || true
   # A commit ends with the fdatasync of its pages and then LMDB's O_DSYNC write of the meta
