@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 @testable import LMDB
+import TestSupport
 
 func temporaryDirectory(_ name: String = #function) -> String {
-    let path = NSTemporaryDirectory() + "lmdb-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let path = scratchPath("lmdb")
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }

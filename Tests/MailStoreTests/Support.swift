@@ -4,7 +4,7 @@ import Testing
 @testable import MailStore
 
 func temporaryStorePath() -> String {
-    NSTemporaryDirectory() + "mstore-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    scratchPath("store")
 }
 
 /// A fresh store in a temporary directory, with the consistency check run when `body` ends.

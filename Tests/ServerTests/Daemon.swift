@@ -21,7 +21,7 @@ final class Daemon: @unchecked Sendable {
 
     init(_ options: Options = Options(), users: [(String, String)] = [("alice", "secret")],
          messages: [String: [String]] = [:]) async throws {
-        directory = NSTemporaryDirectory() + "mstored-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        directory = scratchPath("mstored")
         data = directory + "/data"
         stderrPath = directory + "/stderr.log"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -6,7 +6,7 @@ import MailStore
 
 @Suite struct ConfigTests {
     func load(_ text: String) throws -> ServerConfig {
-        let path = NSTemporaryDirectory() + "mstored-config-\(UInt32.random(in: 0...UInt32.max)).toml"
+        let path = scratchPath("config") + ".toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try ServerConfig.load(path: path)
@@ -75,9 +75,9 @@ import MailStore
 
 @Suite(.serialized) struct DaemonTests {
     @Test func badConfigExitsNonZeroWithOneLine() throws {
-        let path = NSTemporaryDirectory() + "bad-\(UInt32.random(in: 0...UInt32.max)).toml"
+        let path = scratchPath("bad") + ".toml"
         try "[limits]\nmax_connections = \"many\"\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let p = try runProcess(productPath("mstored"), ["--config", path, "--data", NSTemporaryDirectory() + "unused-\(getpid())"])
+        let p = try runProcess(productPath("mstored"), ["--config", path, "--data", scratchPath("unused")])
         let text = p.err
         #expect(p.status == 1)
         #expect(text.contains("line 2: max_connections"))
@@ -116,7 +116,7 @@ import MailStore
 
 @Suite struct AuthCacheTests {
     @Test func remembersOnlyTheRightPasswordForTheCurrentHash() async throws {
-        let path = NSTemporaryDirectory() + "authcache-\(UInt32.random(in: 0...UInt32.max))"
+        let path = scratchPath("authcache")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try MailStore(path: path)
         defer { store.close() }

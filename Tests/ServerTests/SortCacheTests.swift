@@ -2,6 +2,7 @@ import Foundation
 @testable import IMAPServer
 import IMAPProtocol
 import MailStore
+import TestSupport
 import Testing
 
 /// SORT over a mailbox big enough for the per-process sort cache gives the order the store
@@ -36,7 +37,7 @@ import Testing
     }
 
     @Test func cachedOrdersEqualFreshOnes() async throws {
-        let path = NSTemporaryDirectory() + "mstore-sortcache-\(UUID().uuidString)"
+        let path = scratchPath("sortcache")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var options = MailStore.Options()
         options.unsafeNoSync = true
