@@ -109,6 +109,9 @@ final class IMAPHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .lineTooLong:
             close(context, "* BYE [TOOBIG] Command line too long.")
+        case .lines:
+            // IMAP never asks for blocks of lines; nothing to do but go on.
+            framer.resume()
         case .bytes(let bytes):
             if let step = assembler.literal(bytes.readableBytesView) {
                 assembled(context, step)

@@ -91,8 +91,8 @@ final class POP3Handler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .lineTooLong:
             close(context, "-ERR Line too long.")
-        case .bytes:
-            // POP3 never asks for raw bytes; nothing to do but go on.
+        case .bytes, .lines:
+            // POP3 never asks for raw bytes or blocks of lines; nothing to do but go on.
             framer.resume()
         case .line(let line):
             commandStart = .now

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import MailStore
 import NIOCore
@@ -84,8 +89,10 @@ final class SMTPHandler: ChannelInboundHandler {
         case (.lineTooLong, _):
             // RFC 5321 §4.5.3.1.6; the framer has stopped, so the session ends here.
             close(context, "500 5.5.2 Line too long")
-        case (.line(let line), .data):
-            dataLine(context, line)
+        case (.lines(let block), .data):
+            dataLines(context, block)
+        case (.lines, _):
+            framer.resume()
         case (.line(let line), _):
             commandStart = .now
             guard line.readableBytes <= SMTPLimits.maxCommandLineLength else {
@@ -126,6 +133,7 @@ final class SMTPHandler: ChannelInboundHandler {
             guard !envelope.recipients.isEmpty else { return reply(context, "503 5.5.1 No valid recipients") }
             guard !envelope.chunked else { return reply(context, "503 5.5.1 DATA cannot follow BDAT") }
             mode = .data
+            framer.readLines()
             reply(context, "354 Start mail input; end with <CRLF>.<CRLF>")
         case .bdat(let size, let last):
             chunk(context, size: size, last: last)
@@ -217,20 +225,43 @@ final class SMTPHandler: ChannelInboundHandler {
 
     // MARK: DATA (RFC 5321 §4.1.1.4, §4.5.2)
 
-    private func dataLine(_ context: ChannelHandlerContext, _ line: ByteBuffer) {
-        let view = line.readableBytesView
-        if view.first == UInt8(ascii: ".") {
-            if view.count == 1 {
-                mode = .command
-                commandStart = .now
-                return endOfMessage(context)
+    /// A block of complete lines of the data. Lines go into the message with dot-stuffing undone
+    /// and each ending in CRLF (a bare LF becomes CRLF), runs of ordinary lines in one copy. The
+    /// line holding only a dot ends the data; what follows it in the block (pipelined commands)
+    /// goes back to the framer.
+    private func dataLines(_ context: ChannelHandlerContext, _ block: ByteBuffer) {
+        let dot = UInt8(ascii: ".")
+        let endOfData: Int? = block.withUnsafeReadableBytes { raw in
+            // Lines from `run` to `start` go in as they are.
+            var run = 0, start = 0
+            func appendRun(to end: Int) {
+                if end > run { envelope?.append(UnsafeRawBufferPointer(rebasing: raw[run..<end]), lineEnd: false) }
             }
-            // Transparency: a leading dot was doubled by the client.
-            envelope?.append(view.dropFirst(), lineEnd: true)
-        } else {
-            envelope?.append(view, lineEnd: true)
+            while start < raw.count {
+                // The framer delivers complete lines only, so there is a line end.
+                let lf = raw.baseAddress!.distance(to: UnsafeRawPointer(memchr(raw.baseAddress! + start, 0x0A, raw.count - start)!))
+                let crlf = lf > start && raw[lf - 1] == UInt8(ascii: "\r")
+                if raw[start] == dot || !crlf {
+                    appendRun(to: start)
+                    let end = crlf ? lf - 1 : lf
+                    if raw[start] == dot && end - start == 1 { return lf + 1 }
+                    let from = raw[start] == dot ? start + 1 : start
+                    envelope?.append(UnsafeRawBufferPointer(rebasing: raw[from..<end]), lineEnd: true)
+                    run = lf + 1
+                }
+                start = lf + 1
+            }
+            appendRun(to: raw.count)
+            return nil
         }
-        framer.resume()
+        guard let endOfData else {
+            framer.readLines()
+            return framer.resume()
+        }
+        framer.unread(block.getSlice(at: block.readerIndex + endOfData, length: block.readableBytes - endOfData)!)
+        mode = .command
+        commandStart = .now
+        endOfMessage(context)
     }
 
     // MARK: BDAT (RFC 3030 §2)

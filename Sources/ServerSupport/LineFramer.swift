@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// What the framer hands to a protocol handler.
@@ -10,6 +15,10 @@ public enum FramedInput: Sendable {
     /// chunk (RFC 3030 §2) or an IMAP literal (RFC 9051 §4.3). The run may arrive in several
     /// pieces, each of which needs `resume()` like a line; line framing starts again after it.
     case bytes(ByteBuffer)
+    /// Every complete line buffered, in one piece, each still ending in its LF (or CRLF) and
+    /// none longer than the limit, asked for with `LineFramer.readLines()`: for bulk data such
+    /// as SMTP's DATA, where handing over a line at a time costs more than the line.
+    case lines(ByteBuffer)
 }
 
 /// Splits the byte stream into lines, one at a time: after a line is delivered the framer
@@ -37,6 +46,8 @@ public final class LineFramer: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// Raw bytes still to deliver as `.bytes` before lines again.
     private var rawRemaining = 0
+    /// Whether the next delivery is a block of `.lines`.
+    private var linesWanted = false
 
     /// `maxLineLength` counts the line without its CRLF.
     public init(maxLineLength: Int) { self.maxLineLength = maxLineLength }
@@ -48,6 +59,23 @@ public final class LineFramer: ChannelDuplexHandler {
     public func readRaw(count: Int) {
         precondition(count >= 0, "a raw byte count is never negative")
         rawRemaining = count
+    }
+
+    /// Makes the next delivery one `.lines` block of every complete line buffered (waiting for
+    /// at least one) instead of a single line. One delivery: call it again for the next block.
+    /// What the handler reads past its data (the pipelined commands after SMTP's final dot) it
+    /// gives back with `unread(_:)`.
+    public func readLines() {
+        linesWanted = true
+    }
+
+    /// Puts `bytes` back in front of whatever is buffered, to be delivered again, first.
+    public func unread(_ bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0 else { return }
+        var front = bytes
+        if var rest = buffer { front.writeBuffer(&rest) }
+        buffer = front
+        scanned = 0
     }
 
     /// Raw bytes asked for with `readRaw(count:)` that have not been delivered yet.
@@ -105,13 +133,10 @@ public final class LineFramer: ChannelDuplexHandler {
         if rawRemaining > 0 {
             let piece = buf.readSlice(length: min(rawRemaining, buf.readableBytes))!
             rawRemaining -= piece.readableBytes
-            scanned = 0
-            buffer = buf.readableBytes == 0 ? nil : buf
-            if buffer != nil, buf.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
-            waiting = true
-            context.fireChannelRead(wrapInboundOut(.bytes(piece)))
+            hand(.bytes(piece), keeping: buf, context: context)
             return true
         }
+        if linesWanted { return deliverLines(&buf, context: context) }
         let view = buf.readableBytesView
         let start = view.startIndex + scanned
         if let lf = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -124,16 +149,53 @@ public final class LineFramer: ChannelDuplexHandler {
             }
             let line = buf.readSlice(length: length)!
             buf.moveReaderIndex(forwardBy: lineEnd - length)
-            scanned = 0
-            buffer = buf.readableBytes == 0 ? nil : buf
-            if buffer != nil, buf.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
-            waiting = true
-            context.fireChannelRead(wrapInboundOut(.line(line)))
+            hand(.line(line), keeping: buf, context: context)
             return true
         }
         scanned = view.count
         if view.count > maxLineLength + 1 { fail(context: context) }
         return false
+    }
+
+    /// Delivers every complete line buffered as one `.lines` block, if there is one: the
+    /// lines are found with `memchr`, each checked against the limit as a single line would be.
+    private func deliverLines(_ buf: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        let (end, tooLong) = buf.withUnsafeReadableBytes { raw -> (Int, Bool) in
+            guard let base = raw.baseAddress else { return (0, false) }
+            // `scanned` bytes from the start were searched before and hold no line end.
+            var lineStart = 0, from = scanned
+            while from < raw.count, let found = memchr(base + from, 0x0A, raw.count - from) {
+                let lf = base.distance(to: UnsafeRawPointer(found))
+                let length = lf - lineStart - (lf > lineStart && raw[lf - 1] == UInt8(ascii: "\r") ? 1 : 0)
+                if length > maxLineLength { return (lineStart, true) }
+                lineStart = lf + 1
+                from = lineStart
+            }
+            return (lineStart, false)
+        }
+        if tooLong {
+            fail(context: context)
+            return false
+        }
+        guard end > 0 else {
+            scanned = buf.readableBytes
+            if buf.readableBytes > maxLineLength + 1 { fail(context: context) }
+            return false
+        }
+        let block = buf.readSlice(length: end)!
+        linesWanted = false
+        hand(.lines(block), keeping: buf, context: context)
+        return true
+    }
+
+    /// Hands `input` to the handler, keeping `rest` (what is left of the buffer after it) for
+    /// later, and waits for `resume()`.
+    private func hand(_ input: FramedInput, keeping rest: ByteBuffer, context: ChannelHandlerContext) {
+        scanned = 0
+        buffer = rest.readableBytes == 0 ? nil : rest
+        if buffer != nil, rest.readerIndex > 64 * 1024 { buffer!.discardReadBytes() }
+        waiting = true
+        context.fireChannelRead(wrapInboundOut(input))
     }
 
     private func fail(context: ChannelHandlerContext) {

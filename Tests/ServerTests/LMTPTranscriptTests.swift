@@ -234,6 +234,34 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         #expect(c.isClosed())
     }
 
+    @Test func dataInPiecesWithBareLineFeedsAndStuffedDots() async throws {
+        // The data arrives in blocks of lines: lines, dot-stuffed lines and the final dot split
+        // across reads must come out as if read line by line.
+        let daemon = try await Daemon(users: lmtpUsers)
+        defer { daemon.stop() }
+        let c = try smtpSession(daemon)
+        #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
+        #expect(c.ask("RCPT TO:<alice@example.org>").hasPrefix("250"))
+        #expect(c.ask("DATA").hasPrefix("354"))
+        for piece in ["Subject: pieces\r\n\r\nfirst li", "ne\r\n.", ".stuffed\r\nbare\nlf\n\r", "\n.", "\r\nNOOP\r\n"] {
+            c.send(piece)
+            usleep(20_000)
+        }
+        #expect(c.readLine() == "250 2.0.0 <alice@example.org> Delivered")
+        #expect(c.readLine()?.hasPrefix("250") == true, "the NOOP after the final dot")
+        // Bare line feeds throughout, the final dot's included.
+        #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
+        #expect(c.ask("RCPT TO:<alice@example.org>").hasPrefix("250"))
+        #expect(c.ask("DATA").hasPrefix("354"))
+        c.send("Subject: bare\n\n..x\n.\n")
+        #expect(c.readLine() == "250 2.0.0 <alice@example.org> Delivered")
+        let stored = try storedMessages(daemon, "alice").map(text)
+        #expect(stored.count == 2)
+        #expect(stored.first?.hasSuffix("\r\nSubject: pieces\r\n\r\nfirst line\r\n.stuffed\r\nbare\r\nlf\r\n\r\n") == true,
+                "\(stored.first ?? "")")
+        #expect(stored.last?.hasSuffix("\r\nSubject: bare\r\n\r\n.x\r\n") == true, "\(stored.last ?? "")")
+    }
+
     @Test func pipelinedGroupsAreAnsweredInOrder() async throws {
         let daemon = try await Daemon(users: lmtpUsers)
         defer { daemon.stop() }
