@@ -112,13 +112,26 @@ public enum PasswordHasher {
     }
 
     /// PBKDF2-HMAC-SHA-256 with one output block (RFC 8018 §5.2), as SCRAM's Hi() (RFC 5802 §2.2).
-    /// swift-crypto's PBKDF2 refuses SCRAM's usual iteration counts, so it is spelled out here.
+    /// swift-crypto's PBKDF2 refuses SCRAM's usual iteration counts, so it is spelled out here:
+    /// HMAC (RFC 2104 §2) with the key's inner and outer blocks hashed once, each iteration going
+    /// on from copies of those two hash states, rather than keying a new HMAC 4,096 times.
     public static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        let key = SymmetricKey(data: password)
-        var u = Array(HMAC<SHA256>.authenticationCode(for: salt + [0, 0, 0, 1], using: key))
+        let blockSize = 64
+        var key = password.count > blockSize ? Array(SHA256.hash(data: password)) : password
+        key += [UInt8](repeating: 0, count: blockSize - key.count)
+        var inner = SHA256(), outer = SHA256()
+        key.map { $0 ^ 0x36 }.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        key.map { $0 ^ 0x5C }.withUnsafeBytes { outer.update(bufferPointer: $0) }
+        func mac(_ message: [UInt8]) -> [UInt8] {
+            var i = inner, o = outer
+            message.withUnsafeBytes { i.update(bufferPointer: $0) }
+            i.finalize().withUnsafeBytes { o.update(bufferPointer: $0) }
+            return o.finalize().withUnsafeBytes { Array($0) }
+        }
+        var u = mac(salt + [0, 0, 0, 1])
         var result = u
         for _ in 1..<max(iterations, 1) {
-            u = Array(HMAC<SHA256>.authenticationCode(for: u, using: key))
+            u = mac(u)
             for i in 0..<result.count { result[i] ^= u[i] }
         }
         return result
