@@ -42,6 +42,8 @@ public final class Environment: @unchecked Sendable {
     /// The data file's size when last looked at; only read and written inside a write
     /// transaction, which LMDB runs one at a time.
     private var knownFileSize = 0
+    /// The end of the committed pages when last looked at, to tell how much a commit grows.
+    private var lastCommittedEnd = 0
 
     /// The default of `Options.reserveBytes`.
     public static let defaultReserveBytes = 1 << 20
@@ -162,7 +164,11 @@ public final class Environment: @unchecked Sendable {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         let committedEnd = (info.me_last_pgno + 1) * pageSize
-        guard knownFileSize < committedEnd + reserveBytes / 2 else { return }
+        // Commits that each grow the file by more than half the reserve (an import's batches)
+        // run past it anyway: for them the zeros would only be written twice.
+        let grown = committedEnd - lastCommittedEnd
+        lastCommittedEnd = committedEnd
+        guard grown <= reserveBytes / 2, knownFileSize < committedEnd + reserveBytes / 2 else { return }
         var fd: Int32 = -1
         var st = stat()
         guard mdb_env_get_fd(handle, &fd) == 0, fstat(fd, &st) == 0 else { return }
