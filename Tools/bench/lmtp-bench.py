@@ -9,15 +9,18 @@ starting together, a delivery counted when its 250 arrives before the deadline. 
 is the old client, one Python process per connection, which on 2 cores takes CPU from the server.
 
 Usage: Tools/bench/lmtp-bench.py [--seconds 5] [--connections 1,4,16] [--no-dovecot] [--client c|python]
-                                [--store-ceiling]
+                                [--store-ceiling [--ceiling-rounds N]]
 --store-ceiling also runs the store's own benchmark of the same shape (Benchmarks/, "store append
 4KiB durable, 16 writers to 16 users") right before and right after mstored's runs, and prints
 what share of that rate mstored reached at 16 connections: issue 5's "50% of the store's
-group-commit append rate, in the same run".
+group-commit append rate, in the same run". That rate moves by a quarter within minutes here,
+so --ceiling-rounds N (default 1) adds N - 1 more rounds of mstored at the largest connection
+count (a fresh daemon each time) followed by the ceiling, and prints each round's share, against
+the mean of the ceilings just before and after it, and their median.
 Starts Dovecot with ../shared/peer/start-dovecot.sh (LMTP on 127.0.0.1:10024, users user1..user200)
 and mstored on a fresh store in a temporary directory.
 """
-import argparse, multiprocessing, os, re, shutil, socket, subprocess, sys, tempfile, time
+import argparse, multiprocessing, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 import loadclient
 from lmtpdaemon import start_mstored
 
@@ -112,6 +115,7 @@ def main():
     ap.add_argument("--no-dovecot", action="store_true")
     ap.add_argument("--client", choices=("c", "python"), default="c")
     ap.add_argument("--store-ceiling", action="store_true")
+    ap.add_argument("--ceiling-rounds", type=int, default=1)
     args = ap.parse_args()
     if args.client == "c":
         loadclient.build()
@@ -119,21 +123,30 @@ def main():
     bindir = os.environ.get("MSTORE_BIN") or subprocess.run(
         ["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
+    def mstored_rates(ns):
+        work = tempfile.mkdtemp(prefix="lmtp-bench.")
+        daemon, port = start_mstored(bindir + "/mstored", bindir + "/mstore", os.path.join(work, "data"), sum(ns))
+        try:
+            rates, offset = {}, 1
+            for n in ns:
+                rates[n] = rate(port, n, args.seconds, offset, args.client)
+                offset += n
+            return rates
+        finally:
+            daemon.terminate()
+            daemon.wait()
+            shutil.rmtree(work, ignore_errors=True)
+
     ceilings = [store_ceiling()] if args.store_ceiling else []
-    work = tempfile.mkdtemp(prefix="lmtp-bench.")
-    daemon, port = start_mstored(bindir + "/mstored", bindir + "/mstore", os.path.join(work, "data"), sum(counts))
-    rows = {}
-    try:
-        offset = 1
-        for n in counts:
-            rows.setdefault(n, {})["mstored"] = rate(port, n, args.seconds, offset, args.client)
-            offset += n
-    finally:
-        daemon.terminate()
-        daemon.wait()
-        shutil.rmtree(work, ignore_errors=True)
+    rows = {n: {"mstored": r} for n, r in mstored_rates(counts).items()}
+    top = max(counts)
+    # Round by round: mstored's rate at the largest count, and the ceiling after it.
+    tops = [rows[top]["mstored"]]
     if args.store_ceiling:
         ceilings.append(store_ceiling())
+        for _ in range(args.ceiling_rounds - 1):
+            tops.append(mstored_rates([top])[top])
+            ceilings.append(store_ceiling())
     if not args.no_dovecot:
         subprocess.run(["bash", PEER], check=True, stdout=subprocess.DEVNULL)
         offset = 1
@@ -147,10 +160,14 @@ def main():
         m, d = rows[n]["mstored"], rows[n].get("dovecot")
         print("| %d | %.0f | %s | %s |" % (n, m, "%.0f" % d if d else "-", "%.1f×" % (m / d) if d else "-"))
     if ceilings:
-        top = max(counts)
         print("store ceiling (%s), before and after: %.0f and %.0f appends/s; mstored at %d connections: %.0f%% and %.0f%% of it"
               % (CEILING, ceilings[0], ceilings[1], top, 100 * rows[top]["mstored"] / ceilings[0],
                  100 * rows[top]["mstored"] / ceilings[1]))
+    if len(tops) > 1:
+        shares = [100 * m / ((ceilings[i] + ceilings[i + 1]) / 2) for i, m in enumerate(tops)]
+        print("rounds (mstored at %d connections / mean of the ceilings around it): %s; median %.0f%%"
+              % (top, ", ".join("%.0f / %.0f = %.0f%%" % (m, (ceilings[i] + ceilings[i + 1]) / 2, sh)
+                                for i, (m, sh) in enumerate(zip(tops, shares))), statistics.median(shares)))
 
 
 if __name__ == "__main__":
