@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import MailStore
 import NIOCore
@@ -239,7 +234,7 @@ final class SMTPHandler: ChannelInboundHandler {
             }
             while start < raw.count {
                 // The framer delivers complete lines only, so there is a line end.
-                let lf = raw.baseAddress!.distance(to: UnsafeRawPointer(memchr(raw.baseAddress! + start, 0x0A, raw.count - start)!))
+                let lf = LineFramer.lineFeed(in: raw, from: start)!
                 let crlf = lf > start && raw[lf - 1] == UInt8(ascii: "\r")
                 if raw[start] == dot || !crlf {
                     appendRun(to: start)

@@ -78,6 +78,13 @@ public final class LineFramer: ChannelDuplexHandler {
         scanned = 0
     }
 
+    /// The index of the first LF in `raw` at or after `start`, found with `memchr`; nil if none.
+    public static func lineFeed(in raw: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < raw.count, let base = raw.baseAddress,
+              let found = memchr(base + start, 0x0A, raw.count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
     /// Raw bytes asked for with `readRaw(count:)` that have not been delivered yet.
     public var rawBytesPending: Int { rawRemaining }
 
@@ -161,11 +168,9 @@ public final class LineFramer: ChannelDuplexHandler {
     /// lines are found with `memchr`, each checked against the limit as a single line would be.
     private func deliverLines(_ buf: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
         let (end, tooLong) = buf.withUnsafeReadableBytes { raw -> (Int, Bool) in
-            guard let base = raw.baseAddress else { return (0, false) }
             // `scanned` bytes from the start were searched before and hold no line end.
             var lineStart = 0, from = scanned
-            while from < raw.count, let found = memchr(base + from, 0x0A, raw.count - from) {
-                let lf = base.distance(to: UnsafeRawPointer(found))
+            while let lf = Self.lineFeed(in: raw, from: from) {
                 let length = lf - lineStart - (lf > lineStart && raw[lf - 1] == UInt8(ascii: "\r") ? 1 : 0)
                 if length > maxLineLength { return (lineStart, true) }
                 lineStart = lf + 1

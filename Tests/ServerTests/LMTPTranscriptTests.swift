@@ -13,6 +13,13 @@ extension LineClient {
         return lines
     }
 
+    /// MAIL FROM, one accepted RCPT TO and DATA, each answered as it should be: ready for the data.
+    func startData(to recipient: String) {
+        #expect(ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
+        #expect(ask("RCPT TO:<\(recipient)>").hasPrefix("250"))
+        #expect(ask("DATA").hasPrefix("354"))
+    }
+
     /// Sends a command and returns the first line of its reply.
     func ask(_ line: String) -> String {
         command(line)
@@ -226,9 +233,7 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         #expect(c.ask("RSET").hasPrefix("250"), "the session goes on")
         #expect(c.ask("RCPT TO:<alice@example.org>").hasPrefix("503 5.5.1"), "RSET ended the transaction")
         // A message line over the framer's limit ends the session.
-        #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
-        #expect(c.ask("RCPT TO:<alice@example.org>").hasPrefix("250"))
-        #expect(c.ask("DATA").hasPrefix("354"))
+        c.startData(to: "alice@example.org")
         c.send(String(repeating: "y", count: 70_000) + "\r\n")
         #expect(c.readLine()?.hasPrefix("500 5.5.2") == true)
         #expect(c.isClosed())
@@ -240,9 +245,7 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         let daemon = try await Daemon(users: lmtpUsers)
         defer { daemon.stop() }
         let c = try smtpSession(daemon)
-        #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
-        #expect(c.ask("RCPT TO:<alice@example.org>").hasPrefix("250"))
-        #expect(c.ask("DATA").hasPrefix("354"))
+        c.startData(to: "alice@example.org")
         for piece in ["Subject: pieces\r\n\r\nfirst li", "ne\r\n.", ".stuffed\r\nbare\nlf\n\r", "\n.", "\r\nNOOP\r\n"] {
             c.send(piece)
             usleep(20_000)
@@ -250,9 +253,7 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         #expect(c.readLine() == "250 2.0.0 <alice@example.org> Delivered")
         #expect(c.readLine()?.hasPrefix("250") == true, "the NOOP after the final dot")
         // Bare line feeds throughout, the final dot's included.
-        #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
-        #expect(c.ask("RCPT TO:<alice@example.org>").hasPrefix("250"))
-        #expect(c.ask("DATA").hasPrefix("354"))
+        c.startData(to: "alice@example.org")
         c.send("Subject: bare\n\n..x\n.\n")
         #expect(c.readLine() == "250 2.0.0 <alice@example.org> Delivered")
         let stored = try storedMessages(daemon, "alice").map(text)
