@@ -376,7 +376,7 @@ extension IMAPHandler {
         let store = self.store
         let appended = items
         run(context, {
-            let ready = appended.map { ($0, PreparedMessage($0.data, ownSegment: appended.count == 1)) }
+            let ready = appended.map { ($0, PreparedMessage($0.data)) }
             return try await store.write { tx -> (UInt32, [UID]) in
                 let box = try tx.requireMailbox(of: account.id, named: name)
                 var uids: [UID] = []

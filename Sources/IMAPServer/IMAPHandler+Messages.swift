@@ -288,7 +288,7 @@ extension IMAPHandler {
         let store = self.store
         let (id, account) = (box.id, self.account!.id)
         run(context, {
-            let prepared = PreparedMessage(item.data, ownSegment: true)
+            let prepared = PreparedMessage(item.data)
             return try await store.write { tx -> (UInt32, UID) in
                 let target = try tx.requireMailbox(of: account, named: name)
                 guard try tx.message(in: id, uid: old) != nil else { throw MailStoreError.unknownMessage(old) }

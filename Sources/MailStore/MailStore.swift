@@ -35,8 +35,11 @@ public final class MailStore: Sendable {
     /// (`SearchLimits.inlineSegmentBytes`). Segments written before stay as they are, so 5 to
     /// 6 changes only the version, which keeps binaries that cannot read inline segments out.
     /// 7 enters new contents in the hash index in groups (`HashIndex`), behind a mark that 6 to
-    /// 7 sets past every content there is.
-    public static let schemaVersion = 7
+    /// 7 sets past every content there is. 8 leaves a mailbox's newest messages out of its
+    /// full-text index until `SearchLimits.deferredMessages` UIDs have been given since its last
+    /// segment, and searches read them; a store of 7 is a valid 8, but a binary of 7 would miss
+    /// those messages, so the version keeps it out.
+    public static let schemaVersion = 8
 
     let backend: any StorageBackend
     private let writer: GroupCommitWriter

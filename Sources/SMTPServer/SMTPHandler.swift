@@ -311,7 +311,7 @@ final class SMTPHandler: ChannelInboundHandler {
         let store = services.store
         let mode: DeliveryMode = dialect == .lmtp ? .perRecipient : .allOrNothing
         run(context, services.offload(on: context.eventLoop) { promise in
-            store.deliver(PreparedMessage(trace.bytes() + body, ownSegment: true), to: recipients, mode: mode) { promise.completeWith($0) }
+            store.deliver(PreparedMessage(trace.bytes() + body), to: recipients, mode: mode) { promise.completeWith($0) }
         }) { handler, context, result in
             switch result {
             case .success(let outcomes):

@@ -22,7 +22,7 @@ struct Deliver: AsyncParsableCommand {
             returnPath: from, recipients: [user],
             received: TraceHeaders.Received(heloName: "localhost", remoteIP: "local", host: TraceHeaders.localHostName,
                                             protocolName: "local", id: "\(getpid())"))
-        let message = PreparedMessage(trace.bytes() + Array(data), ownSegment: true)
+        let message = PreparedMessage(trace.bytes() + Array(data))
         let results = try await store.open().deliver(message, to: [DeliveryAddress(user: user, mailbox: mailbox)],
                                                      mode: .perRecipient)
         switch results[0] {

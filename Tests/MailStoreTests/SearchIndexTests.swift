@@ -146,13 +146,13 @@ private func withFastStore<T>(_ body: (MailStore) async throws -> T) async throw
     return result
 }
 
-/// Every (field, term, UID) the mailbox's index holds for a live message.
+/// Every (field, term, UID) a search of the mailbox sees for a live message: its segments and
+/// the messages deferred from them.
 private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<String> {
     try store.read { tx in
         let live = Set(try tx.uids(in: mailbox).map(\.rawValue))
         var result = Set<String>()
-        for s in try tx.segmentList(mailbox) {
-            let segment = try tx.segment(s.id, s.info, of: mailbox)
+        for segment in try tx.searchSegments(mailbox).segments {
             for (field, table) in segment.tables.enumerated() {
                 for t in 0..<table.termCount {
                     let term = String(decoding: segment.bytes[segment.term(table, t)], as: UTF8.self)
@@ -175,24 +175,33 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
                 + "<p>Stra&szlig;e Straße <b>ΟΔΟΣ</b> \(String(repeating: "ab", count: 40))xyz</p>\r\n"
             let uid = try await store.write { try $0.append(to: inbox.id, PreparedMessage(Array(raw.utf8))).uid }
             func hits(_ q: SearchQuery) throws -> [UID] { try store.read { try $0.search(in: inbox.id, q).uids } }
-            for q: SearchQuery in [
-                .text(.subject, "ould"), .text(.subject, "CAFÉ"), .text(.from, "jürgen GROSS"), .text(.from, "GROß"),
-                .text(.from, "=?utf-8?q?"), .text(.body, "STRASSE"), .text(.body, "οδοσ"), .text(.text, "ould y"),
-                .text(.body, "babx"), .text(.body, String(repeating: "ba", count: 30)), .header(name: "to", "COM"),
-                .header(name: "Subject", ""), .text(.to, "@"), .text(.cc, ""),
-            ] {
-                #expect(try hits(q) == [uid], "\(q)")
+            func check() throws {
+                for q: SearchQuery in [
+                    .text(.subject, "ould"), .text(.subject, "CAFÉ"), .text(.from, "jürgen GROSS"), .text(.from, "GROß"),
+                    .text(.from, "=?utf-8?q?"), .text(.body, "STRASSE"), .text(.body, "οδοσ"), .text(.text, "ould y"),
+                    .text(.body, "babx"), .text(.body, String(repeating: "ba", count: 30)), .header(name: "to", "COM"),
+                    .header(name: "Subject", ""), .text(.to, "@"), .text(.cc, ""),
+                ] {
+                    #expect(try hits(q) == [uid], "\(q)")
+                }
+                for q: SearchQuery in [
+                    .text(.subject, "woulda"), .text(.body, "gross"), .text(.to, "jg"), .header(name: "cc", ""),
+                    .text(.body, "would"), .text(.cc, "a"),
+                    // Thousands of words: only the longest few are looked up, then the whole is checked.
+                    .text(.text, (0..<5000).map { "w\($0 % 97)" }.joined(separator: " ")),
+                ] {
+                    #expect(try hits(q) == [], "\(q)")
+                }
             }
-            for q: SearchQuery in [
-                .text(.subject, "woulda"), .text(.body, "gross"), .text(.to, "jg"), .header(name: "cc", ""),
-                .text(.body, "would"), .text(.cc, "a"),
-                // Thousands of words: only the longest few are looked up, then the whole is checked.
-                .text(.text, (0..<5000).map { "w\($0 % 97)" }.joined(separator: " ")),
-            ] {
-                #expect(try hits(q) == [], "\(q)")
-            }
+            // Alone in its mailbox the message waits for others before it is indexed, and a
+            // search reads it; reindexed, the index answers. Both must agree.
+            let deferred = try store.read { try $0.search(in: inbox.id, .text(.subject, "ould")) }
+            #expect(deferred.contentReads == 1 && deferred.plan.contains("not in the index yet"), "\(deferred.plan)")
+            try check()
+            try await store.write { try $0.reindex(inbox.id) }
             let plan = try store.read { try $0.search(in: inbox.id, .text(.subject, "ould")) }
             #expect(plan.contentReads == 0 && plan.plan.contains("index"))
+            try check()
         }
     }
 
@@ -302,11 +311,8 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             var gen = MailGenerator(rng: SplitMix64(seed: 7))
             for step in 0..<400 {
                 let action = Int.random(in: 0..<10, using: &gen.rng)
-                // Every other message brings its own segment, which the index takes as it is
-                // when the message is its mailbox's only one in the commit, and ignores when
-                // a second is appended beside it (action 4).
-                let message = PreparedMessage(gen.message(step), ownSegment: step % 2 == 0)
-                let second = PreparedMessage(gen.message(step + 1000), ownSegment: true)
+                let message = PreparedMessage(gen.message(step))
+                let second = PreparedMessage(gen.message(step + 1000))
                 let pick = UInt32.random(in: 1...UInt32(step + 1), using: &gen.rng)
                 try await store.write { tx in
                     let box = step % 3 == 0 ? other.id : inbox.id
@@ -334,15 +340,22 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
     @Test func segmentsMergeAndEmptyMailboxesDropTheirIndex() async throws {
         try await withFastStore { store in
             let (_, inbox) = try await makeAlice(store)
-            for i in 0..<(SearchLimits.mergeFactor * SearchLimits.mergeFactor + 3) {
+            // Messages appended one by one join the index `deferredMessages` at a time, so ten
+            // such segments (one size class) merge into one; the last three wait.
+            let indexed = SearchLimits.mergeFactor * SearchLimits.deferredMessages
+            for i in 0..<indexed + 3 {
                 try await store.write { try $0.append(to: inbox.id, message(i, body: "word\(i)")) }
+                let segments = try store.read { try $0.segmentList(inbox.id) }
+                #expect(segments.count == (i + 1) / SearchLimits.deferredMessages % SearchLimits.mergeFactor
+                        + (i + 1 >= indexed ? 1 : 0), "after \(i + 1)")
             }
             let infos = try store.read { try $0.segmentList(inbox.id).map(\.info) }
-            #expect(infos.map(\.messageCount) == [100, 1, 1, 1])
-            // The one-message segments sit in their records; the merged one is in pieces.
-            #expect(infos.map(\.isInline) == [false, true, true, true])
+            #expect(infos.map(\.messageCount) == [indexed])
+            #expect(infos.map(\.isInline) == [false])
             #expect(try store.read { try $0.kv.count(.textChunks) } == infos[0].pieceCount)
             #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "word57")).uids.count } == 1)
+            let deferred = try store.read { try $0.search(in: inbox.id, .text(.body, "word\(indexed + 1)")) }
+            #expect(deferred.uids == [UID(UInt32(indexed + 2))] && deferred.contentReads == 3, "\(deferred.plan)")
             try await store.write { tx in _ = try tx.expunge(in: inbox.id, uids: try tx.uids(in: inbox.id)) }
             #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
         }
@@ -350,11 +363,60 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
 }
 
 extension SearchIndexTests {
+    /// Messages wait outside the index until `deferredMessages` UIDs have been given since its
+    /// last segment, then join it as one segment. A search reads the waiting ones. The words the
+    /// writer kept of them are lost when the store closes; the segment then reads them back.
+    @Test func deferredMessagesJoinTheIndexTogether() async throws {
+        let path = temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = MailStore.Options()
+        options.unsafeNoSync = true
+        let k = SearchLimits.deferredMessages
+        func open() throws -> MailStore { try MailStore(path: path, options: options) }
+        func search(_ store: MailStore, _ inbox: MailboxID, _ word: String) throws -> SearchOutcome {
+            try store.read { try $0.search(in: inbox, .text(.body, word)) }
+        }
+        var store = try open()
+        let (_, inbox) = try await makeAlice(store)
+        for i in 1...10 { try await store.write { try $0.append(to: inbox.id, message(i, body: "early\(i) common")) } }
+        // Two of the waiting messages go before they are indexed.
+        _ = try await store.write { try $0.expunge(in: inbox.id, uids: [UID(3), UID(4)]) }
+        #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
+        var found = try search(store, inbox.id, "common")
+        #expect(found.uids.count == 8 && found.contentReads == 8, "\(found.plan)")
+        #expect(try store.checkConsistency() == [])
+        store.close()
+
+        store = try open()
+        for i in 11..<k { try await store.write { try $0.append(to: inbox.id, message(i, body: "late\(i) common")) } }
+        #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
+        // The k-th UID brings every message above the (absent) last segment in.
+        try await store.write { try $0.append(to: inbox.id, message(k, body: "late\(k) common")) }
+        let segments = try store.read { try $0.segmentList(inbox.id).map(\.info) }
+        #expect(segments.map(\.messageCount) == [k - 2] && segments.map(\.minUID) == [1] && segments.map(\.maxUID) == [UInt32(k)])
+        found = try search(store, inbox.id, "common")
+        #expect(found.uids.count == k - 2 && found.contentReads == 0, "\(found.plan)")
+        #expect(try search(store, inbox.id, "early5").uids == [UID(5)])
+        #expect(try search(store, inbox.id, "early3").uids.isEmpty)
+        // What the segment holds is what a reindex builds.
+        let before = try postings(store, inbox.id)
+        try await store.write { try $0.reindex(inbox.id) }
+        #expect(try postings(store, inbox.id) == before)
+        // The next message waits again, and a search finds it beside the segment's.
+        try await store.write { try $0.append(to: inbox.id, message(k + 1, body: "after common")) }
+        found = try search(store, inbox.id, "common")
+        #expect(found.uids.count == k - 1 && found.contentReads == 1, "\(found.plan)")
+        #expect(try store.checkConsistency() == [])
+        store.close()
+    }
+
     /// Schema 5 kept every segment in pieces, whatever its size; such a segment still reads.
     @Test func segmentsInPiecesFromBeforeSchemaSixStillRead() async throws {
         try await withFastStore { store in
             let (_, inbox) = try await makeAlice(store)
-            try await store.write { try $0.append(to: inbox.id, message(1, body: "needle")) }
+            try await store.write { tx in
+                for i in 0..<SearchLimits.deferredMessages { try tx.append(to: inbox.id, message(i, body: "needle")) }
+            }
             try await store.write { tx in
                 let (id, info) = try tx.segmentList(inbox.id)[0]
                 #expect(info.isInline)
@@ -363,7 +425,8 @@ extension SearchIndexTests {
                 try tx.w.put(.textChunks, Keys.segmentChunk(id, 0), bytes)
             }
             #expect(try store.read { try $0.segmentList(inbox.id)[0].info.isInline } == false)
-            #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle")).uids } == [UID(1)])
+            #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "needle")).uids }
+                    == (1...UInt32(SearchLimits.deferredMessages)).map { UID($0) })
         }
     }
 }

@@ -28,6 +28,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// `queue.count`, readable without the lock, for the writer's idle spin.
     private let queued = Atomic<Int>(0)
     private var stopping = false
+    /// The words of deferred messages, kept across commits.
+    private let deferredTerms = DeferredTerms()
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -79,11 +81,12 @@ final class GroupCommitWriter: @unchecked Sendable {
             condition.unlock()
 
             do {
-                let pending = PendingIndex()
+                let pending = PendingIndex(deferred: deferredTerms)
                 let errors = try backend.commitGroup(
                     batch.map { job in { kv in try job.run(kv, pending) } },
                     start: { pending.reset() },
                     end: { kv in try StoreWriter(kv: kv, now: ZonedDate.now(), pending: pending).flushIndex() })
+                for (mailbox, messages) in pending.messages { deferredTerms.add(mailbox, messages) }
                 for (job, error) in zip(batch, errors) { job.finish(error) }
             } catch {
                 for job in batch { job.finish(error) }

@@ -13,27 +13,18 @@ public struct PreparedMessage: Sendable {
     let terms: IndexTerms
     /// Its `SortKeys`, encoded.
     let sortKeys: [UInt8]
-    /// Its own full-text segment under UID 0, when asked for (`ownSegment`).
-    let segment: [UInt8]?
 
     /// RFC822.SIZE.
     public var size: Int { bytes.count }
 
-    /// With `ownSegment`, the message's full-text segment is built here too, on the caller's
-    /// thread: a commit that appends only this message to its mailbox then stores that segment
-    /// as it is, and the single writer thread has less to do. For a message appended alone, as
-    /// a delivery is; not for one of many to the same mailbox, for which the commit builds one
-    /// segment from all their words and this one would go unused.
-    public init(_ raw: [UInt8], ownSegment: Bool = false) {
+    public init(_ raw: [UInt8]) {
         let bytes = ParsedMessage.crlfNormalized(raw)
         self.bytes = bytes
         self.sha256 = Array(SHA256.hash(data: bytes))
         let parsed = ParsedMessage.parse(bytes)
         self.structure = parsed.serialized()
-        let terms = IndexTerms(SearchDocument(parsed, raw: bytes))
-        self.terms = terms
+        self.terms = IndexTerms(SearchDocument(parsed, raw: bytes))
         self.sortKeys = SortKeys(parsed).encoded()
-        self.segment = ownSegment ? TextSegment.build([(0, terms)]) : nil
     }
 }
 

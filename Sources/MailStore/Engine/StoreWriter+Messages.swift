@@ -115,7 +115,7 @@ extension StoreWriter {
                        keywords: [String] = [], internalDate: ZonedDate? = nil) throws -> MessageRecord {
         let record = try appendUnindexed(to: mailboxID, PreparedBatch.Entry(message, flags: flags, keywords: keywords,
                                                                             internalDate: internalDate))
-        indexMessages(mailboxID, [(record.uid, message.terms)], prebuilt: message.segment)
+        indexMessages(mailboxID, [(record.uid, message.terms)])
         return record
     }
 

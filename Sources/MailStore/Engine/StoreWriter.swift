@@ -4,15 +4,18 @@ import MailMessage
 /// full-text index, and the contents past the hash index's mark. Only touched on the writer
 /// thread.
 final class PendingIndex: @unchecked Sendable {
+    /// What the writer keeps of deferred messages between commits.
+    let deferred: DeferredTerms
     var messages: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
     /// Per mailbox, the segment of everything queued in `messages`, built before the write
-    /// (`PreparedBatch`, `PreparedMessage(ownSegment:)`) with UIDs from 0; absent once messages
-    /// without it share the queue.
+    /// (`PreparedBatch`) with UIDs from 0; absent once messages without it share the queue.
     var prebuilt: [MailboxID: [UInt8]] = [:]
     /// The contents past the hash index's mark by SHA-256, read at the commit's first lookup
     /// that misses the index, then kept up as contents are added
     /// (`StoreWriter.storedContentID(sha256:)`).
     var unindexedContents: [SHA256Key: ContentID]?
+
+    init(deferred: DeferredTerms = DeferredTerms()) { self.deferred = deferred }
 
     /// Forgets everything, for a commit (or its retry) starting.
     func reset() {

@@ -298,7 +298,12 @@ struct SearchPlanner {
         let words = SearchFolding.words(in: needle)
         guard !words.isEmpty else { return nil }
         if segments == nil {
-            segments = try tx.segmentList(mailbox.id).map { try tx.segment($0.id, $0.info, of: mailbox.id) }
+            let (found, unindexed) = try tx.searchSegments(mailbox.id)
+            segments = found
+            if unindexed > 0 {
+                notes.append("\(unindexed) newest message\(unindexed == 1 ? "" : "s") not in the index yet, read")
+                contentReads += unindexed
+            }
         }
         let exact = words.count == 1 && words[0] == needle.indices && needle.count <= IndexTerms.longestExactProbe
         // Each word narrows the candidates; the longest few narrow them most, and a bound keeps

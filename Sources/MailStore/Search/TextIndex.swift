@@ -17,6 +17,14 @@ public enum SearchLimits {
     public static let inlineSegmentBytes = 1536
     /// Messages indexed per segment while reindexing.
     public static let reindexBatch = 2000
+    /// A mailbox's newest messages join its index in one segment once this many UIDs have been
+    /// given since its last segment; until then a search reads them (`searchSegments`). One
+    /// segment per delivery cost each single append about a fifth of its time (the segment's
+    /// record, the merges); a search now reads at most this many messages more.
+    public static let deferredMessages = 32
+    /// Memory for the words of deferred messages that the writer keeps between commits
+    /// (`DeferredTerms`), per store.
+    public static let deferredTermBytes = 32 << 20
     /// At most this many words of one search string are looked up (the longest); the
     /// candidates they give are checked against the whole string.
     public static let maxProbeWords = 8
@@ -114,6 +122,43 @@ final class TextSegmentCache: @unchecked Sendable {
     }
 }
 
+/// The words of messages not yet in their mailbox's index (`SearchLimits.deferredMessages`),
+/// kept by the writer between commits so that the segment that takes them in need not read
+/// and parse them again. Only ever a saving: a message missing here is read from the store
+/// when it is indexed, so entries may be dropped at any time (another process's commit may
+/// index them, or the budget runs out), and are added only once their commit is durable,
+/// since a UID of a commit that failed is given again. Only touched on the writer thread.
+final class DeferredTerms: @unchecked Sendable {
+    private var terms: [MailboxID: [UID: IndexTerms]] = [:]
+    private var bytes = 0
+    let budget: Int
+
+    init(budget: Int = SearchLimits.deferredTermBytes) { self.budget = budget }
+
+    /// Keeps the words of messages of a durable commit. Past the budget, whole mailboxes'
+    /// entries are dropped, in no particular order.
+    func add(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) {
+        for (uid, words) in messages {
+            if let old = terms[mailbox, default: [:]].updateValue(words, forKey: uid) { bytes -= Self.size(old) }
+            bytes += Self.size(words)
+        }
+        while bytes > budget, let victim = terms.keys.first { drop(victim) }
+    }
+
+    /// Removes and returns what is kept for `mailbox`.
+    func take(_ mailbox: MailboxID) -> [UID: IndexTerms] {
+        guard let taken = terms.removeValue(forKey: mailbox) else { return [:] }
+        bytes -= taken.values.reduce(0) { $0 + Self.size($1) }
+        return taken
+    }
+
+    func drop(_ mailbox: MailboxID) { _ = take(mailbox) }
+
+    private static func size(_ t: IndexTerms) -> Int {
+        t.fields.reduce(0) { $0 + $1.count } + t.hashes.reduce(0) { $0 + 8 * $1.count }
+    }
+}
+
 extension Keys {
     static func segment(_ mailbox: MailboxID, _ id: UInt64) -> [UInt8] { key { $0.u32(mailbox.rawValue); $0.u64(id) } }
     static func segmentChunk(_ id: UInt64, _ index: Int) -> [UInt8] { key { $0.u64(id); $0.u16(UInt16(index)) } }
@@ -129,6 +174,42 @@ extension StoreReader {
             return true
         }
         return list
+    }
+
+    /// The highest UID the mailbox's index covers: its newest segment's (segments ascend), 0
+    /// when it has none. Every live message above it is deferred (`SearchLimits.deferredMessages`).
+    func lastIndexedUID(_ mailbox: MailboxID) throws -> UInt32 {
+        var last: UInt32 = 0
+        try kv.scan(.textSegments, prefix: Keys.mailboxPrefix(mailbox), reverse: true) { _, v in
+            last = try SegmentInfo(decoding: v).maxUID
+            return false
+        }
+        return last
+    }
+
+    /// The messages of `mailbox` above `indexedThrough`, in UID order, with their words: from
+    /// `known` where given, else read and parsed.
+    func unindexedMessages(_ mailbox: MailboxID, after indexedThrough: UInt32,
+                           known: [UID: IndexTerms] = [:]) throws -> [(uid: UID, terms: IndexTerms)] {
+        guard indexedThrough < .max else { return [] }
+        var messages: [(uid: UID, terms: IndexTerms)] = []
+        try forEachMessage(in: mailbox, uids: UID(indexedThrough + 1)...UID(.max)) { record in
+            messages.append((record.uid, try known[record.uid] ?? IndexTerms(searchData(of: record.content).document)))
+            return true
+        }
+        return messages
+    }
+
+    /// The mailbox's index as a search sees it: its segments, then one built in memory from
+    /// the messages not in them yet. Returns the segments and how many messages were read.
+    func searchSegments(_ mailbox: MailboxID) throws -> (segments: [TextSegment], unindexed: Int) {
+        let list = try segmentList(mailbox)
+        var segments = try list.map { try segment($0.id, $0.info, of: mailbox) }
+        let tail = try unindexedMessages(mailbox, after: list.last?.info.maxUID ?? 0)
+        if !tail.isEmpty {
+            segments.append(try TextSegment(bytes: TextSegment.build(tail.map { ($0.uid.rawValue, $0.terms) })))
+        }
+        return (segments, tail.count)
     }
 
     /// A segment of `mailbox`, decoded; from the cache when this reader has one.
@@ -188,7 +269,17 @@ extension StoreReader {
             let want = TextSegment.build(messages)
             if have != want { problems.append("text segment \(id) differs from its messages' content; run mstore reindex") }
         }
-        if covered != mailbox.messages { problems.append("\(mailbox.messages - covered) messages missing from the text index") }
+        // Messages above the last segment are deferred, fewer than `deferredMessages` of them
+        // since every commit that adds one indexes them all once there are that many UIDs.
+        var deferred = 0
+        if previousMax < .max {
+            try forEachMessage(in: mailbox.id, uids: UID(previousMax + 1)...UID(.max)) { _ in deferred += 1; return true }
+        }
+        if covered + deferred != mailbox.messages {
+            problems.append("\(mailbox.messages - covered - deferred) messages missing from the text index")
+        } else if deferred >= SearchLimits.deferredMessages {
+            problems.append("\(deferred) messages missing from the text index")
+        }
         var sortKeyCount = 0
         try kv.scan(.sortKeys, prefix: Keys.mailboxPrefix(mailbox.id)) { _, _ in sortKeyCount += 1; return true }
         if sortKeyCount != mailbox.messages { problems.append("\(sortKeyCount) sort-key records for \(mailbox.messages) messages") }
@@ -229,34 +320,51 @@ extension StoreReader {
 
 extension StoreWriter {
     /// Queues messages just inserted into `mailbox` (consecutive UIDs) for the index, with
-    /// their segment when it was built before the write (UIDs from 0). `flushIndex` writes them
-    /// before the change commits, so the messages of one commit make one segment per mailbox:
-    /// that one as it is when it covers all the mailbox's queue, else one built from their words.
+    /// their segment when it was built before the write (UIDs from 0). `flushIndex` sees to
+    /// them before the change commits.
     func indexMessages(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)], prebuilt: [UInt8]? = nil) {
         let first = pending.messages[mailbox] == nil
         pending.messages[mailbox, default: []].append(contentsOf: messages)
         pending.prebuilt[mailbox] = first ? prebuilt : nil
     }
 
-    /// Writes the queued messages of each mailbox as one segment. Called once every change of
-    /// the commit has run, inside its transaction.
+    /// For each mailbox with messages queued by this commit: once `SearchLimits.deferredMessages`
+    /// UIDs have been given since its last segment, every message above that segment becomes
+    /// one new segment (the queue's prebuilt one when it is exactly those); before that they
+    /// stay deferred, and their queue is left in `pending.messages` for the writer to keep
+    /// (`DeferredTerms`) once the commit is durable. Called once every change of the commit
+    /// has run, inside its transaction.
     func flushIndex() throws {
-        for (mailbox, messages) in pending.messages.sorted(by: { $0.key < $1.key }) {
-            try writeSegment(mailbox, messages.sorted { $0.uid < $1.uid }, prebuilt: pending.prebuilt[mailbox])
+        var deferred: [MailboxID: [(uid: UID, terms: IndexTerms)]] = [:]
+        for (mailboxID, queued) in pending.messages.sorted(by: { $0.key < $1.key }) {
+            guard let mailbox = try mailbox(mailboxID) else { continue }
+            let indexedThrough = try lastIndexedUID(mailboxID)
+            guard Int(mailbox.uidNext.rawValue) - 1 - Int(indexedThrough) >= SearchLimits.deferredMessages else {
+                deferred[mailboxID] = queued
+                continue
+            }
+            let queued = queued.sorted { $0.uid < $1.uid }
+            var known = pending.deferred.take(mailboxID)
+            for m in queued { known[m.uid] = m.terms }
+            let messages = try unindexedMessages(mailboxID, after: indexedThrough, known: known)
+            if let prebuilt = pending.prebuilt[mailboxID], let first = messages.first, let last = messages.last,
+               messages.count == queued.count, first.uid == queued.first?.uid {
+                try addSegment(mailboxID, try TextSegment.rebased(prebuilt, by: first.uid.rawValue),
+                               messageCount: messages.count, uids: first.uid...last.uid)
+            } else {
+                try writeSegment(mailboxID, messages)
+            }
         }
-        pending.messages = [:]
+        pending.messages = deferred
         pending.prebuilt = [:]
     }
 
     /// Indexes messages of `mailbox` (ascending UIDs) as one new segment, then merges the
-    /// mailbox's newest segments as the merge policy asks. A segment built beforehand for
-    /// exactly these messages (consecutive UIDs, counted from 0) needs only their UIDs put in.
-    private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)],
-                              prebuilt: [UInt8]? = nil) throws {
+    /// mailbox's newest segments as the merge policy asks.
+    private func writeSegment(_ mailbox: MailboxID, _ messages: [(uid: UID, terms: IndexTerms)]) throws {
         guard let first = messages.first, let last = messages.last else { return }
-        let bytes = try prebuilt.map { try TextSegment.rebased($0, by: first.uid.rawValue) }
-            ?? TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) })
-        try addSegment(mailbox, bytes, messageCount: messages.count, uids: first.uid...last.uid)
+        try addSegment(mailbox, TextSegment.build(messages.map { ($0.uid.rawValue, $0.terms) }),
+                       messageCount: messages.count, uids: first.uid...last.uid)
     }
 
     /// Stores `bytes`, the segment of `messageCount` messages with UIDs in `uids`, as the
@@ -320,6 +428,7 @@ extension StoreWriter {
     func dropIndex(_ mailbox: MailboxID) throws {
         pending.messages[mailbox] = nil
         pending.prebuilt[mailbox] = nil
+        pending.deferred.drop(mailbox)
         for s in try segmentList(mailbox) { try deleteSegment(mailbox, s.id, s.info) }
     }
 
