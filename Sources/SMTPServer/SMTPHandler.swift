@@ -310,17 +310,9 @@ final class SMTPHandler: ChannelInboundHandler {
         let body = envelope.body
         let store = services.store
         let mode: DeliveryMode = dialect == .lmtp ? .perRecipient : .allOrNothing
-        let delivery: EventLoopFuture<[Result<UID, DeliveryRefusal>]>
-        if body.count <= SMTPLimits.inlinePrepareBytes {
-            let promise = context.eventLoop.makePromise(of: [Result<UID, DeliveryRefusal>].self)
+        run(context, services.offload(on: context.eventLoop) { promise in
             store.deliver(PreparedMessage(trace.bytes() + body), to: recipients, mode: mode) { promise.completeWith($0) }
-            delivery = promise.futureResult
-        } else {
-            delivery = services.offload(on: context.eventLoop) { promise in
-                store.deliver(PreparedMessage(trace.bytes() + body), to: recipients, mode: mode) { promise.completeWith($0) }
-            }
-        }
-        run(context, delivery) { handler, context, result in
+        }) { handler, context, result in
             switch result {
             case .success(let outcomes):
                 let delivered = outcomes.filter { if case .success = $0 { true } else { false } }.count

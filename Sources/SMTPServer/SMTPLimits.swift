@@ -13,9 +13,4 @@ public enum SMTPLimits {
     public static let maxRecipients = 1000
     /// The body buffer reserved up front from an announced SIZE, at most.
     static let maxReservation = 1 << 20
-    /// A message up to this size is prepared for the store (parsed, hashed, its words taken:
-    /// about 25 µs for 4 KiB here, 0.2 ms for this size) on its connection's event loop; a
-    /// larger one on the thread pool. The hop to the pool and back cost a small delivery more
-    /// than its preparing.
-    public static let inlinePrepareBytes = 32 << 10
 }

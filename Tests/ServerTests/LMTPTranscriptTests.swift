@@ -1,6 +1,5 @@
 import Foundation
 import MailStore
-import SMTPServer
 import Testing
 
 extension LineClient {
@@ -262,25 +261,6 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         #expect(stored.first?.hasSuffix("\r\nSubject: pieces\r\n\r\nfirst line\r\n.stuffed\r\nbare\r\nlf\r\n\r\n") == true,
                 "\(stored.first ?? "")")
         #expect(stored.last?.hasSuffix("\r\nSubject: bare\r\n\r\n.x\r\n") == true, "\(stored.last ?? "")")
-    }
-
-    @Test func messagesPreparedOnTheEventLoopOrThePoolAlike() async throws {
-        // Up to `inlinePrepareBytes` the message is prepared on the connection's event loop,
-        // above it on the thread pool; both are stored whole.
-        let daemon = try await Daemon(users: lmtpUsers)
-        defer { daemon.stop() }
-        let c = try smtpSession(daemon)
-        var bodies: [String] = []
-        for size in [100, SMTPLimits.inlinePrepareBytes + 1000] {
-            let body = (0..<size / 50).map { "line \($0) " + String(repeating: "z", count: 40) + "\r\n" }.joined()
-            bodies.append(body)
-            c.startData(to: "alice@example.org")
-            c.send("Subject: size \(size)\r\n\r\n" + body + ".\r\n")
-            #expect(c.readLine() == "250 2.0.0 <alice@example.org> Delivered")
-        }
-        let stored = try storedMessages(daemon, "alice").map(text)
-        #expect(stored.count == 2)
-        for (message, body) in zip(stored, bodies) { #expect(message.hasSuffix("\r\n\r\n" + body)) }
     }
 
     @Test func pipelinedGroupsAreAnsweredInOrder() async throws {
