@@ -66,6 +66,27 @@ func searchBenchmarks() {
             }
         }
     }
+    // What a mailbox's waiting messages (not yet in its index, `SearchLimits.deferredMessages`)
+    // cost a search at most: 31 messages searched while they wait (the first search reads them;
+    // the next takes the segment it built), then once they are indexed.
+    for state in ["waiting", "waiting, searched before", "indexed"] {
+        Benchmark("store search \(SearchLimits.deferredMessages - 1) messages \(state): BODY rare word") { benchmark async throws in
+            let (store, inbox) = try await benchStore("search-waiting")
+            for n in 0..<SearchLimits.deferredMessages - 1 {
+                let m = PreparedMessage(TextMail.message(n))
+                try await store.write { tx in _ = try tx.append(to: inbox, m) }
+            }
+            let query = SearchQuery.text(.body, "s12q")
+            if state == "indexed" { try await store.write { tx in _ = try tx.reindex(inbox) } }
+            if state != "waiting" { _ = try store.read { try $0.search(in: inbox, query) } }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try store.read { try $0.search(in: inbox, query).uids.count })
+            }
+            benchmark.stopMeasurement()
+            store.close()
+        }
+    }
     Benchmark("store append 1,000 text messages in one write, index included") { benchmark async throws in
         let (store, inbox) = try await benchStore("index-append")
         var counter = 0

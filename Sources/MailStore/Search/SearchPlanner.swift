@@ -108,17 +108,17 @@ struct SearchPlanner {
         var span = UID(1)...UID(.max), sparse = false
         if let sorted {
             guard let first = sorted.first, let last = sorted.last else {
-                return SearchOutcome(uids: [], records: [], plan: planText, contentReads: 0)
+                return SearchOutcome(uids: [], records: [], plan: planText, contentReads: contentReads)
             }
             span = UID(first)...UID(last)
             sparse = sorted.count * SearchLimits.lookupFraction < min(mailbox.messages, Int(last - first) + 1)
         }
         if case .constant(let all) = root, !wantRecords {
-            return SearchOutcome(uids: all ? try tx.uids(in: mailbox.id) : [], records: [], plan: planText, contentReads: 0)
+            return SearchOutcome(uids: all ? try tx.uids(in: mailbox.id) : [], records: [], plan: planText, contentReads: contentReads)
         }
         if case .set(_, let live) = root, let sorted, !wantRecords {
             // The indexes answered exactly: only whether each message still exists may be left.
-            if live { return SearchOutcome(uids: sorted.map { UID($0) }, records: [], plan: planText, contentReads: 0) }
+            if live { return SearchOutcome(uids: sorted.map { UID($0) }, records: [], plan: planText, contentReads: contentReads) }
             try tx.forEachMessageKey(in: mailbox.id, sortedUIDs: sorted, walk: !sparse) { uids.append($0); return true }
         } else if let sorted, sparse {
             try tx.forEachMessage(in: mailbox.id, sortedUIDs: sorted, test)
@@ -298,11 +298,11 @@ struct SearchPlanner {
         let words = SearchFolding.words(in: needle)
         guard !words.isEmpty else { return nil }
         if segments == nil {
-            let (found, unindexed) = try tx.searchSegments(mailbox.id)
+            let (found, waiting, read) = try tx.searchSegments(mailbox)
             segments = found
-            if unindexed > 0 {
-                notes.append("\(unindexed) newest message\(unindexed == 1 ? "" : "s") not in the index yet, read")
-                contentReads += unindexed
+            if waiting > 0 {
+                notes.append("\(waiting) newest message\(waiting == 1 ? "" : "s") not in the index yet, \(read > 0 ? "read" : "kept from a search before")")
+                contentReads += read
             }
         }
         let exact = words.count == 1 && words[0] == needle.indices && needle.count <= IndexTerms.longestExactProbe
