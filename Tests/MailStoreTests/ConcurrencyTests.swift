@@ -114,6 +114,15 @@ func run(_ product: String, _ arguments: [String], input: [UInt8] = [], environm
             if case .mailboxChanged(_, inbox.id, let m) = event { last = m }
         }
         #expect(last == inbox.highestModSeq)
+        // Their messages wait outside the text index; appends here bring the mailbox to
+        // `deferredMessages` UIDs, and the segment made then reads the others' from their content.
+        let own = SearchLimits.deferredMessages - 2 * perProcess
+        for i in 0..<own { try await store.write { try $0.append(to: inbox.id, message(i, body: "own")) } }
+        let segments = try store.read { try $0.segmentList(inbox.id).map(\.info.messageCount) }
+        #expect(segments == [SearchLimits.deferredMessages])
+        let found = try store.read { try $0.search(in: inbox.id, .text(.subject, "p1")) }
+        #expect(found.uids.count == perProcess && found.contentReads == 0, "\(found.plan)")
+        #expect(try store.checkConsistency() == [])
         store.close()
     }
 }
