@@ -63,7 +63,7 @@ public final class MailStore: Sendable {
         }
         self.path = path
         upgradeBackup = try Self.upgradeSchema(backend, path: path)
-        writer = GroupCommitWriter(backend: backend)
+        writer = GroupCommitWriter(backend: backend, deferredTerms: segmentCache.deferredTerms)
         feed = ChangeFeed(interval: options.feedPollInterval)
         feed.store = self
     }

@@ -196,7 +196,7 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             // Alone in its mailbox the message waits for others before it is indexed, and a
             // search reads it; reindexed, the index answers. Both must agree.
             let deferred = try store.read { try $0.search(in: inbox.id, .text(.subject, "ould")) }
-            #expect(deferred.contentReads == 1 && deferred.plan.contains("not in the index yet"), "\(deferred.plan)")
+            #expect(deferred.contentReads == 0 && deferred.plan.contains("not in the index yet"), "\(deferred.plan)")
             try check()
             try await store.write { try $0.reindex(inbox.id) }
             let plan = try store.read { try $0.search(in: inbox.id, .text(.subject, "ould")) }
@@ -354,7 +354,7 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
             #expect(infos.map(\.isInline) == [false])
             #expect(try store.read { try $0.kv.count(.textChunks) } == infos[0].pieceCount)
             let deferred = try store.read { try $0.search(in: inbox.id, .text(.body, "word\(indexed + 1)")) }
-            #expect(deferred.uids == [UID(UInt32(indexed + 2))] && deferred.contentReads == 3, "\(deferred.plan)")
+            #expect(deferred.uids == [UID(UInt32(indexed + 2))] && deferred.plan.contains("3 newest messages"), "\(deferred.plan)")
             #expect(try store.read { try $0.search(in: inbox.id, .text(.body, "word57")).uids.count } == 1)
             try await store.write { tx in _ = try tx.expunge(in: inbox.id, uids: try tx.uids(in: inbox.id)) }
             #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
@@ -364,8 +364,9 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
 
 extension SearchIndexTests {
     /// Messages wait outside the index until `deferredMessages` UIDs have been given since its
-    /// last segment, then join it as one segment. A search reads the waiting ones. The words the
-    /// writer kept of them are lost when the store closes; the segment then reads them back.
+    /// last segment, then join it as one segment. A search takes the waiting ones' words from
+    /// the writer, or reads them. The words are lost when the store closes; the segment then
+    /// reads those messages back.
     @Test func deferredMessagesJoinTheIndexTogether() async throws {
         let path = temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -382,20 +383,23 @@ extension SearchIndexTests {
         // Two of the waiting messages go before they are indexed (a third below).
         _ = try await store.write { try $0.expunge(in: inbox.id, uids: [UID(3), UID(4)]) }
         #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
+        // A search in the process that appended them takes the writer's words of them.
         var found = try search(store, inbox.id, "common")
+        #expect(found.uids.count == 8 && found.contentReads == 0 && found.plan.contains("8 newest messages"), "\(found.plan)")
+        #expect(try store.checkConsistency() == [])
+        store.close()
+
+        store = try open()
+        // Reopened, the words are gone: a search reads the waiting messages, and the next takes
+        // the segment it built from the last, until an expunge changes them.
+        found = try search(store, inbox.id, "common")
         #expect(found.uids.count == 8 && found.contentReads == 8, "\(found.plan)")
-        // The next search takes the waiting messages' segment from the last, until an expunge
-        // changes them.
         let again = try search(store, inbox.id, "common")
         #expect(again.uids == found.uids && again.contentReads == 0, "\(again.plan)")
         #expect(try search(store, inbox.id, "early10").uids == [UID(10)])
         _ = try await store.write { try $0.expunge(in: inbox.id, uids: [UID(10)]) }
         found = try search(store, inbox.id, "early10")
         #expect(found.uids.isEmpty && found.contentReads == 7, "\(found.plan)")
-        #expect(try store.checkConsistency() == [])
-        store.close()
-
-        store = try open()
         for i in 11..<k { try await store.write { try $0.append(to: inbox.id, message(i, body: "late\(i) common")) } }
         #expect(try store.read { try $0.segmentList(inbox.id) }.isEmpty)
         // The k-th UID brings every message above the (absent) last segment in.
@@ -413,7 +417,7 @@ extension SearchIndexTests {
         // The next message waits again, and a search finds it beside the segment's.
         try await store.write { try $0.append(to: inbox.id, message(k + 1, body: "after common")) }
         found = try search(store, inbox.id, "common")
-        #expect(found.uids.count == k - 2 && found.contentReads == 1, "\(found.plan)")
+        #expect(found.uids.count == k - 2 && found.contentReads == 0 && found.plan.contains("1 newest message"), "\(found.plan)")
         #expect(try store.checkConsistency() == [])
         store.close()
     }

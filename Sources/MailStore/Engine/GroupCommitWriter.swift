@@ -28,13 +28,14 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// `queue.count`, readable without the lock, for the writer's idle spin.
     private let queued = Atomic<Int>(0)
     private var stopping = false
-    /// The words of deferred messages, kept across commits.
-    private let deferredTerms = DeferredTerms()
+    /// The words of deferred messages, kept across commits (and read by searches).
+    private let deferredTerms: DeferredTerms
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(backend: any StorageBackend) {
+    init(backend: any StorageBackend, deferredTerms: DeferredTerms) {
         self.backend = backend
+        self.deferredTerms = deferredTerms
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = "mstore-writer"
         thread.qualityOfService = .userInitiated

@@ -301,7 +301,7 @@ struct SearchPlanner {
             let (found, waiting, read) = try tx.searchSegments(mailbox)
             segments = found
             if waiting > 0 {
-                notes.append("\(waiting) newest message\(waiting == 1 ? "" : "s") not in the index yet, \(read > 0 ? "read" : "kept from a search before")")
+                notes.append("\(waiting) newest message\(waiting == 1 ? "" : "s") not in the index yet, \(read) read")
                 contentReads += read
             }
         }
