@@ -134,7 +134,8 @@ public final class LineFramer: ChannelDuplexHandler {
         if !waiting { context.flush() }
     }
 
-    /// Delivers the next complete line, if there is one. Returns whether it delivered.
+    /// Delivers the next complete line (or, after `readLines()`, every complete line buffered,
+    /// as one block), if there is one. Returns whether it delivered.
     private func deliverOne(context: ChannelHandlerContext) -> Bool {
         guard var buf = buffer else { return false }
         if rawRemaining > 0 {
@@ -143,40 +144,8 @@ public final class LineFramer: ChannelDuplexHandler {
             hand(.bytes(piece), keeping: buf, context: context)
             return true
         }
-        if linesWanted { return deliverLines(&buf, context: context) }
-        let view = buf.readableBytesView
-        let start = view.startIndex + scanned
-        if let lf = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            var length = lf - view.startIndex
-            let lineEnd = length + 1
-            if length > 0 && view[view.startIndex + length - 1] == UInt8(ascii: "\r") { length -= 1 }
-            if length > maxLineLength {
-                fail(context: context)
-                return false
-            }
-            let line = buf.readSlice(length: length)!
-            buf.moveReaderIndex(forwardBy: lineEnd - length)
-            hand(.line(line), keeping: buf, context: context)
-            return true
-        }
-        scanned = view.count
-        if view.count > maxLineLength + 1 { fail(context: context) }
-        return false
-    }
-
-    /// Delivers every complete line buffered as one `.lines` block, if there is one: the
-    /// lines are found with `memchr`, each checked against the limit as a single line would be.
-    private func deliverLines(_ buf: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
-        let (end, tooLong) = buf.withUnsafeReadableBytes { raw -> (Int, Bool) in
-            // `scanned` bytes from the start were searched before and hold no line end.
-            var lineStart = 0, from = scanned
-            while let lf = Self.lineFeed(in: raw, from: from) {
-                let length = lf - lineStart - (lf > lineStart && raw[lf - 1] == UInt8(ascii: "\r") ? 1 : 0)
-                if length > maxLineLength { return (lineStart, true) }
-                lineStart = lf + 1
-                from = lineStart
-            }
-            return (lineStart, false)
+        let (end, firstLength, tooLong) = buf.withUnsafeReadableBytes {
+            Self.scanLines($0, from: scanned, limit: maxLineLength, all: linesWanted)
         }
         if tooLong {
             fail(context: context)
@@ -187,10 +156,32 @@ public final class LineFramer: ChannelDuplexHandler {
             if buf.readableBytes > maxLineLength + 1 { fail(context: context) }
             return false
         }
-        let block = buf.readSlice(length: end)!
-        linesWanted = false
-        hand(.lines(block), keeping: buf, context: context)
+        if linesWanted {
+            linesWanted = false
+            hand(.lines(buf.readSlice(length: end)!), keeping: buf, context: context)
+        } else {
+            let line = buf.readSlice(length: firstLength)!
+            buf.moveReaderIndex(forwardBy: end - firstLength)
+            hand(.line(line), keeping: buf, context: context)
+        }
         return true
+    }
+
+    /// The complete lines at the start of `raw` (whose first `from` bytes hold no LF): where the
+    /// first of them ends, or with `all` the last (0 when there is none), the first one's length
+    /// without its CRLF or LF, and whether one of them is longer than `limit`.
+    private static func scanLines(_ raw: UnsafeRawBufferPointer, from: Int, limit: Int,
+                                  all: Bool) -> (end: Int, firstLength: Int, tooLong: Bool) {
+        var end = 0, firstLength = 0, searchFrom = from
+        while let lf = lineFeed(in: raw, from: searchFrom) {
+            let length = lf - end - (lf > end && raw[lf - 1] == UInt8(ascii: "\r") ? 1 : 0)
+            if length > limit { return (end, firstLength, true) }
+            if end == 0 { firstLength = length }
+            end = lf + 1
+            searchFrom = end
+            if !all { break }
+        }
+        return (end, firstLength, false)
     }
 
     /// Hands `input` to the handler, keeping `rest` (what is left of the buffer after it) for
