@@ -133,13 +133,14 @@ struct MailGenerator {
     }
 }
 
-/// A store without fsync: these tests are about search results, not durability.
+/// Stores without fsync: these tests are about search results, not durability.
+private let fastOptions = { var options = MailStore.Options(); options.unsafeNoSync = true; return options }()
+
+/// A store opened with `fastOptions`, checked for consistency when `body` ends.
 private func withFastStore<T>(_ body: (MailStore) async throws -> T) async throws -> T {
     let path = temporaryStorePath()
     defer { try? FileManager.default.removeItem(atPath: path) }
-    var options = MailStore.Options()
-    options.unsafeNoSync = true
-    let store = try MailStore(path: path, options: options)
+    let store = try MailStore(path: path, options: fastOptions)
     let result = try await body(store)
     #expect(try store.checkConsistency() == [])
     store.close()
@@ -370,10 +371,8 @@ extension SearchIndexTests {
     @Test func deferredMessagesJoinTheIndexTogether() async throws {
         let path = temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var options = MailStore.Options()
-        options.unsafeNoSync = true
         let k = SearchLimits.deferredMessages
-        func open() throws -> MailStore { try MailStore(path: path, options: options) }
+        func open() throws -> MailStore { try MailStore(path: path, options: fastOptions) }
         func search(_ store: MailStore, _ inbox: MailboxID, _ word: String) throws -> SearchOutcome {
             try store.read { try $0.search(in: inbox, .text(.body, word)) }
         }
