@@ -338,6 +338,38 @@ private func postings(_ store: MailStore, _ mailbox: MailboxID) throws -> Set<St
         }
     }
 
+    /// A waiting segment (whose messages' text has no size limit) counts against the segment
+    /// cache's byte budget like a decoded one: the cache never holds more than its budget.
+    @Test func waitingSegmentsStayWithinTheCacheBudget() throws {
+        func segment(_ n: Int, words: Int) throws -> TextSegment {
+            let body = (0..<words).map { "w\(n)x\($0)" }.joined(separator: " ")
+            let m = PreparedMessage(Array("Subject: s\(n)\r\n\r\n\(body)\r\n".utf8))
+            return try TextSegment(bytes: TextSegment.build([(uid: 1, terms: m.terms)]))
+        }
+        let big = try segment(0, words: 2000)
+        let cache = TextSegmentCache(budget: big.bytes.count * 5 / 2)
+        let key = TextSegmentCache.WaitingKey(indexedThrough: 0, uidNext: 2, messages: 1)
+        for n in 0..<4 { cache.putWaiting(MailboxID(rawValue: UInt32(n)), key, try segment(n, words: 2000), count: 1) }
+        #expect(cache.keptBytes <= cache.budget)
+        // The newest is kept; an older one was dropped to make room.
+        #expect(cache.waiting(MailboxID(rawValue: 3), key) != nil)
+        #expect(cache.waiting(MailboxID(rawValue: 0), key) == nil)
+        // Replacing a mailbox's entry does not count it twice; one over the budget is not kept.
+        cache.putWaiting(MailboxID(rawValue: 3), key, big, count: 1)
+        #expect(cache.keptBytes <= cache.budget)
+        cache.putWaiting(MailboxID(rawValue: 9), key, try segment(9, words: 6000), count: 1)
+        #expect(cache.waiting(MailboxID(rawValue: 9), key) == nil)
+        #expect(cache.keptBytes <= cache.budget)
+        // A decoded segment is kept, pushing waiting ones out when no older decoded one is left...
+        cache.put(1, big)
+        #expect(cache.get(1) != nil && cache.waiting(MailboxID(rawValue: 3), key) == nil)
+        // ...and older decoded ones first.
+        cache.putWaiting(MailboxID(rawValue: 5), key, big, count: 1)
+        cache.put(2, big)
+        #expect(cache.get(2) != nil && cache.get(1) == nil && cache.waiting(MailboxID(rawValue: 5), key) != nil)
+        #expect(cache.keptBytes <= cache.budget)
+    }
+
     @Test func segmentsMergeAndEmptyMailboxesDropTheirIndex() async throws {
         try await withFastStore { store in
             let (_, inbox) = try await makeAlice(store)

@@ -6,7 +6,8 @@ public enum SearchLimits {
     /// A mailbox's index merges its newest segments once this many of the same size class
     /// (a power of this number of messages) have piled up.
     public static let mergeFactor = 10
-    /// Memory for decoded segments kept between searches, per store.
+    /// Memory for segments kept between searches (decoded ones, and those built of a
+    /// mailbox's waiting messages), per store.
     public static let segmentCacheBytes = 256 << 20
     /// UIDs at or above this make the planner fall back to scanning (its sets are bitmaps).
     public static let maxBitmapUIDs: UInt32 = 1 << 27
@@ -126,10 +127,18 @@ final class TextSegmentCache: @unchecked Sendable {
         lock.withLock { waiting[mailbox].flatMap { $0.key == key ? ($0.segment, $0.count) : nil } }
     }
 
+    /// Keeps a mailbox's waiting segment, in the same byte budget as the decoded segments (a
+    /// waiting message's text has no size limit). Past the budget, decoded segments go first,
+    /// oldest first, then the other waiting segments; `put` likewise, keeping the segment put.
     func putWaiting(_ mailbox: MailboxID, _ key: WaitingKey, _ segment: TextSegment, count: Int) {
         lock.withLock {
-            if waiting[mailbox] == nil && waiting.count >= SearchLimits.cachedWaitingSegments { waiting.removeAll() }
+            if let old = waiting.removeValue(forKey: mailbox) { bytes -= old.segment.bytes.count }
+            guard segment.bytes.count <= budget else { return }
+            if waiting.count >= SearchLimits.cachedWaitingSegments { dropWaiting() }
             waiting[mailbox] = (key, segment, count)
+            bytes += segment.bytes.count
+            trim(keepingNewest: false)
+            if bytes > budget { dropWaiting(keeping: mailbox) }
         }
     }
 
@@ -139,10 +148,28 @@ final class TextSegmentCache: @unchecked Sendable {
             segments[id] = segment
             order.append(id)
             bytes += segment.bytes.count
-            while bytes > budget, !order.isEmpty {
-                let old = order.removeFirst()
-                if let s = segments.removeValue(forKey: old) { bytes -= s.bytes.count }
-            }
+            trim(keepingNewest: true)
+            if bytes > budget { dropWaiting() }
+        }
+    }
+
+    /// The bytes kept, decoded and waiting segments together; for tests.
+    var keptBytes: Int { lock.withLock { bytes } }
+
+    /// Drops decoded segments, oldest first, until the budget holds or none is left (but the
+    /// newest, if `keepingNewest`). Under `lock`.
+    private func trim(keepingNewest: Bool) {
+        while bytes > budget, order.count > (keepingNewest ? 1 : 0) {
+            let old = order.removeFirst()
+            if let s = segments.removeValue(forKey: old) { bytes -= s.bytes.count }
+        }
+    }
+
+    /// Drops every waiting segment but `mailbox`'s. Under `lock`.
+    private func dropWaiting(keeping mailbox: MailboxID? = nil) {
+        for (id, entry) in waiting where id != mailbox {
+            waiting[id] = nil
+            bytes -= entry.segment.bytes.count
         }
     }
 }
