@@ -103,6 +103,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: [
             "ServerSupport", "IMAPProtocol", "IMAPServer", "POP3Server", "SMTPServer", "MailStore", "TestSupport", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]

@@ -51,7 +51,7 @@ struct MStored: AsyncParsableCommand {
 
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = SafeLogHandler(wrapping: StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TestSupport
 import Testing
 import MailStore
@@ -70,6 +71,43 @@ import MailStore
         #expect(t.recordFailure(ip: "a", user: "mallory") == .milliseconds(350), "same IP again, capped")
         t.recordSuccess(user: "bob")
         #expect(t.recordFailure(ip: "c", user: "bob") == .milliseconds(100))
+    }
+}
+
+/// Keeps the events a `SafeLogHandler` passes on.
+private final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    let lock = NSLock()
+    var events: [LogEvent] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { lock.withLock { events.append(event) } }
+}
+
+@Suite struct SafeLogHandlerTests {
+    /// What a client chooses (a user name sent as an IMAP literal, an ID field, the text of an
+    /// error) reaches the log without line breaks or terminal escapes, and bounded.
+    @Test func clientTextCannotForgeLinesOrDriveATerminal() throws {
+        let inner = CapturingLogHandler()
+        var logger = Logger(label: "t") { _ in SafeLogHandler(wrapping: inner) }
+        logger[metadataKey: "client"] = "name=x\r\n2026-12-01 notice forged"
+        logger.notice("bad \u{1B}[31mred\u{07}", metadata: ["user": "al\u{0}ice\u{85}", "n": "\(42)",
+                                                                "long": .string(String(repeating: "a", count: 1000))])
+        let event = try #require(inner.events.first)
+        #expect(event.message.description == "bad \\u{1B}[31mred\\u{7}")
+        let metadata = try #require(event.metadata)
+        #expect(metadata["client"] == "name=x\\u{D}\\u{A}2026-12-01 notice forged")
+        #expect(metadata["user"] == "al\\u{0}ice\\u{85}")
+        #expect(metadata["n"] == "42")
+        #expect(metadata["long"] == .string(String(repeating: "a", count: SafeLogHandler.maxValueCharacters) + "…"))
+        // The logger's metadata is kept by the safe handler, not by the one it wraps.
+        #expect(inner.metadata.isEmpty)
+        // Plain text passes unchanged, 8-bit included.
+        logger.info("delivered", metadata: ["to": "jörg@example.org"])
+        #expect(inner.events.last?.metadata?["to"] == "jörg@example.org")
     }
 }
 
