@@ -70,6 +70,11 @@ public struct ServerConfig: Sendable {
     public var metrics: ListenerConfig?
     /// Domains that SMTP accepts mail for, besides users named by full address.
     public var localDomains: [String] = []
+    /// Event-loop threads (sockets and protocol work); nil for one per core.
+    public var eventLoopThreads: Int?
+    /// Threads for blocking work (parsing a delivery, store reads for big commands); nil for
+    /// one per core, at least 2.
+    public var workerThreads: Int?
 
     public init() {}
 
@@ -103,6 +108,9 @@ public struct ServerConfig: Sendable {
     /// imap_idle_seconds = 1800
     /// smtp_idle_seconds = 300
     /// imap_progress_ms = 10000
+    /// [threads]
+    /// event_loops = 2
+    /// workers = 2
     /// ```
     public static func load(path: String) throws -> ServerConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("cannot read \(path)") }
@@ -116,7 +124,7 @@ public struct ServerConfig: Sendable {
         var config = ServerConfig()
         let reader = ConfigReader(path: path, text: text)
         try reader.checkKeys(table, allowed: ["log_level", "allow_plaintext_auth", "metrics", "local_domains",
-                                              "listeners", "tls", "limits"], section: nil)
+                                              "listeners", "tls", "limits", "threads"], section: nil)
         if let level = try reader.string(table, "log_level") {
             guard let l = Logger.Level(rawValue: level) else {
                 throw reader.error("log_level", "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -161,6 +169,11 @@ public struct ServerConfig: Sendable {
             if let v = try reader.positive(limits, "smtp_idle_seconds") { l.smtpIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "imap_progress_ms") { l.imapProgressInterval = .milliseconds(v) }
             config.limits = l
+        }
+        if let threads = try reader.section(table, "threads") {
+            try reader.checkKeys(threads, allowed: ["event_loops", "workers"], section: "threads")
+            config.eventLoopThreads = try reader.positive(threads, "event_loops")
+            config.workerThreads = try reader.positive(threads, "workers")
         }
         if (config.tlsCertificate == nil) != (config.tlsKey == nil) {
             throw reader.error("tls", "give both certificate and key")

@@ -66,9 +66,9 @@ struct MStored: AsyncParsableCommand {
         if let backup = store.upgradeBackup {
             logger.notice("upgraded the store to schema \(MailStore.schemaVersion); a copy of it as it was is in \(backup)")
         }
-        let threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+        let threadPool = NIOThreadPool(numberOfThreads: settings.workerThreads ?? max(2, System.coreCount))
         threadPool.start()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads ?? System.coreCount)
         let services: ServerServices
         do {
             services = try ServerServices(store: store, threadPool: threadPool, config: settings, logger: logger)

@@ -30,6 +30,9 @@ import MailStore
             max_connections_per_ip = 2
             auth_failure_delay_ms = 10
             pop3_idle_seconds = 7
+            [threads]
+            event_loops = 1
+            workers = 3
             """)
         #expect(c.logLevel == .debug)
         #expect(c.allowPlaintextAuth)
@@ -41,6 +44,8 @@ import MailStore
         #expect(c.tlsCertificate == "c.pem" && c.tlsKey == "k.pem")
         #expect(c.limits.maxConnections == 5 && c.limits.maxConnectionsPerIP == 2)
         #expect(c.limits.authFailureDelay == .milliseconds(10) && c.limits.pop3IdleTimeout == .seconds(7))
+        #expect(c.eventLoopThreads == 1 && c.workerThreads == 3)
+        #expect(try load("").eventLoopThreads == nil, "one per core unless set")
     }
 
     @Test(arguments: [
@@ -48,6 +53,7 @@ import MailStore
         ("\n\n[limits]\nmax_connections = -3\n", "line 4: max_connections"),
         ("[listeners]\npop3 = \"nowhere\"\n", "line 2: pop3"),
         ("[listeners]\nftp = \"127.0.0.1:21\"\n", "line 2: ftp: unknown key"),
+        ("[threads]\nevent_loops = 0\n", "line 2: event_loops"),
         ("colour = 1\n", "line 1: colour: unknown key"),
         ("[tls]\ncertificate = \"c.pem\"\n", "tls: give both"),
         ("x = = 1\n", "line 1"),
