@@ -85,11 +85,12 @@ final class TextSegment: Sendable {
                 var start = 0
                 for (m, message) in messages.enumerated() {
                     message.terms.hashes[field].withUnsafeBufferPointer { hashes in
-                        // Each message's words start with a separator.
+                        // Each message's words start with a separator, and end with one.
                         var at = start + 1, k = 0
+                        let base = buf.baseAddress!
                         while at < ends[m] {
-                            var end = at
-                            while buf[end] != SearchFolding.separator { end += 1 }
+                            let end = UnsafePointer<UInt8>(memchr(base + at, Int32(SearchFolding.separator), ends[m] - at)!
+                                .assumingMemoryBound(to: UInt8.self)) - base
                             table.add(hashes[k], at..<end, uid: message.uid)
                             k += 1
                             at = end + 1
