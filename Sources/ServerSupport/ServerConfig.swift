@@ -75,6 +75,8 @@ public struct ServerConfig: Sendable {
     /// Threads for blocking work (parsing a delivery, store reads for big commands); nil for
     /// one per core, at least 2.
     public var workerThreads: Int?
+    /// The most threads of either kind a config may ask for.
+    public static let maxThreads = 256
 
     public init() {}
 
@@ -172,8 +174,8 @@ public struct ServerConfig: Sendable {
         }
         if let threads = try reader.section(table, "threads") {
             try reader.checkKeys(threads, allowed: ["event_loops", "workers"], section: "threads")
-            config.eventLoopThreads = try reader.positive(threads, "event_loops")
-            config.workerThreads = try reader.positive(threads, "workers")
+            config.eventLoopThreads = try reader.positive(threads, "event_loops", atMost: maxThreads)
+            config.workerThreads = try reader.positive(threads, "workers", atMost: maxThreads)
         }
         if (config.tlsCertificate == nil) != (config.tlsKey == nil) {
             throw reader.error("tls", "give both certificate and key")
@@ -237,9 +239,10 @@ private struct ConfigReader {
         return b
     }
 
-    func positive(_ t: TOMLTable, _ key: String) throws -> Int? {
+    func positive(_ t: TOMLTable, _ key: String, atMost limit: Int = .max) throws -> Int? {
         guard let v = t[key] else { return nil }
         guard let i = v.int, i > 0 else { throw error(key, "expected a positive integer") }
+        guard i <= limit else { throw error(key, "expected at most \(limit)") }
         return i
     }
 

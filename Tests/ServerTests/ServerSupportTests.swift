@@ -54,6 +54,7 @@ import MailStore
         ("[listeners]\npop3 = \"nowhere\"\n", "line 2: pop3"),
         ("[listeners]\nftp = \"127.0.0.1:21\"\n", "line 2: ftp: unknown key"),
         ("[threads]\nevent_loops = 0\n", "line 2: event_loops"),
+        ("[threads]\nworkers = 100000\n", "line 2: workers: expected at most 256"),
         ("colour = 1\n", "line 1: colour: unknown key"),
         ("[tls]\ncertificate = \"c.pem\"\n", "tls: give both"),
         ("x = = 1\n", "line 1"),
