@@ -117,6 +117,13 @@ public struct CommandAssembler: Sendable {
         return nil
     }
 
+    /// Drops the command whose literal was just announced, for a reason of the caller's (such as
+    /// no room for it): `.reject`, closing the connection unless the literal is synchronizing
+    /// (then the client waits for `+` and sends nothing).
+    public mutating func refuseLiteral(_ message: String, synchronizing: Bool) -> Step {
+        drop(message, closeConnection: !synchronizing)
+    }
+
     private mutating func drop(_ message: String, closeConnection: Bool) -> Step {
         let tag = self.tag
         reset()

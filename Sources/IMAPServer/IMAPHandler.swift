@@ -40,6 +40,8 @@ final class IMAPHandler: ChannelInboundHandler {
     let connection: Connection
     let framer: LineFramer
     private var assembler = CommandAssembler()
+    /// The server's message buffer this command's literals hold, given back when it ends.
+    private lazy var literalHold = BufferHold(services.messageBuffers)
     var feed: Task<Void, Never>?
     /// The INPROGRESS timer of the command running now.
     private var progress: RepeatedTask?
@@ -139,6 +141,7 @@ final class IMAPHandler: ChannelInboundHandler {
 
     /// Acts on what the assembler made of the input so far.
     private func assembled(_ context: ChannelHandlerContext, _ step: CommandAssembler.Step) {
+        if case .literal = step {} else { literalHold.release() }
         switch step {
         case .complete(let command):
             switch CommandParser.parse(command) {
@@ -150,6 +153,10 @@ final class IMAPHandler: ChannelInboundHandler {
                 reply(context, "\(error.tag ?? "*") BAD \(error.message)")
             }
         case .literal(let count, let synchronizing):
+            guard literalHold.grow(by: count) else {
+                return assembled(context, assembler.refuseLiteral(
+                    "[LIMIT] The server holds too much incoming mail; try again later", synchronizing: synchronizing))
+            }
             framer.readRaw(count: count)
             if synchronizing {
                 send(context, "+ Ready for literal data")

@@ -175,7 +175,7 @@ final class SMTPHandler: ChannelInboundHandler {
         guard parameters.smtpUTF8 || from.utf8.allSatisfy({ $0 < 0x80 }) else {
             return reply(context, "553 5.6.7 Non-ASCII address needs SMTPUTF8")
         }
-        envelope = SMTPEnvelope(sender: from, parameters: parameters)
+        envelope = SMTPEnvelope(sender: from, parameters: parameters, buffers: services.messageBuffers)
         reply(context, "250 2.1.0 Sender OK")
     }
 
@@ -281,11 +281,10 @@ final class SMTPHandler: ChannelInboundHandler {
         mode = .command
         if let refusal { return reply(context, refusal) }
         if last { return endOfMessage(context) }
-        if envelope?.tooLarge == true {
+        if let refusal = envelope?.dropped {
             // The transaction is over; the client should send RSET (RFC 3030 §4).
-            envelope?.discardData()
             envelope = nil
-            return reply(context, "552 5.3.4 Message size exceeds fixed maximum message size")
+            return reply(context, refusal.reply)
         }
         reply(context, "250 2.0.0 \(size) octets received")
     }
@@ -298,8 +297,8 @@ final class SMTPHandler: ChannelInboundHandler {
         guard let envelope else { return reply(context, "503 5.5.1 No transaction") }
         self.envelope = nil
         let recipients = envelope.recipients
-        if envelope.tooLarge {
-            return answer(context, recipients) { _ in "552 5.3.4 Message size exceeds fixed maximum message size" }
+        if let refusal = envelope.dropped {
+            return answer(context, recipients) { _ in refusal.reply }
         }
         deliveries += 1
         let trace = TraceHeaders(

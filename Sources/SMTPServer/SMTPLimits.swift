@@ -13,4 +13,6 @@ public enum SMTPLimits {
     public static let maxRecipients = 1000
     /// The body buffer reserved up front from an announced SIZE, at most.
     static let maxReservation = 1 << 20
+    /// A message takes the server's message buffer (`BufferBudget`) in steps of at least this.
+    static let bufferHoldStep = 256 << 10
 }

@@ -54,6 +54,9 @@ public struct Limits: Sendable, Equatable {
     public var smtpIdleTimeout: Duration = .seconds(300)
     /// How often a long IMAP command says it is still working (RFC 9585 INPROGRESS).
     public var imapProgressInterval: Duration = .seconds(10)
+    /// Bytes of incoming messages (APPEND literals, SMTP/LMTP data) all connections may hold
+    /// at once (`BufferBudget`).
+    public var maxBufferedMessageBytes = 1 << 30
 
     public init() {}
 }
@@ -110,6 +113,7 @@ public struct ServerConfig: Sendable {
     /// imap_idle_seconds = 1800
     /// smtp_idle_seconds = 300
     /// imap_progress_ms = 10000
+    /// buffered_message_kb = 1048576
     /// [threads]
     /// event_loops = 2
     /// workers = 2
@@ -159,7 +163,8 @@ public struct ServerConfig: Sendable {
         }
         if let limits = try reader.section(table, "limits") {
             let keys = ["max_connections", "max_connections_per_ip", "auth_failure_delay_ms", "auth_failure_max_delay_ms",
-                        "pop3_idle_seconds", "imap_idle_seconds", "smtp_idle_seconds", "imap_progress_ms"]
+                        "pop3_idle_seconds", "imap_idle_seconds", "smtp_idle_seconds", "imap_progress_ms",
+                        "buffered_message_kb"]
             try reader.checkKeys(limits, allowed: keys, section: "limits")
             var l = config.limits
             if let v = try reader.positive(limits, "max_connections") { l.maxConnections = v }
@@ -170,6 +175,7 @@ public struct ServerConfig: Sendable {
             if let v = try reader.positive(limits, "imap_idle_seconds") { l.imapIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "smtp_idle_seconds") { l.smtpIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "imap_progress_ms") { l.imapProgressInterval = .milliseconds(v) }
+            if let v = try reader.positive(limits, "buffered_message_kb", atMost: Int.max >> 10) { l.maxBufferedMessageBytes = v << 10 }
             config.limits = l
         }
         if let threads = try reader.section(table, "threads") {

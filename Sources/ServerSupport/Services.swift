@@ -16,6 +16,8 @@ public final class ServerServices: Sendable {
     public let authCache = AuthCache()
     public let metrics: ServerMetrics
     public let logger: Logger
+    /// Incoming message bytes held by all connections (`Limits.maxBufferedMessageBytes`).
+    public let messageBuffers: BufferBudget
 
     public init(store: MailStore, threadPool: NIOThreadPool, config: ServerConfig, logger: Logger) throws {
         self.store = store
@@ -36,6 +38,7 @@ public final class ServerServices: Sendable {
         }
         authThrottle = AuthThrottle(baseDelay: config.limits.authFailureDelay, maxDelay: config.limits.authFailureMaxDelay)
         metrics = ServerMetrics()
+        messageBuffers = BufferBudget(limit: config.limits.maxBufferedMessageBytes)
     }
 
     /// Runs blocking store or hashing work on the thread pool.

@@ -331,6 +331,28 @@ let promptPush: TimeInterval = 5
         #expect(tagged(other.run("SELECT INBOX")).contains("OK"))
     }
 
+    /// APPEND literals take the server's shared buffer for incoming mail (`buffered_message_kb`)
+    /// when announced: one that does not fit is refused before it is sent, and a finished
+    /// command gives its share back.
+    @Test func appendLiteralsShareTheMessageBuffer() async throws {
+        let daemon = try await Daemon(Daemon.Options(limits: "buffered_message_kb = 600\n"), messages: ["alice": imapSample])
+        defer { daemon.stop() }
+        let message = "Subject: big\r\n\r\n" + String(repeating: "z", count: 399_982) + "\r\n"
+        let a = try IMAPClient.login(daemon), b = try IMAPClient.login(daemon)
+        a.line.command("a1 APPEND INBOX {\(message.utf8.count)}")
+        #expect(a.line.readLine()?.hasPrefix("+") == true)
+        a.line.send(String(message.prefix(1000)))
+        b.line.command("b1 APPEND INBOX {300000}")
+        #expect(b.line.readLine()?.hasPrefix("b1 NO [LIMIT]") == true, "refused before its bytes are sent")
+        #expect(tagged(b.run("NOOP")).contains("OK"))
+        a.line.send(String(message.dropFirst(1000)) + "\r\n")
+        #expect(a.read(until: "a1").last?.hasPrefix("a1 OK") == true)
+        b.line.command("b2 APPEND INBOX {\(message.utf8.count)}")
+        #expect(b.line.readLine()?.hasPrefix("+") == true, "a finished APPEND gave its share back")
+        b.line.send(message + "\r\n")
+        #expect(b.read(until: "b2").last?.hasPrefix("b2 OK") == true)
+    }
+
     @Test func limits() async throws {
         let daemon = try await Daemon(messages: ["alice": imapSample])
         defer { daemon.stop() }

@@ -177,6 +177,42 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         #expect(try storedMessages(daemon, "alice").isEmpty)
     }
 
+    /// The server's buffer for incoming messages (`buffered_message_kb`) is shared by all
+    /// connections: a message that would pass it gets a temporary refusal, and what a finished
+    /// or refused message held is given back.
+    @Test func messageBufferIsSharedAndGivenBack() async throws {
+        let daemon = try await Daemon(Daemon.Options(limits: "buffered_message_kb = 600\n"), users: lmtpUsers)
+        defer { daemon.stop() }
+        let line = Array(String(repeating: "y", count: 998).utf8) + [13, 10]
+        let kib100 = Array([[UInt8]](repeating: line, count: 100).joined())
+        // One connection holds 400 KB of a message in progress.
+        let holder = try smtpSession(daemon)
+        holder.startData(to: "alice@example.org")
+        for _ in 0..<4 { holder.sendBytes(kib100) }
+        try await Task.sleep(for: .milliseconds(200))  // for the daemon to read them
+        // Another's 400 KB message does not fit beside it: 452 after its final dot, per recipient.
+        let c = try smtpSession(daemon)
+        c.startData(to: "carol@example.org")
+        for _ in 0..<4 { c.sendBytes(kib100) }
+        c.send(".\r\n")
+        #expect(c.readLine()?.hasPrefix("452 4.3.1") == true)
+        // BDAT too.
+        #expect(c.ask("MAIL FROM:<b@x.example>").hasPrefix("250"))
+        #expect(c.ask("RCPT TO:<carol@example.org>").hasPrefix("250"))
+        c.command("BDAT \(4 * kib100.count)")
+        for _ in 0..<4 { c.sendBytes(kib100) }
+        #expect(c.readLine()?.hasPrefix("452 4.3.1") == true)
+        #expect(c.ask("RSET").hasPrefix("250"))
+        // Once the first message is delivered, its share is free again.
+        holder.send(".\r\n")
+        #expect(holder.readLine()?.hasPrefix("250") == true)
+        c.startData(to: "carol@example.org")
+        for _ in 0..<4 { c.sendBytes(kib100) }
+        c.send(".\r\n")
+        #expect(c.readLine()?.hasPrefix("250") == true)
+        #expect(try storedMessages(daemon, "alice").count == 1 && storedMessages(daemon, "carol").count == 1)
+    }
+
     @Test func chunkingWithBDAT() async throws {
         let daemon = try await Daemon(users: lmtpUsers)
         defer { daemon.stop() }
