@@ -41,7 +41,7 @@ final class IMAPHandler: ChannelInboundHandler {
     let framer: LineFramer
     private var assembler = CommandAssembler()
     /// The server's message buffer this command's literals hold, given back when it ends.
-    private lazy var literalHold = BufferHold(services.messageBuffers)
+    private lazy var literalHold = BufferHold(services.messageBuffers, for: connection.remoteIP)
     var feed: Task<Void, Never>?
     /// The INPROGRESS timer of the command running now.
     private var progress: RepeatedTask?

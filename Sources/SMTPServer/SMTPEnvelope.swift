@@ -29,10 +29,10 @@ struct SMTPEnvelope {
         }
     }
 
-    init(sender: String, parameters: MailParameters, buffers: BufferBudget) {
+    init(sender: String, parameters: MailParameters, buffers: BufferHold) {
         self.sender = sender
         self.parameters = parameters
-        hold = BufferHold(buffers)
+        hold = buffers
         body.reserveCapacity(min(parameters.size ?? 0, SMTPLimits.maxReservation))
     }
 

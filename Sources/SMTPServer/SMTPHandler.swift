@@ -175,7 +175,8 @@ final class SMTPHandler: ChannelInboundHandler {
         guard parameters.smtpUTF8 || from.utf8.allSatisfy({ $0 < 0x80 }) else {
             return reply(context, "553 5.6.7 Non-ASCII address needs SMTPUTF8")
         }
-        envelope = SMTPEnvelope(sender: from, parameters: parameters, buffers: services.messageBuffers)
+        envelope = SMTPEnvelope(sender: from, parameters: parameters,
+                                buffers: BufferHold(services.messageBuffers, for: connection.remoteIP))
         reply(context, "250 2.1.0 Sender OK")
     }
 

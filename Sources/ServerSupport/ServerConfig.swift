@@ -57,6 +57,8 @@ public struct Limits: Sendable, Equatable {
     /// Bytes of incoming messages (APPEND literals, SMTP/LMTP data) all connections may hold
     /// at once (`BufferBudget`).
     public var maxBufferedMessageBytes = 1 << 30
+    /// The same, for the connections of one client address.
+    public var maxBufferedMessageBytesPerIP = 256 << 20
 
     public init() {}
 }
@@ -114,6 +116,7 @@ public struct ServerConfig: Sendable {
     /// smtp_idle_seconds = 300
     /// imap_progress_ms = 10000
     /// buffered_message_kb = 1048576
+    /// buffered_message_per_ip_kb = 262144
     /// [threads]
     /// event_loops = 2
     /// workers = 2
@@ -164,7 +167,7 @@ public struct ServerConfig: Sendable {
         if let limits = try reader.section(table, "limits") {
             let keys = ["max_connections", "max_connections_per_ip", "auth_failure_delay_ms", "auth_failure_max_delay_ms",
                         "pop3_idle_seconds", "imap_idle_seconds", "smtp_idle_seconds", "imap_progress_ms",
-                        "buffered_message_kb"]
+                        "buffered_message_kb", "buffered_message_per_ip_kb"]
             try reader.checkKeys(limits, allowed: keys, section: "limits")
             var l = config.limits
             if let v = try reader.positive(limits, "max_connections") { l.maxConnections = v }
@@ -176,6 +179,9 @@ public struct ServerConfig: Sendable {
             if let v = try reader.positive(limits, "smtp_idle_seconds") { l.smtpIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "imap_progress_ms") { l.imapProgressInterval = .milliseconds(v) }
             if let v = try reader.positive(limits, "buffered_message_kb", atMost: Int.max >> 10) { l.maxBufferedMessageBytes = v << 10 }
+            if let v = try reader.positive(limits, "buffered_message_per_ip_kb", atMost: Int.max >> 10) {
+                l.maxBufferedMessageBytesPerIP = v << 10
+            }
             config.limits = l
         }
         if let threads = try reader.section(table, "threads") {

@@ -38,7 +38,8 @@ public final class ServerServices: Sendable {
         }
         authThrottle = AuthThrottle(baseDelay: config.limits.authFailureDelay, maxDelay: config.limits.authFailureMaxDelay)
         metrics = ServerMetrics()
-        messageBuffers = BufferBudget(limit: config.limits.maxBufferedMessageBytes)
+        messageBuffers = BufferBudget(limit: config.limits.maxBufferedMessageBytes,
+                                      perAddressLimit: config.limits.maxBufferedMessageBytesPerIP)
     }
 
     /// Runs blocking store or hashing work on the thread pool.

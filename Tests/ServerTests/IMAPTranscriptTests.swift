@@ -353,6 +353,22 @@ let promptPush: TimeInterval = 5
         #expect(b.read(until: "b2").last?.hasPrefix("b2 OK") == true)
     }
 
+    /// One client address gets at most `buffered_message_per_ip_kb` of that buffer, so that it
+    /// cannot take the whole of it from the others.
+    @Test func oneAddressGetsItsShareOfTheMessageBuffer() async throws {
+        let daemon = try await Daemon(Daemon.Options(limits: "buffered_message_kb = 100000\nbuffered_message_per_ip_kb = 300\n"),
+                                      messages: ["alice": imapSample])
+        defer { daemon.stop() }
+        let c = try IMAPClient.login(daemon)
+        c.line.command("a1 APPEND INBOX {400000}")
+        #expect(c.line.readLine()?.hasPrefix("a1 NO [LIMIT]") == true, "over the address's share, though the server has room")
+        let message = "Subject: fits\r\n\r\n" + String(repeating: "f", count: 199_983) + "\r\n"
+        c.line.command("a2 APPEND INBOX {\(message.utf8.count)}")
+        #expect(c.line.readLine()?.hasPrefix("+") == true)
+        c.line.send(message + "\r\n")
+        #expect(c.read(until: "a2").last?.hasPrefix("a2 OK") == true)
+    }
+
     @Test func limits() async throws {
         let daemon = try await Daemon(messages: ["alice": imapSample])
         defer { daemon.stop() }
