@@ -154,6 +154,8 @@ final class IMAPHandler: ChannelInboundHandler {
             }
         case .literal(let count, let synchronizing):
             guard literalHold.grow(by: count) else {
+                services.metrics.messageBufferFull("imap")
+                logger.notice("message buffer full: literal refused", metadata: ["bytes": "\(count)"])
                 return assembled(context, assembler.refuseLiteral(
                     "[LIMIT] The server holds too much incoming mail; try again later", synchronizing: synchronizing))
             }

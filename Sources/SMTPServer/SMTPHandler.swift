@@ -285,9 +285,18 @@ final class SMTPHandler: ChannelInboundHandler {
         if let refusal = envelope?.dropped {
             // The transaction is over; the client should send RSET (RFC 3030 §4).
             envelope = nil
-            return reply(context, refusal.reply)
+            return reply(context, refused(refusal))
         }
         reply(context, "250 2.0.0 \(size) octets received")
+    }
+
+    /// The answer to refused data; a refusal for want of buffer room is counted and logged.
+    private func refused(_ refusal: SMTPEnvelope.DataRefusal) -> String {
+        if refusal == .noRoom {
+            services.metrics.messageBufferFull(dialect.protocolName)
+            logger.notice("message buffer full: data refused")
+        }
+        return refusal.reply
     }
 
     // MARK: Delivery
@@ -299,7 +308,8 @@ final class SMTPHandler: ChannelInboundHandler {
         self.envelope = nil
         let recipients = envelope.recipients
         if let refusal = envelope.dropped {
-            return answer(context, recipients) { _ in refusal.reply }
+            let reply = refused(refusal)
+            return answer(context, recipients) { _ in reply }
         }
         deliveries += 1
         let trace = TraceHeaders(

@@ -75,6 +75,12 @@ public final class ServerMetrics: Sendable {
     public func delivered(_ proto: String, count: Int) {
         counter("mstore_deliveries_total", [("protocol", proto)]).increment(by: count)
     }
+
+    /// A message refused because the server's buffer for incoming messages (or the client
+    /// address's share of it) was full (`BufferBudget`).
+    public func messageBufferFull(_ proto: String) {
+        counter("mstore_message_buffer_refusals_total", [("protocol", proto)]).increment()
+    }
 }
 
 /// Serves the Prometheus text format on `GET /metrics` (any path, in fact) over plain HTTP/1.1.

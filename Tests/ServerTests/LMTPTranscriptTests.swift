@@ -181,7 +181,8 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
     /// connections: a message that would pass it gets a temporary refusal, and what a finished
     /// or refused message held is given back.
     @Test func messageBufferIsSharedAndGivenBack() async throws {
-        let daemon = try await Daemon(Daemon.Options(limits: "buffered_message_kb = 600\n"), users: lmtpUsers)
+        let daemon = try await Daemon(Daemon.Options(limits: "buffered_message_kb = 600\n", extraArguments: ["--metrics", "127.0.0.1:0"]),
+                                      users: lmtpUsers)
         defer { daemon.stop() }
         let line = Array(String(repeating: "y", count: 998).utf8) + [13, 10]
         let kib100 = Array([[UInt8]](repeating: line, count: 100).joined())
@@ -211,6 +212,13 @@ let lmtpUsers = [("alice", "secret"), ("carol", "secret"), ("dave@example.org", 
         c.send(".\r\n")
         #expect(c.readLine()?.hasPrefix("250") == true)
         #expect(try storedMessages(daemon, "alice").count == 1 && storedMessages(daemon, "carol").count == 1)
+        // Operators see the refusals.
+        let m = try LineClient(port: daemon.ports["metrics"]!)
+        m.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        var body: [String] = []
+        while let line = m.readLine() { body.append(line) }
+        #expect(body.contains("mstore_message_buffer_refusals_total{protocol=\"lmtp\"} 2"), "\(body.filter { $0.contains("buffer") })")
+        #expect(try String(contentsOfFile: daemon.stderrPath, encoding: .utf8).contains("message buffer full"))
     }
 
     @Test func chunkingWithBDAT() async throws {
