@@ -42,6 +42,10 @@ final class IMAPHandler: ChannelInboundHandler {
     private var assembler = CommandAssembler()
     /// The server's message buffer this command's literals hold, given back when it ends.
     private lazy var literalHold = BufferHold(services.messageBuffers, for: connection.remoteIP)
+    /// While literal bytes are awaited: when the last ones came, and the timer that ends a
+    /// literal whose sender went quiet (`Limits.literalIdleTimeout`).
+    private var literalProgress: ContinuousClock.Instant = .now
+    private var literalWatch: RepeatedTask?
     var feed: Task<Void, Never>?
     /// The INPROGRESS timer of the command running now.
     private var progress: RepeatedTask?
@@ -115,6 +119,7 @@ final class IMAPHandler: ChannelInboundHandler {
             // IMAP never asks for blocks of lines; nothing to do but go on.
             framer.resume()
         case .bytes(let bytes):
+            literalProgress = .now
             if let step = assembler.literal(bytes.readableBytesView) {
                 assembled(context, step)
             } else {
@@ -159,6 +164,7 @@ final class IMAPHandler: ChannelInboundHandler {
                 return assembled(context, assembler.refuseLiteral(
                     "[LIMIT] The server holds too much incoming mail; try again later", synchronizing: synchronizing))
             }
+            watchLiteral(context)
             framer.readRaw(count: count)
             if synchronizing {
                 send(context, "+ Ready for literal data")
@@ -644,6 +650,29 @@ final class IMAPHandler: ChannelInboundHandler {
             // A tag has no quote or backslash (RFC 9051 §9 tag), so it quotes as is.
             context.writeLine("* OK [INPROGRESS (\"\(tag)\" NIL NIL)] Still working.")
             context.flush()
+        }
+    }
+
+    /// Closes the connection when a literal's bytes stop coming for `Limits.literalIdleTimeout`:
+    /// a literal holds its share of the message buffer (`BufferBudget`) until it is complete,
+    /// so a sender that stalls must not keep it for the whole session timeout.
+    private func watchLiteral(_ context: ChannelHandlerContext) {
+        literalProgress = .now
+        guard literalWatch == nil else { return }
+        let timeout = services.config.limits.literalIdleTimeout
+        let check = TimeAmount.nanoseconds(max(timeout.nanoseconds / 4, 1_000_000))
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        literalWatch = context.eventLoop.scheduleRepeatedTask(initialDelay: check, delay: check) { task in
+            let (handler, context) = bound.value
+            guard handler.assembler.pendingLiteralBytes > 0, context.channel.isActive else {
+                handler.literalWatch = nil
+                return task.cancel()
+            }
+            guard ContinuousClock.now - handler.literalProgress >= timeout else { return }
+            handler.literalWatch = nil
+            task.cancel()
+            handler.logger.info("literal timeout")
+            handler.close(context, "* BYE Timed out waiting for literal data.")
         }
     }
 

@@ -54,6 +54,9 @@ public struct Limits: Sendable, Equatable {
     public var smtpIdleTimeout: Duration = .seconds(300)
     /// How often a long IMAP command says it is still working (RFC 9585 INPROGRESS).
     public var imapProgressInterval: Duration = .seconds(10)
+    /// An IMAP literal whose bytes stop coming for this long ends the connection: it holds
+    /// its share of the message buffer until complete.
+    public var literalIdleTimeout: Duration = .seconds(120)
     /// Bytes of incoming messages (APPEND literals, SMTP/LMTP data) all connections may hold
     /// at once (`BufferBudget`).
     public var maxBufferedMessageBytes = 1 << 30
@@ -117,6 +120,7 @@ public struct ServerConfig: Sendable {
     /// imap_progress_ms = 10000
     /// buffered_message_kb = 1048576
     /// buffered_message_per_ip_kb = 262144
+    /// literal_idle_seconds = 120
     /// [threads]
     /// event_loops = 2
     /// workers = 2
@@ -167,7 +171,7 @@ public struct ServerConfig: Sendable {
         if let limits = try reader.section(table, "limits") {
             let keys = ["max_connections", "max_connections_per_ip", "auth_failure_delay_ms", "auth_failure_max_delay_ms",
                         "pop3_idle_seconds", "imap_idle_seconds", "smtp_idle_seconds", "imap_progress_ms",
-                        "buffered_message_kb", "buffered_message_per_ip_kb"]
+                        "buffered_message_kb", "buffered_message_per_ip_kb", "literal_idle_seconds"]
             try reader.checkKeys(limits, allowed: keys, section: "limits")
             var l = config.limits
             if let v = try reader.positive(limits, "max_connections") { l.maxConnections = v }
@@ -178,6 +182,7 @@ public struct ServerConfig: Sendable {
             if let v = try reader.positive(limits, "imap_idle_seconds") { l.imapIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "smtp_idle_seconds") { l.smtpIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "imap_progress_ms") { l.imapProgressInterval = .milliseconds(v) }
+            if let v = try reader.positive(limits, "literal_idle_seconds") { l.literalIdleTimeout = .seconds(v) }
             if let v = try reader.positive(limits, "buffered_message_kb", atMost: Int.max >> 10) { l.maxBufferedMessageBytes = v << 10 }
             if let v = try reader.positive(limits, "buffered_message_per_ip_kb", atMost: Int.max >> 10) {
                 l.maxBufferedMessageBytesPerIP = v << 10

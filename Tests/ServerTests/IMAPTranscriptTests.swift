@@ -369,6 +369,30 @@ let promptPush: TimeInterval = 5
         #expect(c.read(until: "a2").last?.hasPrefix("a2 OK") == true)
     }
 
+    /// A literal whose bytes stop coming ends the connection after `literal_idle_seconds`,
+    /// however long the session's own idle timeout; one that keeps coming slowly does not.
+    @Test func stalledLiteralEndsTheConnection() async throws {
+        let daemon = try await Daemon(Daemon.Options(limits: "literal_idle_seconds = 1\n"), messages: ["alice": imapSample])
+        defer { daemon.stop() }
+        let slow = try IMAPClient.login(daemon)
+        let piece = "Subject: slow\r\n\r\n" + String(repeating: "s", count: 20)  // 37 bytes
+        slow.line.command("s1 APPEND INBOX {\(4 * piece.utf8.count)}")
+        #expect(slow.line.readLine()?.hasPrefix("+") == true)
+        for _ in 0..<4 {
+            slow.line.send(piece)
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        slow.line.send("\r\n")
+        #expect(slow.read(until: "s1").last?.hasPrefix("s1 OK") == true, "2 s in all, but never 1 s without bytes")
+        let stalled = try IMAPClient.login(daemon)
+        stalled.line.command("t1 APPEND INBOX {100}")
+        #expect(stalled.line.readLine()?.hasPrefix("+") == true)
+        stalled.line.send("Subject: stalled\r\n")
+        let started = ContinuousClock.now
+        #expect(stalled.line.readLine()?.hasPrefix("* BYE Timed out waiting for literal data") == true)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func limits() async throws {
         let daemon = try await Daemon(messages: ["alice": imapSample])
         defer { daemon.stop() }

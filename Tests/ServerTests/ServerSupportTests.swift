@@ -32,6 +32,7 @@ import MailStore
             pop3_idle_seconds = 7
             buffered_message_kb = 2048
             buffered_message_per_ip_kb = 512
+            literal_idle_seconds = 30
             [threads]
             event_loops = 1
             workers = 3
@@ -47,6 +48,7 @@ import MailStore
         #expect(c.limits.maxConnections == 5 && c.limits.maxConnectionsPerIP == 2)
         #expect(c.limits.authFailureDelay == .milliseconds(10) && c.limits.pop3IdleTimeout == .seconds(7))
         #expect(c.limits.maxBufferedMessageBytes == 2 << 20 && c.limits.maxBufferedMessageBytesPerIP == 512 << 10)
+        #expect(c.limits.literalIdleTimeout == .seconds(30))
         #expect(c.eventLoopThreads == 1 && c.workerThreads == 3)
         #expect(try load("").eventLoopThreads == nil, "one per core unless set")
     }
