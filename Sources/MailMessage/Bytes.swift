@@ -21,8 +21,9 @@ public enum RareBytes {
     }
 }
 
-/// Byte constants and small scanning helpers shared by the parsers.
-enum Bytes {
+/// Byte constants and small scanning helpers shared by the parsers (and `find`, by the store's
+/// index builder).
+public enum Bytes {
     static let cr: UInt8 = 13
     static let lf: UInt8 = 10
     static let space: UInt8 = 32
@@ -44,7 +45,7 @@ enum Bytes {
 
     /// Index of the first `byte` in `buf[from..<to]`, or nil.
     @inline(__always)
-    static func find(_ byte: UInt8, in buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+    public static func find(_ byte: UInt8, in buf: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
         guard from < to, let base = buf.baseAddress else { return nil }
         guard let p = memchr(base + from, Int32(byte), to - from) else { return nil }
         return base.distance(to: p.assumingMemoryBound(to: UInt8.self))

@@ -29,10 +29,10 @@ struct SMTPEnvelope {
         }
     }
 
-    init(sender: String, parameters: MailParameters, buffers: BufferHold) {
+    init(sender: String, parameters: MailParameters, hold: BufferHold) {
         self.sender = sender
         self.parameters = parameters
-        hold = buffers
+        self.hold = hold
         body.reserveCapacity(min(parameters.size ?? 0, SMTPLimits.maxReservation))
     }
 

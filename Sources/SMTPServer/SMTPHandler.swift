@@ -176,7 +176,7 @@ final class SMTPHandler: ChannelInboundHandler {
             return reply(context, "553 5.6.7 Non-ASCII address needs SMTPUTF8")
         }
         envelope = SMTPEnvelope(sender: from, parameters: parameters,
-                                buffers: BufferHold(services.messageBuffers, for: connection.remoteIP))
+                                hold: BufferHold(services.messageBuffers, for: connection.remoteIP))
         reply(context, "250 2.1.0 Sender OK")
     }
 

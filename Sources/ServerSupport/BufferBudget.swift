@@ -7,17 +7,14 @@ import Synchronization
 /// the others), a new message is refused with a temporary error instead
 /// (`Limits.maxBufferedMessageBytes`, `Limits.maxBufferedMessageBytesPerIP`).
 public final class BufferBudget: Sendable {
-    public let limit: Int
-    public let perAddressLimit: Int
+    let limit: Int
+    let perAddressLimit: Int
     private let held = Mutex<(total: Int, byAddress: [String: Int])>((0, [:]))
 
     public init(limit: Int, perAddressLimit: Int) {
         self.limit = limit
         self.perAddressLimit = perAddressLimit
     }
-
-    /// Bytes held now, by everyone.
-    public var inUse: Int { held.withLock { $0.total } }
 
     /// Takes `bytes` for `address`, or nothing and false when that would pass a limit.
     public func take(_ bytes: Int, for address: String) -> Bool {

@@ -260,7 +260,7 @@ extension StoreReader {
             if let words = known[record.uid] {
                 messages.append((record.uid, words))
             } else {
-                messages.append((record.uid, IndexTerms(try searchData(of: record.content).document)))
+                messages.append((record.uid, IndexTerms(try searchDocument(of: record.content))))
                 read += 1
             }
             return true
@@ -376,7 +376,7 @@ extension StoreReader {
         for account in try accounts() {
             for mailbox in try mailboxes(of: account.id) {
                 try forEachMessage(in: mailbox.id) { record in
-                    let document = try searchData(of: record.content).document
+                    let document = try searchDocument(of: record.content)
                     text += document[.header].count + document[.body].count
                     return true
                 }
@@ -390,6 +390,13 @@ extension StoreReader {
     func searchData(of content: ContentID) throws -> (document: SearchDocument, sortKeys: SortKeys) {
         let (structure, raw) = try parsedContent(content)
         return (SearchDocument(structure, raw: raw), SortKeys(structure))
+    }
+
+    /// What the full-text index takes from a stored message, without the sort keys: for a
+    /// search or a segment that reads messages the writer kept no words of.
+    func searchDocument(of content: ContentID) throws -> SearchDocument {
+        let (structure, raw) = try parsedContent(content)
+        return SearchDocument(structure, raw: raw)
     }
 }
 

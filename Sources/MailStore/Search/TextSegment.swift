@@ -87,10 +87,8 @@ final class TextSegment: Sendable {
                     message.terms.hashes[field].withUnsafeBufferPointer { hashes in
                         // Each message's words start with a separator, and end with one.
                         var at = start + 1, k = 0
-                        let base = buf.baseAddress!
                         while at < ends[m] {
-                            let end = UnsafePointer<UInt8>(memchr(base + at, Int32(SearchFolding.separator), ends[m] - at)!
-                                .assumingMemoryBound(to: UInt8.self)) - base
+                            let end = Bytes.find(SearchFolding.separator, in: buf, from: at, to: ends[m])!
                             table.add(hashes[k], at..<end, uid: message.uid)
                             k += 1
                             at = end + 1
