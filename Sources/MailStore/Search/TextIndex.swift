@@ -425,12 +425,11 @@ extension StoreWriter {
                 deferred[mailboxID] = queued
                 continue
             }
-            let queued = queued.sorted { $0.uid < $1.uid }
             var known = pending.deferred.take(mailboxID)
             for m in queued { known[m.uid] = m.terms }
             let messages = try unindexedMessages(mailboxID, after: indexedThrough, known: known).messages
             if let prebuilt = pending.prebuilt[mailboxID], let first = messages.first, let last = messages.last,
-               messages.count == queued.count, first.uid == queued.first?.uid {
+               messages.count == queued.count, first.uid == queued.lazy.map(\.uid).min() {
                 try addSegment(mailboxID, try TextSegment.rebased(prebuilt, by: first.uid.rawValue),
                                messageCount: messages.count, uids: first.uid...last.uid)
             } else {
