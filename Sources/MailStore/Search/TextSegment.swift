@@ -74,12 +74,13 @@ final class TextSegment: Sendable {
             // The field's words of every message in one buffer, which the table's terms point
             // into: one allocation to compare against, not one per message.
             var all: [UInt8] = []
-            all.reserveCapacity(messages.reduce(0) { $0 + $1.terms.fields[field].count })
+            all.reserveCapacity(messages.reduce(0) { $0 + $1.terms.fields[field].count } + TermTable.padding)
             var ends: [Int] = []
             for message in messages {
                 all.append(contentsOf: message.terms.fields[field])
                 ends.append(all.count)
             }
+            all.append(contentsOf: repeatElement(0, count: TermTable.padding))
             all.withUnsafeBufferPointer { buf in
                 var table = TermTable(buf)
                 var start = 0
@@ -221,16 +222,24 @@ final class TextSegment: Sendable {
 /// of (term, UID) occurrences, grouped by term only once all are in (a counting sort), which
 /// spares an array per term. Terms are ranges of one buffer, which must outlive the table.
 private struct TermTable {
+    /// What the table keeps of a term, together, so that a hit reads one entry rather than a
+    /// slot in each of several arrays (a batch's terms do not stay in cache).
+    private struct Entry {
+        var hash: UInt64
+        /// The term's first eight bytes (`head`): for a term that short, the whole comparison.
+        var head: UInt64
+        var start: Int32
+        var end: Int32
+        /// The last UID the term was seen with: a word repeated in a message counts once.
+        var lastUID: UInt32
+        var postingCount: Int32
+    }
+
     let bytes: UnsafeBufferPointer<UInt8>
     /// Open addressing: 0 for empty, else a term's hash's high 32 bits over its index + 1, so
     /// that a probe rarely reads anything but the slot. Kept at most half full.
     private var slots: [UInt64]
-    private var hashes: [UInt64] = []
-    private var ranges: [Range<Int32>] = []
-    /// Per term, the last UID it was seen with: a word repeated in a message counts once.
-    private var lastUID: [UInt32] = []
-    /// Per term, its number of postings.
-    private var postingCounts: [Int32] = []
+    private var entries: [Entry] = []
     /// Every posting, in the order added: its term and its UID.
     private var occurrenceTerms: [Int32] = []
     private var occurrenceUIDs: [UInt32] = []
@@ -239,12 +248,18 @@ private struct TermTable {
     /// and a table sized for all of them would not stay in cache.
     private static let initialSlotLimit = 1 << 14
 
+    /// The bytes past the last term that the buffer must hold, for `head` to read.
+    static let padding = 8
+
+    /// A table of terms in `bytes`, which ends with `padding` bytes that are no term's.
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         let words = bytes.count / 8
         var capacity = 64
         while capacity < min(words * 2, Self.initialSlotLimit) { capacity <<= 1 }
         slots = [UInt64](repeating: 0, count: capacity)
+        occurrenceTerms.reserveCapacity(words)
+        occurrenceUIDs.reserveCapacity(words)
     }
 
     private static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
@@ -253,44 +268,49 @@ private struct TermTable {
     mutating func add(_ hash: UInt64, _ range: Range<Int>, uid: UInt32) {
         let mask = slots.count - 1
         let tag = Self.tag(hash)
+        let head = self.head(range)
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let slot = slots[i]
             if slot == 0 { break }
             if Self.tag(slot) == tag {
                 let e = Int(slot & 0xFFFF_FFFF) - 1
-                if hashes[e] == hash && equal(e, range) {
-                    if lastUID[e] != uid { addPosting(e, uid) }
+                let entry = entries[e]
+                if entry.hash == hash && entry.head == head && equal(entry, range) {
+                    if entry.lastUID != uid {
+                        entries[e].lastUID = uid
+                        entries[e].postingCount += 1
+                        occurrenceTerms.append(Int32(e))
+                        occurrenceUIDs.append(uid)
+                    }
                     return
                 }
             }
             i = (i + 1) & mask
         }
-        let e = hashes.count
+        let e = entries.count
         slots[i] = tag | UInt64(e + 1)
-        hashes.append(hash)
-        ranges.append(Int32(range.lowerBound)..<Int32(range.upperBound))
-        lastUID.append(uid)
-        postingCounts.append(0)
-        addPosting(e, uid)
-        if hashes.count * 2 > slots.count { grow() }
-    }
-
-    private mutating func addPosting(_ e: Int, _ uid: UInt32) {
-        lastUID[e] = uid
-        postingCounts[e] += 1
+        entries.append(Entry(hash: hash, head: head, start: Int32(range.lowerBound), end: Int32(range.upperBound), lastUID: uid, postingCount: 1))
         occurrenceTerms.append(Int32(e))
         occurrenceUIDs.append(uid)
+        if entries.count * 2 > slots.count { grow() }
     }
 
-    /// Whether term `e` has the bytes at `range`: eight bytes at a time, inline, since terms
-    /// are short and a call to memcmp would cost more than the comparison.
-    private func equal(_ e: Int, _ range: Range<Int>) -> Bool {
-        let r = ranges[e]
-        var n = range.count
-        guard r.count == n else { return false }
+    /// The first eight bytes at `range` (fewer, zero-filled, for a shorter range), read at
+    /// once: `bytes` ends with `TermTable.padding` bytes that no term holds.
+    private func head(_ range: Range<Int>) -> UInt64 {
+        let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(fromByteOffset: range.lowerBound, as: UInt64.self))
+        return range.count >= 8 ? word : word & ((1 << UInt64(8 * range.count)) - 1)
+    }
+
+    /// Whether `entry`'s term, whose head matched, has the bytes at `range`: past the head,
+    /// eight bytes at a time, inline, since a call to memcmp would cost more.
+    private func equal(_ entry: Entry, _ range: Range<Int>) -> Bool {
+        guard Int(entry.end - entry.start) == range.count else { return false }
+        guard range.count > 8 else { return true }
+        var n = range.count - 8
         let raw = UnsafeRawPointer(bytes.baseAddress!)
-        var a = Int(r.lowerBound), b = range.lowerBound
+        var a = Int(entry.start) + 8, b = range.lowerBound + 8
         while n >= 8 {
             if raw.loadUnaligned(fromByteOffset: a, as: UInt64.self) != raw.loadUnaligned(fromByteOffset: b, as: UInt64.self) {
                 return false
@@ -311,31 +331,31 @@ private struct TermTable {
     private mutating func grow() {
         slots = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for (e, hash) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: hash) & mask
+        for (e, entry) in entries.enumerated() {
+            var i = Int(truncatingIfNeeded: entry.hash) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = Self.tag(hash) | UInt64(e + 1)
+            slots[i] = Self.tag(entry.hash) | UInt64(e + 1)
         }
     }
 
     private func term(_ e: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: bytes[Int(ranges[e].lowerBound)..<Int(ranges[e].upperBound)])
+        UnsafeBufferPointer(rebasing: bytes[Int(entries[e].start)..<Int(entries[e].end)])
     }
 
     /// Calls `body` with each term and its UIDs, in bytewise term order.
     func forEachSorted(_ body: (UnsafeBufferPointer<UInt8>, ArraySlice<UInt32>) -> Void) {
         // Each term's postings, together and in the order added (ascending UIDs).
-        var starts = [Int](repeating: 0, count: hashes.count + 1)
-        for e in hashes.indices { starts[e + 1] = starts[e] + Int(postingCounts[e]) }
+        var starts = [Int](repeating: 0, count: entries.count + 1)
+        for e in entries.indices { starts[e + 1] = starts[e] + Int(entries[e].postingCount) }
         var fill = starts
         var grouped = [UInt32](repeating: 0, count: occurrenceUIDs.count)
         for (term, uid) in zip(occurrenceTerms, occurrenceUIDs) {
             grouped[fill[Int(term)]] = uid
             fill[Int(term)] += 1
         }
-        // Sort by `prefixKey`, comparing the rest only on a tie.
-        let keys = hashes.indices.map { prefixKey(term($0)) }
-        let order = hashes.indices.sorted { a, b in
+        // Sort by `prefixKey`, which is a term's head byte-swapped, comparing the rest only on a tie.
+        let keys = entries.map { $0.head.byteSwapped }
+        let order = entries.indices.sorted { a, b in
             if keys[a] != keys[b] { return keys[a] < keys[b] }
             return term(a).lexicographicallyPrecedes(term(b))
         }
