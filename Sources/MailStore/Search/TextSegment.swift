@@ -86,10 +86,12 @@ final class TextSegment: Sendable {
                 var start = 0
                 for (m, message) in messages.enumerated() {
                     message.terms.hashes[field].withUnsafeBufferPointer { hashes in
-                        // Each message's words start with a separator, and end with one.
+                        // Each message's words start with a separator, and end with one. Words
+                        // are short: a plain loop finds the next separator sooner than memchr.
                         var at = start + 1, k = 0
                         while at < ends[m] {
-                            let end = Bytes.find(SearchFolding.separator, in: buf, from: at, to: ends[m])!
+                            var end = at
+                            while buf[end] != SearchFolding.separator { end += 1 }
                             table.add(hashes[k], at..<end, uid: message.uid)
                             k += 1
                             at = end + 1
@@ -298,6 +300,7 @@ private struct TermTable {
 
     /// The first eight bytes at `range` (fewer, zero-filled, for a shorter range), read at
     /// once: `bytes` ends with `TermTable.padding` bytes that no term holds.
+    @inline(__always)
     private func head(_ range: Range<Int>) -> UInt64 {
         let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(fromByteOffset: range.lowerBound, as: UInt64.self))
         return range.count >= 8 ? word : word & ((1 << UInt64(8 * range.count)) - 1)
